@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-blk end to end on a temporary image, through a real virtqueue in array-backed guest
+ * memory, with this file playing the driver. Run as: test_blk io_uring|threads|durability.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "blk.h"
+#include "evloop.h"
+#include "log.h"
+#include "util.h"
+#include "vq_drv.h"
+
+#define RAM_GPA 0x100000ull
+#define RAM_SIZE (4 * 1024 * 1024)
+#define RING_GPA RAM_GPA
+#define HDR_GPA (RAM_GPA + 0x10000)
+#define STATUS_GPA (RAM_GPA + 0x11000)
+#define DATA_GPA (RAM_GPA + 0x100000) /* 4 KiB aligned */
+#define IMG_SIZE (4 * 1024 * 1024)
+#define QSIZE 64
+
+static int failures;
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+struct harness {
+	uint8_t *ram;
+	struct gmem gm;
+	struct blk *blk;
+	struct vq vq;
+	struct vq_drv d;
+	bool threads_mode; /* queue thread running: wait on the used ring instead of blk_poll */
+	unsigned irqs;
+};
+
+static void on_call(void *opaque)
+{
+	struct harness *h = opaque;
+
+	__atomic_add_fetch(&h->irqs, 1, __ATOMIC_RELAXED);
+}
+
+static uint8_t *gpa_ptr(struct harness *h, uint64_t gpa)
+{
+	return h->ram + (gpa - RAM_GPA);
+}
+
+static int harness_start(struct harness *h, const struct blk_cfg *cfg)
+{
+	const struct virtio_dev_ops *ops = blk_virtio_ops();
+	struct vq_cfg c;
+	int ret;
+
+	ret = blk_create(cfg, &h->gm, &h->blk);
+	if (ret)
+		return ret;
+	if (ops->set_features(h->blk, ops->get_features(h->blk)))
+		return -EINVAL;
+	vqd_init(&h->d, h->ram, RAM_GPA, QSIZE, RING_GPA);
+	vq_init(&h->vq, &h->gm, "blk-test", 0);
+	vqd_cfg(&h->d, &c, true, true);
+	if (vq_setup(&h->vq, &c))
+		return -EINVAL;
+	h->vq.call = on_call;
+	h->vq.call_opaque = h;
+	h->threads_mode = !cfg->manual_poll;
+	return ops->queue_start(h->blk, 0, &h->vq);
+}
+
+static void harness_stop(struct harness *h)
+{
+	blk_virtio_ops()->queue_stop(h->blk, 0);
+	blk_destroy(h->blk);
+	h->blk = NULL;
+}
+
+/* Wait for the next used element; false after ~5 s. */
+static bool wait_used(struct harness *h, uint32_t *id, uint32_t *len)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (vqd_get_used(&h->d, id, len))
+			return true;
+		if (h->threads_mode)
+			usleep(1000);
+		else if (blk_poll(h->blk, 0, 1) < 0)
+			return false;
+	}
+	return false;
+}
+
+struct seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+/* Post one chain made of @segs and wait for it; returns the status byte at STATUS_GPA. */
+static int run_chain(struct harness *h, const struct seg *segs, int n, uint32_t *used_len)
+{
+	uint32_t id, len;
+
+	*gpa_ptr(h, STATUS_GPA) = 0xee;
+	for (int i = 0; i < n; i++)
+		vqd_desc(&h->d, (uint16_t)i, segs[i].gpa, segs[i].len,
+			 (uint16_t)((segs[i].write ? VRING_DESC_F_WRITE : 0) |
+				    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			 (uint16_t)(i + 1));
+	vqd_kick_head(&h->d, 0);
+	blk_virtio_ops()->queue_notify(h->blk, 0);
+	if (!wait_used(h, &id, &len) || id != 0) {
+		fprintf(stderr, "request did not complete\n");
+		failures++;
+		return -1;
+	}
+	if (used_len)
+		*used_len = len;
+	return *gpa_ptr(h, STATUS_GPA);
+}
+
+static void set_hdr(struct harness *h, uint32_t type, uint64_t sector)
+{
+	struct virtio_blk_outhdr hdr = { htole32(type), 0, htole64(sector) };
+
+	memcpy(gpa_ptr(h, HDR_GPA), &hdr, sizeof(hdr));
+}
+
+/* Simple request: header, optional data (direction from type), status. */
+static int req(struct harness *h, uint32_t type, uint64_t sector, uint64_t data_gpa, uint32_t len,
+	       uint32_t *used_len)
+{
+	struct seg s[3];
+	int n = 0;
+
+	set_hdr(h, type, sector);
+	s[n++] = (struct seg){ HDR_GPA, 16, false };
+	if (len)
+		s[n++] = (struct seg){ data_gpa, len,
+				       type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID };
+	s[n++] = (struct seg){ STATUS_GPA, 1, true };
+	return run_chain(h, s, n, used_len);
+}
+
+static int dwz(struct harness *h, uint32_t type, uint64_t sector, uint32_t nsec, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes seg = { htole64(sector), htole32(nsec),
+						       htole32(flags) };
+
+	memcpy(gpa_ptr(h, DATA_GPA), &seg, sizeof(seg));
+	return req(h, type, 0, DATA_GPA, sizeof(seg), NULL);
+}
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed + (i >> 9));
+}
+
+static char img_path[256];
+
+static int make_image(void)
+{
+	const char *dir = getenv("NFV_TEST_TMPDIR") ? getenv("NFV_TEST_TMPDIR") : "/var/tmp";
+	int fd;
+
+	snprintf(img_path, sizeof(img_path), "%s/nfv-blk-test-XXXXXX", dir);
+	fd = mkstemp(img_path);
+	if (fd < 0 || ftruncate(fd, IMG_SIZE) < 0) {
+		perror("image");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void test_requests(struct harness *h, enum blk_io io)
+{
+	struct blk_cfg cfg = { .serial = "nfv-serial-1", .queue_size = QSIZE, .io = io,
+			       .manual_poll = true, .cache = BLK_CACHE_NONE };
+	uint8_t *data = gpa_ptr(h, DATA_GPA);
+	uint8_t expect[8192];
+	struct blk_stats st;
+	uint32_t ulen;
+	struct seg s[4];
+
+	cfg.path = img_path;
+	if (harness_start(h, &cfg)) {
+		fprintf(stderr, "cannot start device\n");
+		failures++;
+		return;
+	}
+	printf("backend %s\n", blk_io_backend(h->blk));
+	CHECK(blk_capacity(h->blk) == IMG_SIZE / 512);
+
+	/* Write, flush, read back. */
+	fill(expect, sizeof(expect), 1);
+	memcpy(data, expect, sizeof(expect));
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 8, DATA_GPA, 8192, &ulen) == VIRTIO_BLK_S_OK && ulen == 1);
+	CHECK(req(h, VIRTIO_BLK_T_FLUSH, 0, 0, 0, &ulen) == VIRTIO_BLK_S_OK);
+	memset(data, 0, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 8, DATA_GPA, 8192, &ulen) == VIRTIO_BLK_S_OK);
+	CHECK(ulen == 8193 && !memcmp(data, expect, 8192));
+
+	/* Header split over two descriptors, data over three, status on its own. */
+	set_hdr(h, VIRTIO_BLK_T_IN, 8);
+	memset(data, 0, 8192);
+	s[0] = (struct seg){ HDR_GPA, 8, false };
+	s[1] = (struct seg){ HDR_GPA + 8, 8, false };
+	s[2] = (struct seg){ DATA_GPA, 4096, true };
+	s[3] = (struct seg){ STATUS_GPA, 1, true };
+	CHECK(run_chain(h, s, 4, &ulen) == VIRTIO_BLK_S_OK && ulen == 4097);
+	CHECK(!memcmp(data, expect, 4096));
+
+	/* Data and status in one writable descriptor (any framing, s2.7.4). */
+	set_hdr(h, VIRTIO_BLK_T_IN, 9);
+	s[0] = (struct seg){ HDR_GPA, 16, false };
+	s[1] = (struct seg){ DATA_GPA, 513, true };
+	*gpa_ptr(h, DATA_GPA + 512) = 0xee;
+	vqd_desc(&h->d, 0, s[0].gpa, 16, VRING_DESC_F_NEXT, 1);
+	vqd_desc(&h->d, 1, s[1].gpa, 513, VRING_DESC_F_WRITE, 0);
+	vqd_kick_head(&h->d, 0);
+	{
+		uint32_t id;
+
+		CHECK(wait_used(h, &id, &ulen) && ulen == 513);
+		CHECK(*gpa_ptr(h, DATA_GPA + 512) == VIRTIO_BLK_S_OK);
+		CHECK(!memcmp(data, expect + 512, 512));
+	}
+
+	/* Unaligned guest buffer: O_DIRECT cannot take it; served anyway. */
+	memcpy(data + 1, expect, 4096);
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 100, DATA_GPA + 1, 4096, NULL) == VIRTIO_BLK_S_OK);
+	memset(data, 0, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 100, DATA_GPA, 4096, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(data, expect, 4096));
+
+	/* GET_ID: 20 bytes, zero padded. */
+	memset(data, 0xff, 64);
+	CHECK(req(h, VIRTIO_BLK_T_GET_ID, 0, DATA_GPA, 20, &ulen) == VIRTIO_BLK_S_OK && ulen == 21);
+	CHECK(!memcmp(data, "nfv-serial-1\0\0\0\0\0\0\0\0", 20) && data[20] == 0xff);
+
+	/* Write zeroes and discard. */
+	memcpy(data, expect, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 200, DATA_GPA, 8192, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(dwz(h, VIRTIO_BLK_T_WRITE_ZEROES, 201, 2, 0) == VIRTIO_BLK_S_OK);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 200, DATA_GPA, 8192, NULL) == VIRTIO_BLK_S_OK);
+	{
+		static const uint8_t zero[1024];
+
+		CHECK(!memcmp(data, expect, 512) && !memcmp(data + 512, zero, 1024) &&
+		      !memcmp(data + 1536, expect + 1536, 8192 - 1536));
+	}
+	CHECK(dwz(h, VIRTIO_BLK_T_WRITE_ZEROES, 204, 4, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ==
+	      VIRTIO_BLK_S_OK);
+	CHECK(dwz(h, VIRTIO_BLK_T_DISCARD, 1024, 64, 0) == VIRTIO_BLK_S_OK);
+	CHECK(dwz(h, VIRTIO_BLK_T_DISCARD, 1024, 64, 1) == VIRTIO_BLK_S_UNSUPP); /* unmap flag */
+	CHECK(dwz(h, VIRTIO_BLK_T_WRITE_ZEROES, 0, 8, 6) == VIRTIO_BLK_S_UNSUPP);
+	CHECK(dwz(h, VIRTIO_BLK_T_DISCARD, IMG_SIZE / 512 - 1, 2, 0) == VIRTIO_BLK_S_IOERR);
+	CHECK(dwz(h, VIRTIO_BLK_T_WRITE_ZEROES, 0, 0, 0) == VIRTIO_BLK_S_IOERR);
+
+	/* Hostile requests: answered, counted, the device keeps working. */
+	CHECK(req(h, VIRTIO_BLK_T_IN, IMG_SIZE / 512 - 1, DATA_GPA, 1024, NULL) ==
+	      VIRTIO_BLK_S_IOERR);
+	CHECK(req(h, VIRTIO_BLK_T_OUT, IMG_SIZE / 512, DATA_GPA, 512, NULL) == VIRTIO_BLK_S_IOERR);
+	CHECK(req(h, VIRTIO_BLK_T_OUT, ~0ull - 1, DATA_GPA, 4096, NULL) == VIRTIO_BLK_S_IOERR);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 1ull << 55, DATA_GPA, 512, NULL) == VIRTIO_BLK_S_IOERR);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 0, DATA_GPA, 0, NULL) == VIRTIO_BLK_S_IOERR);  /* no data */
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 0, NULL) == VIRTIO_BLK_S_IOERR); /* no data */
+	CHECK(req(h, VIRTIO_BLK_T_IN, 0, DATA_GPA, 100, NULL) == VIRTIO_BLK_S_IOERR); /* partial */
+	CHECK(req(h, 99, 0, 0, 0, NULL) == VIRTIO_BLK_S_UNSUPP);
+	CHECK(req(h, VIRTIO_BLK_T_GET_ID, 0, 0, 0, NULL) == VIRTIO_BLK_S_IOERR);
+	/* Wrong direction: read with device-readable data; write with device-writable data. */
+	set_hdr(h, VIRTIO_BLK_T_IN, 0);
+	s[0] = (struct seg){ HDR_GPA, 16, false };
+	s[1] = (struct seg){ DATA_GPA, 512, false };
+	s[2] = (struct seg){ STATUS_GPA, 1, true };
+	CHECK(run_chain(h, s, 3, &ulen) == VIRTIO_BLK_S_IOERR && ulen == 1);
+	set_hdr(h, VIRTIO_BLK_T_OUT, 0);
+	s[1].write = true;
+	CHECK(run_chain(h, s, 3, &ulen) == VIRTIO_BLK_S_IOERR && ulen == 1);
+	/* Flush with data attached. */
+	set_hdr(h, VIRTIO_BLK_T_FLUSH, 0);
+	CHECK(run_chain(h, s, 3, NULL) == VIRTIO_BLK_S_IOERR);
+	/* Short header. */
+	set_hdr(h, VIRTIO_BLK_T_IN, 0);
+	s[0].len = 12;
+	s[1] = (struct seg){ STATUS_GPA, 1, true };
+	CHECK(run_chain(h, s, 2, NULL) == VIRTIO_BLK_S_IOERR);
+	/* Zero-length status buffer: nothing to answer in; returned with used length 0. */
+	s[0].len = 16;
+	s[1] = (struct seg){ STATUS_GPA, 0, true };
+	CHECK(run_chain(h, s, 2, &ulen) == 0xee && ulen == 0);
+	/* No writable part at all. */
+	CHECK(run_chain(h, s, 1, &ulen) == 0xee && ulen == 0);
+
+	/* Still serving. */
+	memset(data, 0, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 8, DATA_GPA, 8192, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(data, expect, 8192));
+	CHECK(!h->vq.broken && h->irqs > 0);
+
+	blk_get_stats(h->blk, &st);
+	CHECK(st.bad_requests == 14 && st.unsupported == 3 && st.no_status == 2);
+	CHECK(st.flushes == 1 && st.get_ids == 1 && st.write_zeroes == 2 && st.discards == 1);
+	CHECK(st.io_errors == 0);
+
+	/* A ring violation breaks the queue (DEVICE_NEEDS_RESET), never the process. */
+	vqd_kick_head(&h->d, 1000);
+	blk_virtio_ops()->queue_notify(h->blk, 0);
+	CHECK(blk_poll(h->blk, 0, 10) == 0);
+	CHECK(h->vq.broken && h->vq.err[VQ_ERR_HEAD] == 1);
+	harness_stop(h);
+
+	/* Nothing the guest did changed the image size. */
+	{
+		struct stat sb;
+
+		CHECK(stat(img_path, &sb) == 0 && sb.st_size == IMG_SIZE);
+	}
+}
+
+static void test_readonly(struct harness *h, enum blk_io io)
+{
+	struct blk_cfg cfg = { .path = img_path, .readonly = true, .queue_size = QSIZE, .io = io,
+			       .manual_poll = true };
+	struct blk_stats st;
+
+	if (harness_start(h, &cfg)) {
+		failures++;
+		return;
+	}
+	CHECK(blk_virtio_ops()->get_features(h->blk) & (1ull << VIRTIO_BLK_F_RO));
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 512, NULL) == VIRTIO_BLK_S_IOERR);
+	CHECK(dwz(h, VIRTIO_BLK_T_DISCARD, 0, 8, 0) == VIRTIO_BLK_S_UNSUPP); /* not offered */
+	CHECK(req(h, VIRTIO_BLK_T_IN, 0, DATA_GPA, 512, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(req(h, VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL) == VIRTIO_BLK_S_OK);
+	blk_get_stats(h->blk, &st);
+	CHECK(st.ro_writes == 1);
+	harness_stop(h);
+}
+
+/* Queue worker thread (no manual polling), kicks by eventfd, interrupts through vq->call. */
+static void test_queue_thread(struct harness *h, enum blk_io io)
+{
+	struct blk_cfg cfg = { .path = img_path, .queue_size = QSIZE, .io = io, .num_queues = 2,
+			       .cache = BLK_CACHE_WRITEBACK };
+	uint8_t *data = gpa_ptr(h, DATA_GPA);
+	uint32_t id, len;
+	unsigned done = 0;
+
+	if (harness_start(h, &cfg)) {
+		failures++;
+		return;
+	}
+	/* 20 reads of 4 KiB in flight at once, each into its own buffer. */
+	for (uint16_t i = 0; i < 20; i++) {
+		vqd_desc(&h->d, (uint16_t)(3 * i), HDR_GPA + 16 * i, 16, VRING_DESC_F_NEXT,
+			 (uint16_t)(3 * i + 1));
+		vqd_desc(&h->d, (uint16_t)(3 * i + 1), DATA_GPA + 4096ull * i, 4096,
+			 VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, (uint16_t)(3 * i + 2));
+		vqd_desc(&h->d, (uint16_t)(3 * i + 2), STATUS_GPA + i, 1, VRING_DESC_F_WRITE, 0);
+		{
+			struct virtio_blk_outhdr hdr = { htole32(VIRTIO_BLK_T_IN), 0, htole64(8) };
+
+			memcpy(gpa_ptr(h, HDR_GPA + 16 * i), &hdr, sizeof(hdr));
+		}
+		vqd_kick_head(&h->d, (uint16_t)(3 * i));
+	}
+	memset(data, 0, 20 * 4096);
+	efd_signal(blk_virtio_ops()->queue_kick_fd(h->blk, 0)); /* as KVM's ioeventfd would */
+	while (done < 20 && wait_used(h, &id, &len)) {
+		CHECK(id % 3 == 0 && len == 4097 && *gpa_ptr(h, STATUS_GPA + id / 3) == 0);
+		done++;
+	}
+	CHECK(done == 20);
+	{
+		uint8_t expect[4096];
+
+		fill(expect, sizeof(expect), 1);
+		CHECK(!memcmp(data + 19 * 4096, expect, 4096));
+	}
+	CHECK(__atomic_load_n(&h->irqs, __ATOMIC_RELAXED) >= 1);
+	CHECK(blk_virtio_ops()->get_features(h->blk) & (1ull << VIRTIO_BLK_F_MQ));
+	harness_stop(h);
+}
+
+/*
+ * Durability: a child runs the device and is SIGKILLed as soon as the flush that follows a write
+ * is in the used ring; the parent must then find the data in the file.
+ */
+static void test_durability(enum blk_io io)
+{
+	struct harness *h;
+	uint8_t expect[65536];
+	pid_t pid;
+	int status, fd;
+	uint8_t got[65536];
+
+	h = mmap(NULL, sizeof(*h) + RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	if (h == MAP_FAILED) {
+		failures++;
+		return;
+	}
+	memset(h, 0, sizeof(*h));
+	h->ram = (uint8_t *)h + ALIGN_UP(sizeof(*h), 4096);
+	if (gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE - 4096, h->ram, -1, 0)) {
+		failures++;
+		return;
+	}
+	vqd_init(&h->d, h->ram, RAM_GPA, QSIZE, RING_GPA);
+	fill(expect, sizeof(expect), 42);
+	pid = fork();
+	if (pid == 0) {
+		struct blk_cfg cfg = { .path = img_path, .queue_size = QSIZE, .io = io,
+				       .cache = BLK_CACHE_WRITEBACK, .manual_poll = true };
+		struct blk *blk;
+		struct vq vq;
+		struct vq_cfg c;
+
+		if (blk_create(&cfg, &h->gm, &blk))
+			_exit(2);
+		if (blk_virtio_ops()->set_features(blk, blk_virtio_ops()->get_features(blk)))
+			_exit(2);
+		vq_init(&vq, &h->gm, "durability", 0);
+		vqd_cfg(&h->d, &c, false, false);
+		if (vq_setup(&vq, &c) || blk_virtio_ops()->queue_start(blk, 0, &vq))
+			_exit(2);
+		for (;;)
+			if (blk_poll(blk, 0, 100) < 0)
+				_exit(3);
+	}
+	/* Parent: the driver. Write 64 KiB at sector 2048, then flush. */
+	{
+		struct virtio_blk_outhdr w = { htole32(VIRTIO_BLK_T_OUT), 0, htole64(2048) };
+		struct virtio_blk_outhdr f = { htole32(VIRTIO_BLK_T_FLUSH), 0, 0 };
+		uint32_t id, len;
+		int waited = 0;
+
+		memcpy(gpa_ptr(h, HDR_GPA), &w, 16);
+		memcpy(gpa_ptr(h, HDR_GPA + 16), &f, 16);
+		memcpy(gpa_ptr(h, DATA_GPA), expect, sizeof(expect));
+		vqd_desc(&h->d, 0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
+		vqd_desc(&h->d, 1, DATA_GPA, sizeof(expect), VRING_DESC_F_NEXT, 2);
+		vqd_desc(&h->d, 2, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+		vqd_desc(&h->d, 3, HDR_GPA + 16, 16, VRING_DESC_F_NEXT, 4);
+		vqd_desc(&h->d, 4, STATUS_GPA + 1, 1, VRING_DESC_F_WRITE, 0);
+		vqd_kick_head(&h->d, 0);
+		while (!vqd_get_used(&h->d, &id, &len) && waited++ < 500000)
+			usleep(10);
+		CHECK(id == 0 && *gpa_ptr(h, STATUS_GPA) == 0);
+		vqd_kick_head(&h->d, 3);
+		while (!vqd_get_used(&h->d, &id, &len) && waited++ < 500000)
+			usleep(10);
+		kill(pid, SIGKILL); /* right after the flush completion is visible */
+		CHECK(id == 3 && *gpa_ptr(h, STATUS_GPA + 1) == 0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	      WTERMSIG(status) == SIGKILL);
+	fd = open(img_path, O_RDONLY);
+	CHECK(fd >= 0 && pread(fd, got, sizeof(got), 2048 * 512) == (ssize_t)sizeof(got));
+	CHECK(!memcmp(got, expect, sizeof(got)));
+	if (fd >= 0)
+		close(fd);
+	munmap(h, sizeof(*h) + RAM_SIZE);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "io_uring";
+	struct harness *h;
+	enum blk_io io = BLK_IO_IO_URING;
+
+	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
+	if (!strcmp(mode, "threads"))
+		io = BLK_IO_THREADS;
+	if (make_image())
+		return 1;
+	if (!strcmp(mode, "durability")) {
+		test_durability(BLK_IO_IO_URING);
+		test_durability(BLK_IO_THREADS);
+	} else {
+		h = calloc(1, sizeof(*h));
+		h->ram = aligned_alloc(4096, RAM_SIZE);
+		if (!h->ram || gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE, h->ram, -1, 0)) {
+			unlink(img_path);
+			return 1;
+		}
+		memset(h->ram, 0, RAM_SIZE);
+		test_requests(h, io);
+		test_readonly(h, io);
+		test_queue_thread(h, io);
+		free(h->ram);
+		free(h);
+	}
+	unlink(img_path);
+	if (failures) {
+		fprintf(stderr, "%s: %d failures\n", mode, failures);
+		return 1;
+	}
+	printf("blk %s: all tests passed\n", mode);
+	return 0;
+}
