@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * nfv-switch control protocol: one JSON object per request line, one JSON object per response
+ * line (docs/switch.md). Requests come from an untrusted socket: every field is checked, unknown
+ * fields are refused by name, and a failed request changes nothing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"	/* before DPDK headers: rte_common.h defers to its container_of */
+
+#include <rte_lcore.h>
+
+#include "log.h"
+#include "sw.h"
+
+#define ERRLEN 256
+
+struct req {
+	struct sw *sw;
+	const struct swj *o;
+	struct swjb *r;
+	char err[ERRLEN];
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct req *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->err, sizeof(q->err), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Refuse members not in @allowed (NULL-terminated), naming the first one found. */
+static int check_fields(struct req *q, const char *const *allowed)
+{
+	for (const struct swj *k = q->o->kids.first; k; k = k->next) {
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a && !ok; a++)
+			ok = !strcmp(*a, k->key);
+		if (!ok)
+			return fail(q, "unknown field '%s'", k->key);
+	}
+	return 0;
+}
+
+static int get_str(struct req *q, const char *key, bool required, const char **out, size_t maxlen)
+{
+	int r = swj_get_str(q->o, key, out);
+
+	if (r == -ENOENT) {
+		*out = NULL;
+		return required ? fail(q, "missing field '%s'", key) : 0;
+	}
+	if (r)
+		return fail(q, "field '%s' must be a string", key);
+	if (strlen(*out) == 0 || strlen(*out) >= maxlen)
+		return fail(q, "field '%s': length must be 1..%zu", key, maxlen - 1);
+	return 0;
+}
+
+static int get_int(struct req *q, const char *key, int64_t min, int64_t max, int64_t def,
+		   int64_t *out)
+{
+	int r = swj_get_int(q->o, key, min, max, out);
+
+	if (r == -ENOENT) {
+		*out = def;
+		return 0;
+	}
+	if (r)
+		return fail(q, "field '%s' must be an integer in %lld..%lld", key, (long long)min,
+			    (long long)max);
+	return 0;
+}
+
+static bool name_ok(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.' || *s == ':'))
+			return false;
+	return true;
+}
+
+static int get_port(struct req *q, const char *key, struct sw_port **out)
+{
+	const char *name;
+	int r = get_str(q, key, true, &name, SW_NAME_MAX);
+
+	if (r)
+		return r;
+	*out = sw_port_find(q->sw, name);
+	if (!*out)
+		return fail(q, "%s '%s': no such port", key, name);
+	return 0;
+}
+
+/* vlan_mode / vlan / trunks, shared by port-add and port-set-vlan. */
+static int get_vlan(struct req *q, struct vlan_cfg *cfg)
+{
+	const char *mode_s;
+	enum vlan_mode mode = VLAN_ACCESS;
+	const struct swj *tr = swj_get(q->o, "trunks");
+	uint16_t vids[4096];
+	unsigned n = 0;
+	int64_t vlan;
+	int r;
+
+	r = get_str(q, "vlan_mode", false, &mode_s, 16);
+	if (r)
+		return r;
+	if (mode_s && vlan_mode_parse(mode_s, &mode))
+		return fail(q, "vlan_mode '%s': must be \"access\" or \"trunk\"", mode_s);
+	r = get_int(q, "vlan", 0, 4094, 0, &vlan);
+	if (r)
+		return r;
+	if (tr) {
+		if (mode != VLAN_TRUNK)
+			return fail(q, "field 'trunks' needs vlan_mode \"trunk\"");
+		if (tr->type != SWJ_ARR)
+			return fail(q, "field 'trunks' must be an array of VLAN ids");
+		for (const struct swj *v = tr->kids.first; v; v = v->next) {
+			if (v->type != SWJ_NUM || v->num < 1 || v->num > 4094 ||
+			    v->num != (double)(int)v->num)
+				return fail(q, "field 'trunks': VLAN ids must be integers in 1..4094");
+			if (n < (unsigned)ARRAY_SIZE(vids))
+				vids[n++] = (uint16_t)v->num;
+		}
+	}
+	if (mode == VLAN_TRUNK)
+		r = vlan_set_trunk(cfg, (uint16_t)vlan, vids, n);
+	else
+		r = vlan_set_access(cfg, (uint16_t)vlan);
+	return r ? fail(q, "bad VLAN configuration") : 0;
+}
+
+static void put_vlan(struct swjb *b, const struct vlan_cfg *v)
+{
+	swjb_str(b, "vlan_mode", vlan_mode_name(v->mode));
+	swjb_u64(b, "vlan", v->vlan);
+	swjb_arr_open(b, "trunks");
+	if (v->mode == VLAN_TRUNK)
+		for (unsigned vid = 1; vid < 4095; vid++)
+			if (vlan_trunk_allows(v, (uint16_t)vid))
+				swjb_u64(b, NULL, vid);
+	swjb_arr_close(b);
+}
+
+static int cmd_port_add(struct req *q)
+{
+	static const char *const f[] = { "cmd", "name", "type", "path", "mode", "queues", "devargs",
+					 "vlan_mode", "vlan", "trunks", NULL };
+	struct sw_port_params pa = { 0 };
+	const char *type, *mode;
+	int64_t queues;
+	int r;
+
+	if ((r = check_fields(q, f)) || (r = get_str(q, "name", true, &pa.name, SW_NAME_MAX)) ||
+	    (r = get_str(q, "type", true, &type, 16)))
+		return r;
+	if (!name_ok(pa.name))
+		return fail(q, "name '%s': use letters, digits, '-', '_', '.', ':'", pa.name);
+	if (!strcmp(type, "vhost-user")) {
+		pa.type = SW_PORT_VHOST;
+		if ((r = get_str(q, "path", true, &pa.path, SW_PATH_MAX)) ||
+		    (r = get_str(q, "mode", false, &mode, 16)))
+			return r;
+		if (pa.path[0] != '/')
+			return fail(q, "path '%s': must be absolute", pa.path);
+		if (swj_get(q->o, "devargs"))
+			return fail(q, "field 'devargs' is for type \"ethdev\"");
+		if (mode && strcmp(mode, "server") && strcmp(mode, "client"))
+			return fail(q, "mode '%s': must be \"server\" or \"client\"", mode);
+		pa.client = mode && !strcmp(mode, "client");
+	} else if (!strcmp(type, "ethdev")) {
+		pa.type = SW_PORT_ETHDEV;
+		if ((r = get_str(q, "devargs", true, &pa.devargs, SW_DEVARGS_MAX)))
+			return r;
+		if (swj_get(q->o, "path") || swj_get(q->o, "mode"))
+			return fail(q, "fields 'path'/'mode' are for type \"vhost-user\"");
+	} else {
+		return fail(q, "type '%s': must be \"vhost-user\" or \"ethdev\"", type);
+	}
+	if ((r = get_int(q, "queues", 1, SW_MAX_QUEUES, 1, &queues)) || (r = get_vlan(q, &pa.vlan)))
+		return r;
+	pa.queues = (uint16_t)queues;
+	r = sw_port_add(q->sw, &pa, q->err, sizeof(q->err));
+	return r ? -EINVAL : 0;
+}
+
+static int cmd_port_del(struct req *q)
+{
+	static const char *const f[] = { "cmd", "name", NULL };
+	struct sw_port *p;
+	int r;
+
+	if ((r = check_fields(q, f)) || (r = get_port(q, "name", &p)))
+		return r;
+	if (sw_port_del(q->sw, p))
+		return fail(q, "name '%s': out of memory", p->name);
+	return 0;
+}
+
+static void put_port(struct req *q, const struct sw_port *p)
+{
+	struct swjb *b = q->r;
+
+	swjb_obj_open(b, NULL);
+	swjb_str(b, "name", p->name);
+	if (p->type == SW_PORT_VHOST) {
+		swjb_str(b, "type", "vhost-user");
+		swjb_str(b, "path", p->path);
+		swjb_str(b, "mode", p->client ? "client" : "server");
+	} else {
+		swjb_str(b, "type", "ethdev");
+		swjb_str(b, "devargs", p->devargs);
+	}
+	swjb_u64(b, "queues", p->queues);
+	swjb_str(b, "link", sw_port_link_up(p) ? "up" : "down");
+	put_vlan(b, &p->vlan);
+	swjb_u64(b, "pmd", sw_pmd_of(q->sw, p, 0));
+	if (p->type == SW_PORT_VHOST) {
+		swjb_u64(b, "connects", p->connects);
+		swjb_u64(b, "disconnects", p->disconnects);
+	}
+	swjb_obj_close(b);
+}
+
+static int cmd_port_list(struct req *q)
+{
+	static const char *const f[] = { "cmd", NULL };
+	int r = check_fields(q, f);
+
+	if (r)
+		return r;
+	swjb_arr_open(q->r, "ports");
+	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
+		if (q->sw->ports[i])
+			put_port(q, q->sw->ports[i]);
+	swjb_arr_close(q->r);
+	return 0;
+}
+
+static int cmd_port_set_vlan(struct req *q)
+{
+	static const char *const f[] = { "cmd", "name", "vlan_mode", "vlan", "trunks", NULL };
+	struct vlan_cfg v, old;
+	struct sw_port *p;
+	int r;
+
+	if ((r = check_fields(q, f)) || (r = get_port(q, "name", &p)) || (r = get_vlan(q, &v)))
+		return r;
+	old = p->vlan;
+	p->vlan = v;
+	if (sw_pmd_reload(q->sw)) {
+		p->vlan = old;
+		return fail(q, "out of memory");
+	}
+	/* Learned locations may now be on VLANs the port left. */
+	fdb_flush_port(q->sw->fdb, p->id);
+	return 0;
+}
+
+static void put_stats(struct req *q, const struct sw_port *p)
+{
+	struct sw_port_stats s;
+	struct swjb *b = q->r;
+
+	sw_port_stats_read(p, &s);
+	swjb_obj_open(b, NULL);
+	swjb_str(b, "name", p->name);
+	swjb_u64(b, "rx_packets", s.rx_packets);
+	swjb_u64(b, "rx_bytes", s.rx_bytes);
+	swjb_u64(b, "tx_packets", s.tx_packets);
+	swjb_u64(b, "tx_bytes", s.tx_bytes);
+	swjb_u64(b, "drop_no_buffers", s.drop_no_buffers);
+	swjb_u64(b, "drop_queue_full", s.drop_queue_full);
+	swjb_u64(b, "drop_vlan", s.drop_vlan);
+	swjb_u64(b, "drop_malformed", s.drop_malformed);
+	swjb_u64(b, "drop_link_down", s.drop_link_down);
+	swjb_u64(b, "drop_hairpin", s.drop_hairpin);
+	swjb_u64(b, "flooded", s.flooded);
+	swjb_str(b, "link", sw_port_link_up(p) ? "up" : "down");
+	swjb_obj_close(b);
+}
+
+static void put_fdb_stats(struct req *q)
+{
+	struct fdb_stats fs;
+	struct swjb *b = q->r;
+
+	fdb_get_stats(q->sw->fdb, &fs);
+	swjb_obj_open(b, "fdb");
+	swjb_u64(b, "dynamic", fs.dynamic);
+	swjb_u64(b, "static", fs.statics);
+	swjb_u64(b, "max_dynamic", q->sw->cfg.fdb_max);
+	swjb_u64(b, "age_s", q->sw->cfg.fdb_age_s);
+	swjb_u64(b, "learned", fs.learned);
+	swjb_u64(b, "moved", fs.moved);
+	swjb_u64(b, "aged", fs.aged);
+	swjb_u64(b, "limit_drops", fs.limit_drops);
+	swjb_u64(b, "bucket_evictions", fs.bucket_evictions);
+	swjb_u64(b, "static_refused", fs.static_refused);
+	swjb_obj_close(b);
+}
+
+static int cmd_stats(struct req *q)
+{
+	static const char *const f[] = { "cmd", "port", NULL };
+	struct sw_port *p = NULL;
+	int r;
+
+	if ((r = check_fields(q, f)))
+		return r;
+	if (swj_get(q->o, "port") && (r = get_port(q, "port", &p)))
+		return r;
+	swjb_arr_open(q->r, "ports");
+	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
+		if (q->sw->ports[i] && (!p || p == q->sw->ports[i]))
+			put_stats(q, q->sw->ports[i]);
+	swjb_arr_close(q->r);
+	put_fdb_stats(q);
+	return 0;
+}
+
+static int cmd_stats_clear(struct req *q)
+{
+	static const char *const f[] = { "cmd", "port", NULL };
+	struct sw_port *p = NULL;
+	int r;
+
+	if ((r = check_fields(q, f)))
+		return r;
+	if (swj_get(q->o, "port") && (r = get_port(q, "port", &p)))
+		return r;
+	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
+		if (q->sw->ports[i] && (!p || p == q->sw->ports[i]))
+			sw_port_stats_clear(q->sw->ports[i]);
+	return 0;
+}
+
+static int get_mac_vlan(struct req *q, uint8_t mac[6], uint16_t *vlan)
+{
+	const char *s;
+	int64_t v;
+	int r;
+
+	if ((r = get_str(q, "mac", true, &s, 18)))
+		return r;
+	if (fdb_mac_parse(s, mac))
+		return fail(q, "mac '%s': expected xx:xx:xx:xx:xx:xx", s);
+	if ((r = get_int(q, "vlan", 0, 4094, 0, &v)))
+		return r;
+	*vlan = (uint16_t)v;
+	return 0;
+}
+
+static int cmd_fdb_add(struct req *q)
+{
+	static const char *const f[] = { "cmd", "mac", "vlan", "port", NULL };
+	struct sw_port *p;
+	uint8_t mac[6];
+	uint16_t vlan;
+	int r;
+
+	if ((r = check_fields(q, f)) || (r = get_mac_vlan(q, mac, &vlan)) ||
+	    (r = get_port(q, "port", &p)))
+		return r;
+	if (fdb_mac_is_multicast(mac))
+		return fail(q, "mac: multicast addresses cannot be FDB entries");
+	r = fdb_add_static(q->sw->fdb, mac, vlan, p->id);
+	if (r == -ENOSPC)
+		return fail(q, "mac: hash bucket full of static entries");
+	return r ? fail(q, "mac: cannot add") : 0;
+}
+
+static int cmd_fdb_del(struct req *q)
+{
+	static const char *const f[] = { "cmd", "mac", "vlan", NULL };
+	uint8_t mac[6];
+	uint16_t vlan;
+	int r;
+
+	if ((r = check_fields(q, f)) || (r = get_mac_vlan(q, mac, &vlan)))
+		return r;
+	if (fdb_del(q->sw->fdb, mac, vlan))
+		return fail(q, "mac: no entry for this mac and vlan %u", vlan);
+	return 0;
+}
+
+static int cmd_fdb_flush(struct req *q)
+{
+	static const char *const f[] = { "cmd", "static", NULL };
+	const struct swj *st = swj_get(q->o, "static");
+	int r;
+
+	if ((r = check_fields(q, f)))
+		return r;
+	if (st && st->type != SWJ_BOOL)
+		return fail(q, "field 'static' must be a boolean");
+	swjb_u64(q->r, "removed", fdb_flush(q->sw->fdb, st && st->b));
+	return 0;
+}
+
+static void fdb_show_cb(const struct fdb_entry *e, void *opaque)
+{
+	struct req *q = opaque;
+	struct sw_port *p = e->port < SW_MAX_PORTS ? q->sw->ports[e->port] : NULL;
+	char mac[18];
+
+	fdb_mac_format(e->mac, mac);
+	swjb_obj_open(q->r, NULL);
+	swjb_str(q->r, "mac", mac);
+	swjb_u64(q->r, "vlan", e->vlan);
+	swjb_str(q->r, "port", p ? p->name : "?");
+	swjb_bool(q->r, "static", e->is_static);
+	swjb_u64(q->r, "age_ms", e->age_ms);
+	swjb_obj_close(q->r);
+}
+
+static int cmd_fdb_show(struct req *q)
+{
+	static const char *const f[] = { "cmd", NULL };
+	int r;
+
+	if ((r = check_fields(q, f)))
+		return r;
+	swjb_arr_open(q->r, "entries");
+	fdb_walk(q->sw->fdb, sw_now_ms(q->sw), fdb_show_cb, q);
+	swjb_arr_close(q->r);
+	put_fdb_stats(q);
+	return 0;
+}
+
+static int cmd_show(struct req *q)
+{
+	static const char *const f[] = { "cmd", NULL };
+	struct sw *sw = q->sw;
+	int r;
+
+	if ((r = check_fields(q, f)))
+		return r;
+	swjb_str(q->r, "version", SW_VERSION);
+	swjb_bool(q->r, "power_mode", sw->cfg.power_mode);
+	swjb_arr_open(q->r, "pmds");
+	for (unsigned k = 0; k < sw->npmds; k++) {
+		struct sw_pmd *pmd = &sw->pmds[k];
+
+		swjb_obj_open(q->r, NULL);
+		swjb_u64(q->r, "lcore", pmd->lcore);
+		swjb_u64(q->r, "cpu", (uint64_t)rte_lcore_to_cpu_id((int)pmd->lcore));
+		swjb_u64(q->r, "loops", __atomic_load_n(&pmd->loops, __ATOMIC_RELAXED));
+		swjb_u64(q->r, "busy_loops", __atomic_load_n(&pmd->busy_loops, __ATOMIC_RELAXED));
+		swjb_arr_open(q->r, "rxqs");
+		for (unsigned i = 0; i < SW_MAX_PORTS; i++) {
+			struct sw_port *p = sw->ports[i];
+
+			for (uint16_t qq = 0; p && qq < p->queues; qq++) {
+				if (sw_pmd_of(sw, p, qq) != pmd->lcore)
+					continue;
+				swjb_obj_open(q->r, NULL);
+				swjb_str(q->r, "port", p->name);
+				swjb_u64(q->r, "queue", qq);
+				swjb_obj_close(q->r);
+			}
+		}
+		swjb_arr_close(q->r);
+		swjb_obj_close(q->r);
+	}
+	swjb_arr_close(q->r);
+	put_fdb_stats(q);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct req *q);
+} cmds[] = {
+	{ "port-add", cmd_port_add },	    { "port-del", cmd_port_del },
+	{ "port-list", cmd_port_list },	    { "port-set-vlan", cmd_port_set_vlan },
+	{ "fdb-show", cmd_fdb_show },	    { "fdb-add", cmd_fdb_add },
+	{ "fdb-del", cmd_fdb_del },	    { "fdb-flush", cmd_fdb_flush },
+	{ "stats", cmd_stats },		    { "stats-clear", cmd_stats_clear },
+	{ "show", cmd_show },
+};
+
+void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct swjb *resp)
+{
+	struct req q = { .sw = sw, .r = resp };
+	struct swj_doc *doc = NULL;
+	const char *cmd = NULL;
+	char perr[128];
+	int r;
+
+	swjb_init(resp);
+	swjb_obj_open(resp, NULL);
+	swjb_bool(resp, "ok", true);
+	r = swj_parse(line, len, &doc, perr, sizeof(perr));
+	if (r == -ENOMEM) {
+		fail(&q, "request too large");
+		goto out;
+	}
+	if (r) {
+		fail(&q, "bad JSON: %s", perr);
+		goto out;
+	}
+	q.o = swj_doc_root(doc);
+	if (q.o->type != SWJ_OBJ) {
+		fail(&q, "request must be a JSON object");
+		goto out;
+	}
+	if (swj_get_str(q.o, "cmd", &cmd)) {
+		fail(&q, "missing field 'cmd' (a string)");
+		goto out;
+	}
+	r = -ENOENT;
+	pthread_mutex_lock(&sw->lock);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (!strcmp(cmds[i].name, cmd)) {
+			r = cmds[i].fn(&q);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sw->lock);
+	if (r == -ENOENT)
+		fail(&q, "cmd '%s': unknown command", cmd);
+out:
+	swj_doc_free(doc);
+	if (q.err[0] || resp->oom) {
+		/* Start over: a failed request reports only the error. */
+		swjb_free(resp);
+		swjb_obj_open(resp, NULL);
+		swjb_bool(resp, "ok", false);
+		swjb_str(resp, "error", q.err[0] ? q.err : "out of memory");
+	}
+	swjb_obj_close(resp);
+}
