@@ -94,7 +94,8 @@ static int fb_read(int fd, void *buf, size_t len, unsigned *nfds)
 static void fb_send(int fd, const struct vhost_user_msg *m, const int *fds, unsigned nfds)
 {
 	char ctl[CMSG_SPACE(sizeof(int) * 8)];
-	struct iovec iov = { (void *)m, VHOST_USER_HDR_SIZE + m->size };
+	/* A lying size (FB_BIG_SIZE) still sends only what the buffer holds. */
+	struct iovec iov = { (void *)m, VHOST_USER_HDR_SIZE + MIN(m->size, VHOST_USER_PAYLOAD_MAX) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (nfds) {

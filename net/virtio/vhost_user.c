@@ -210,8 +210,11 @@ static int vu_timeout(const struct vhost_user *vu)
 
 static void vu_close_fd(struct vhost_user *vu)
 {
-	if (vu->fd >= 0)
+	/* shutdown first: an owner watching a dup of the socket sees the hang-up too. */
+	if (vu->fd >= 0) {
+		shutdown(vu->fd, SHUT_RDWR);
 		close(vu->fd);
+	}
 	vu->fd = -1;
 }
 
@@ -688,17 +691,18 @@ int vhost_user_set_features(struct vhost_user *vu, uint64_t features)
 	uint64_t wire = features;
 	int ret;
 
-	if (features & ~vu->backend_features)
+	if (vu->fd >= 0 && (features & ~vu->backend_features))
 		return -EINVAL;
+	if (features & ~vu->cfg.features)
+		return -EINVAL;
+	/* Remembered even while disconnected: the reconnect checks and replays it. */
+	vu->features = features;
+	vu->features_set = true;
 	/* Bit 30 keeps the protocol-feature semantics (rings start disabled) on. */
 	if (vu->backend_has_protocol)
 		wire |= 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
 	ret = vu_set_u64(vu, VHOST_USER_SET_FEATURES, wire);
-	if (ret)
-		return ret;
-	vu->features = features;
-	vu->features_set = true;
-	return 0;
+	return ret;
 }
 
 static int vu_send_mem_table(struct vhost_user *vu)
@@ -871,6 +875,12 @@ int vhost_user_get_vring_base(struct vhost_user *vu, unsigned idx, uint16_t *bas
 	q->stopped = true;
 	*base = q->base;
 	return 0;
+}
+
+void vhost_user_forget_vring(struct vhost_user *vu, unsigned idx)
+{
+	if (idx < VHOST_USER_MAX_QUEUES)
+		vu->ring[idx] = (struct vu_ring){ .kick = -1, .call = -1, .err = -1 };
 }
 
 int vhost_user_reset_owner(struct vhost_user *vu)

@@ -253,7 +253,11 @@ uint64_t vhost_user_protocol_features(const struct vhost_user *vu);
 /* Queue count from GET_QUEUE_NUM, or 1 when MQ is not negotiated. */
 unsigned vhost_user_backend_queues(const struct vhost_user *vu);
 
-/* SET_FEATURES: @features must be a subset of vhost_user_backend_features() (else -EINVAL). */
+/*
+ * SET_FEATURES: @features must be a subset of cfg->features and, while connected, of
+ * vhost_user_backend_features() (else -EINVAL). Remembered for replay even when the send fails
+ * with -ENOTCONN (as are the mem table and ring settings below).
+ */
 int vhost_user_set_features(struct vhost_user *vu, uint64_t features)
 	__attribute__((warn_unused_result));
 /* SET_MEM_TABLE with up to VHOST_USER_MAX_MEM_REGIONS regions (fds sent with SCM_RIGHTS). */
@@ -279,6 +283,8 @@ int vhost_user_set_vring_enable(struct vhost_user *vu, unsigned idx, bool enable
 /* GET_VRING_BASE: stops the ring in the backend and returns its next avail index. */
 int vhost_user_get_vring_base(struct vhost_user *vu, unsigned idx, uint16_t *base)
 	__attribute__((warn_unused_result));
+/* Forget everything remembered about ring @idx (it is not replayed any more). No message. */
+void vhost_user_forget_vring(struct vhost_user *vu, unsigned idx);
 /* RESET_OWNER; forgets the remembered state. */
 int vhost_user_reset_owner(struct vhost_user *vu) __attribute__((warn_unused_result));
 /* NET_SET_MTU (only when the NET_MTU protocol feature was negotiated, else -EOPNOTSUPP). */
