@@ -58,7 +58,10 @@ int kvm_irq_irqfd_assign(struct kvm_irq *ki, int fd, unsigned gsi, int resample_
 int kvm_irq_irqfd_deassign(struct kvm_irq *ki, int fd, unsigned gsi)
 	__attribute__((warn_unused_result));
 
-/* KVM_SIGNAL_MSI. Returns 1 when delivered, 0 when the guest blocked it (e.g. LAPIC disabled), -errno. */
+/*
+ * KVM_SIGNAL_MSI. Returns 1 when delivered, 0 when the guest blocked it, or -errno; -EPERM means no
+ * local APIC matched the destination (KVM reports "no destination" as -1).
+ */
 int kvm_irq_signal_msi(struct kvm_irq *ki, uint64_t addr, uint32_t data)
 	__attribute__((warn_unused_result));
 /* KVM_IRQ_LINE: set the level of @gsi (0..23, or an MSI GSI for edge: level 1 then 0). */
