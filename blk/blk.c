@@ -599,9 +599,10 @@ static int blk_queue_start(void *opaque, unsigned qi, struct vq *vq)
 		q->reqs[i].next = q->free_list;
 		q->free_list = &q->reqs[i];
 	}
-	efd_drain(q->kick_fd);
 	efd_drain(q->done_fd);
 	efd_drain(q->stop_fd);
+	/* A first pass for buffers the driver made available before enabling the queue. */
+	efd_signal(q->kick_fd);
 	q->use_uring = false;
 	if (blk->use_uring) {
 		ret = blk_uring_init(q, blk->cfg.queue_size);

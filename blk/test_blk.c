@@ -360,7 +360,7 @@ static void test_queue_thread(struct harness *h, enum blk_io io)
 	struct blk_cfg cfg = { .path = img_path, .queue_size = QSIZE, .io = io, .num_queues = 2,
 			       .cache = BLK_CACHE_WRITEBACK };
 	uint8_t *data = gpa_ptr(h, DATA_GPA);
-	uint32_t id, len;
+	uint32_t id = 0, len = 0;
 	unsigned done = 0;
 
 	if (harness_start(h, &cfg)) {
@@ -449,7 +449,7 @@ static void test_durability(enum blk_io io)
 	{
 		struct virtio_blk_outhdr w = { htole32(VIRTIO_BLK_T_OUT), 0, htole64(2048) };
 		struct virtio_blk_outhdr f = { htole32(VIRTIO_BLK_T_FLUSH), 0, 0 };
-		uint32_t id, len;
+		uint32_t id = ~0u, len = 0;
 		int waited = 0;
 
 		memcpy(gpa_ptr(h, HDR_GPA), &w, 16);

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtio-pci transport (virtio/virtio_pci.c) with a virtio-blk device behind it, driven the way a guest driver does:
+ * config space through the PCI host, BAR 0 registers through the MMIO bus, MSI-X and INTx counted
+ * by fake interrupt ops. No /dev/kvm needed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blk.h"
+#include "bus.h"
+#include "log.h"
+#include "pci.h"
+#include "util.h"
+#include "virtio_pci.h"
+#include "vq_drv.h"
+
+#define RAM_GPA 0x100000ull
+#define RAM_SIZE (2 * 1024 * 1024)
+#define RING_GPA RAM_GPA
+#define HDR_GPA (RAM_GPA + 0x10000)
+#define STATUS_GPA (RAM_GPA + 0x11000)
+#define DATA_GPA (RAM_GPA + 0x100000)
+#define SLOT 3
+#define DEVFN PCI_DEVFN(SLOT, 0)
+
+static int failures;
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
+			failures++;                                                                \
+		}                                                                                  \
+	} while (0)
+
+static unsigned msi_count[8], intx_level;
+
+static void t_route_msi(void *opaque, struct pci_dev *dev, unsigned vector, uint64_t addr,
+			uint32_t data)
+{
+	(void)opaque;
+	(void)dev;
+	(void)addr;
+	(void)data;
+	if (vector < 8)
+		__atomic_add_fetch(&msi_count[vector], 1, __ATOMIC_SEQ_CST);
+}
+
+static void t_set_intx(void *opaque, unsigned gsi, int level)
+{
+	(void)opaque;
+	(void)gsi;
+	__atomic_store_n(&intx_level, (unsigned)level, __ATOMIC_SEQ_CST);
+}
+
+static const struct pci_irq_ops t_irq_ops = { .route_msi = t_route_msi, .set_intx = t_set_intx };
+
+static struct bus mmio, pio;
+static uint64_t bar0, bar2;
+
+static uint64_t rd(uint64_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	CHECK(bus_read(&mmio, bar0 + off, size, &v));
+	return v;
+}
+
+static void wr(uint64_t off, unsigned size, uint64_t v)
+{
+	CHECK(bus_write(&mmio, bar0 + off, size, v));
+}
+
+static struct pci_host *host;
+
+/* Find the virtio vendor capability of @type; returns its config offset or 0. */
+static unsigned find_vcap(uint8_t type)
+{
+	unsigned p = pci_host_cfg_read(host, DEVFN, 0x34, 1);
+
+	for (int n = 0; p && n < 48; n++) {
+		if (pci_host_cfg_read(host, DEVFN, p, 1) == 0x09 &&
+		    pci_host_cfg_read(host, DEVFN, p + 3, 1) == type)
+			return p;
+		p = pci_host_cfg_read(host, DEVFN, p + 1, 1);
+	}
+	return 0;
+}
+
+static bool wait_for(unsigned *counter, unsigned above)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(counter, __ATOMIC_SEQ_CST) > above)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Linux-style initialisation (virtio 1.2 s3.1.1) of queue 0 on rings laid out by @d. */
+static void driver_init(struct vq_drv *d, uint64_t want_features)
+{
+	uint64_t f;
+
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 0);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
+	f = rd(VIRTIO_PCI_COMMON_DF, 4);
+	wr(VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
+	f |= rd(VIRTIO_PCI_COMMON_DF, 4) << 32;
+	CHECK(f & (1ull << VIRTIO_F_VERSION_1));
+	CHECK(f & (1ull << VIRTIO_BLK_F_FLUSH));
+	CHECK(!(f & (1ull << VIRTIO_F_RING_PACKED)));
+	f &= want_features;
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	wr(VIRTIO_PCI_COMMON_GF, 4, (uint32_t)f);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	wr(VIRTIO_PCI_COMMON_GF, 4, f >> 32);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+						VIRTIO_STATUS_FEATURES_OK);
+	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
+	wr(VIRTIO_PCI_COMMON_MSIX, 2, 0);
+	CHECK(rd(VIRTIO_PCI_COMMON_MSIX, 2) == 0);
+	wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2) == 64);
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, d->size);
+	wr(VIRTIO_PCI_COMMON_Q_MSIX, 2, 1);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_MSIX, 2) == 1);
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)d->desc_gpa);
+	wr(VIRTIO_PCI_COMMON_Q_DESCHI, 4, d->desc_gpa >> 32);
+	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 8, d->avail_gpa); /* one 64-bit access works too */
+	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)d->used_gpa);
+	wr(VIRTIO_PCI_COMMON_Q_USEDHI, 4, d->used_gpa >> 32);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_AVAILLO, 8) == d->avail_gpa);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_NOFF, 2) == 0);
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+						VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigned *irq_counter)
+{
+	struct virtio_blk_outhdr h = { htole32(VIRTIO_BLK_T_IN), 0, htole64(sector) };
+	unsigned before = irq_counter ? __atomic_load_n(irq_counter, __ATOMIC_SEQ_CST) : 0;
+	uint32_t id, len;
+
+	memcpy(ram + (HDR_GPA - RAM_GPA), &h, sizeof(h));
+	ram[STATUS_GPA - RAM_GPA] = 0xee;
+	vqd_desc(d, 0, HDR_GPA, 16, VRING_DESC_F_NEXT, 1);
+	vqd_desc(d, 1, DATA_GPA, 4096, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2);
+	vqd_desc(d, 2, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
+	vqd_set_used_event(d, d->used_seen); /* interrupt for the next completion (s2.7.7.2) */
+	vqd_kick_head(d, 0);
+	wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0); /* queue 0's notify address, value = queue index */
+	for (int i = 0; i < 5000 && !vqd_get_used(d, &id, &len); i++)
+		usleep(1000);
+	if (irq_counter)
+		CHECK(wait_for(irq_counter, before));
+	return ram[STATUS_GPA - RAM_GPA];
+}
+
+int main(void)
+{
+	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops };
+	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000,
+				       .mem32_base = 0xe0000000, .mem32_limit = 0xfec00000,
+				       .mem64_base = 1ull << 36, .mem64_limit = (1ull << 36) + (1ull << 30) };
+	char img[] = "/var/tmp/nfv-vpci-test-XXXXXX";
+	struct blk_cfg bc = { .path = img, .queue_size = 64, .serial = "vpci" };
+	struct virtio_pci_cfg vc = { .name = "virtio-blk-test", .ops = blk_virtio_ops() };
+	struct virtio_pci_stats st;
+	struct virtio_pci *vp;
+	struct gmem gm = { 0 };
+	struct blk *blk;
+	struct vq_drv d;
+	uint8_t *ram;
+	unsigned msix, c;
+	int fd;
+
+	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
+	fd = mkstemp(img);
+	ram = aligned_alloc(4096, RAM_SIZE);
+	if (fd < 0 || ftruncate(fd, 1 << 20) < 0 || !ram || bus_init(&mmio, "mmio") ||
+	    bus_init(&pio, "pio") || gmem_add_region(&gm, RAM_GPA, RAM_SIZE, ram, -1, 0) ||
+	    pci_host_create(&hc, &host) || blk_create(&bc, &gm, &blk)) {
+		fprintf(stderr, "setup failed\n");
+		return 1;
+	}
+	close(fd);
+	memset(ram, 0, RAM_SIZE);
+	vc.opaque = blk;
+	vc.gm = &gm;
+	blk_virtio_info(blk, &vc.info);
+	if (virtio_pci_create(&vc, host, SLOT, &vp) || pci_host_assign_bars(host, &win)) {
+		fprintf(stderr, "virtio_pci_create failed\n");
+		return 1;
+	}
+	CHECK(pci_dev_bar_addr(virtio_pci_dev(vp), VIRTIO_PCI_BAR, &bar0) && bar0 >= (1ull << 36));
+	CHECK(pci_dev_bar_addr(virtio_pci_dev(vp), VIRTIO_PCI_MSIX_BAR, &bar2));
+
+	/* Identity and capabilities (s4.1.2, s4.1.4). */
+	CHECK(pci_host_cfg_read(host, DEVFN, 0, 2) == 0x1af4);
+	CHECK(pci_host_cfg_read(host, DEVFN, 2, 2) == 0x1042);
+	CHECK(pci_host_cfg_read(host, DEVFN, 8, 1) == 1);
+	for (uint8_t t = 1; t <= 5; t++)
+		CHECK(find_vcap(t) != 0);
+	c = find_vcap(VIRTIO_PCI_CAP_NOTIFY_CFG);
+	CHECK(pci_host_cfg_read(host, DEVFN, c + 2, 1) == 20);
+	CHECK(pci_host_cfg_read(host, DEVFN, c + 8, 4) == VIRTIO_PCI_NOTIFY_OFF);
+	CHECK(pci_host_cfg_read(host, DEVFN, c + 16, 4) == VIRTIO_PCI_NOTIFY_MULT);
+	c = find_vcap(VIRTIO_PCI_CAP_DEVICE_CFG);
+	CHECK(pci_host_cfg_read(host, DEVFN, c + 4, 1) == VIRTIO_PCI_BAR);
+
+	/* INTx first: MSI-X off. */
+	vqd_init(&d, ram, RAM_GPA, 64, RING_GPA);
+	driver_init(&d, ~0ull);
+	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 15);
+	CHECK(rd(VIRTIO_PCI_DEVICE_OFF, 8) == (1 << 20) / 512); /* capacity */
+	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 1);
+	CHECK(blk_read_req(&d, ram, 0, &intx_level) == 0);
+	CHECK(rd(VIRTIO_PCI_ISR_OFF, 1) == 1); /* queue interrupt; the read clears it */
+	CHECK(intx_level == 0 && rd(VIRTIO_PCI_ISR_OFF, 1) == 0);
+
+	/* MSI-X on: unmask vectors 0 (config) and 1 (queue 0), enable the function. */
+	msix = pci_cap_find(virtio_pci_dev(vp), 0x11);
+	CHECK(msix != 0);
+	for (unsigned v = 0; v < 2; v++) {
+		CHECK(bus_write(&mmio, bar2 + 16 * v, 4, 0xfee00000));
+		CHECK(bus_write(&mmio, bar2 + 16 * v + 8, 4, 0x40 + v));
+		CHECK(bus_write(&mmio, bar2 + 16 * v + 12, 4, 0));
+	}
+	pci_host_cfg_write(host, DEVFN, msix + 2, 2, 0x8000);
+	CHECK(pci_msix_enabled(virtio_pci_dev(vp)));
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0); /* reset before the rings are reused */
+	vqd_init(&d, ram, RAM_GPA, 64, RING_GPA);
+	driver_init(&d, ~0ull);
+	CHECK(blk_read_req(&d, ram, 1, &msi_count[1]) == 0);
+	CHECK(blk_read_req(&d, ram, 2, &msi_count[1]) == 0);
+	CHECK(msi_count[0] == 0);
+
+	/* VIRTIO_PCI_CAP_PCI_CFG window: read num_queues (BAR 0 offset 0x12, 2 bytes). */
+	c = find_vcap(VIRTIO_PCI_CAP_PCI_CFG);
+	pci_host_cfg_write(host, DEVFN, c + 4, 1, VIRTIO_PCI_BAR);
+	pci_host_cfg_write(host, DEVFN, c + 8, 4, VIRTIO_PCI_COMMON_NUMQ);
+	pci_host_cfg_write(host, DEVFN, c + 12, 4, 2);
+	CHECK(pci_host_cfg_read(host, DEVFN, c + 16, 2) == 1);
+
+	/* Hostile register accesses: counted and ignored. */
+	virtio_pci_get_stats(vp, &st);
+	{
+		uint64_t bad_access = st.bad_access, bad_value = st.bad_value;
+
+		wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, 100);	/* queue enabled; not a power of 2 */
+		wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 7);
+		CHECK(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2) == 0);
+		wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1); /* no such queue */
+		wr(VIRTIO_PCI_COMMON_Q_MSIX, 2, 3);
+		wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+		wr(VIRTIO_PCI_COMMON_MSIX, 2, 77);	/* out of range: NO_VECTOR */
+		CHECK(rd(VIRTIO_PCI_COMMON_MSIX, 2) == VIRTIO_MSI_NO_VECTOR);
+		wr(VIRTIO_PCI_COMMON_MSIX, 2, 0);
+		wr(VIRTIO_PCI_NOTIFY_OFF + 4 * 9, 2, 9); /* notify a queue that does not exist */
+		wr(VIRTIO_PCI_COMMON_NUMQ, 2, 5);	 /* read-only */
+		(void)rd(VIRTIO_PCI_COMMON_STATUS, 4);	 /* wrong width */
+		(void)rd(0x3, 1);			 /* misaligned */
+		(void)rd(VIRTIO_PCI_DEVICE_OFF + 0x100, 4); /* past the device config */
+		virtio_pci_get_stats(vp, &st);
+		CHECK(st.bad_value - bad_value == 5);
+		CHECK(st.bad_access - bad_access == 4);
+		CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 1);
+	}
+
+	/* A broken ring: DEVICE_NEEDS_RESET and a config interrupt; the process carries on. */
+	{
+		unsigned before = msi_count[0];
+
+		vqd_kick_head(&d, 999);
+		wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+		CHECK(wait_for(&msi_count[0], before));
+		CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+		CHECK(virtio_pci_vq(vp, 0)->err[VQ_ERR_HEAD] == 1);
+	}
+
+	/* Reset, then a driver asking for a feature we do not offer: FEATURES_OK stays clear. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 0 && rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 0);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	wr(VIRTIO_PCI_COMMON_GF, 4, 1 | 1u << 30);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3 | VIRTIO_STATUS_FEATURES_OK);
+	CHECK(!(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK));
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1); /* before FEATURES_OK: ignored */
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 0);
+	/* Rings outside guest RAM: refused at enable, NEEDS_RESET. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3);
+	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	wr(VIRTIO_PCI_COMMON_GF, 4, 1);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3 | VIRTIO_STATUS_FEATURES_OK);
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 8, 0x10);
+	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 0);
+	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	virtio_pci_get_stats(vp, &st);
+	CHECK(st.features_refused == 1 && st.ring_refused == 1);
+
+	/* And a clean restart still works. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	vqd_init(&d, ram, RAM_GPA, 64, RING_GPA);
+	driver_init(&d, ~0ull);
+	CHECK(blk_read_req(&d, ram, 3, &msi_count[1]) == 0);
+
+	virtio_pci_destroy(vp);
+	blk_destroy(blk);
+	pci_host_destroy(host);
+	bus_fini(&mmio);
+	bus_fini(&pio);
+	unlink(img);
+	free(ram);
+	if (failures) {
+		fprintf(stderr, "%d failures\n", failures);
+		return 1;
+	}
+	printf("virtio_pci: all tests passed\n");
+	return 0;
+}
