@@ -6,6 +6,7 @@
  * less BAR assignment and the test device.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <linux/pci_regs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -940,6 +941,61 @@ static void test_bad_cfgs(void)
 	}
 }
 
+/* vCPU-like and backend-like threads at once: every fire ends up delivered or pending, never lost. */
+#define RACE_FIRES 20000
+static int race_stop; /* atomic */
+
+static void *race_fire(void *arg)
+{
+	struct pci_dev *dev = arg;
+
+	for (int i = 0; i < RACE_FIRES; i++)
+		if (pci_msix_notify(dev, (unsigned)i % 2) != 0)
+			__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void *race_mask(void *arg)
+{
+	unsigned cap = *(unsigned *)arg;
+	unsigned i = 0;
+
+	while (!__atomic_load_n(&race_stop, __ATOMIC_ACQUIRE)) {
+		mwr(MX_TABLE + 12 + 16 * (i % 2), 4, i & 2 ? 1 : 0);
+		pci_host_cfg_write(host, PCI_DEVFN(8, 0), cap + PCI_MSIX_FLAGS, 2,
+				   PCI_MSIX_FLAGS_ENABLE | (i & 4 ? PCI_MSIX_FLAGS_MASKALL : 0));
+		(void)mrd(MX_PBA, 8);
+		i++;
+	}
+	return NULL;
+}
+
+static void test_msix_race(void)
+{
+	unsigned cap;
+	struct pci_dev *dev = msix_setup(&cap);
+	pthread_t a, b;
+
+	mwr(MX_TABLE + 0, 4, 0xfee00000);
+	mwr(MX_TABLE + 16, 4, 0xfee00000);
+	pci_host_cfg_write(host, PCI_DEVFN(8, 0), cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	__atomic_store_n(&race_stop, 0, __ATOMIC_RELEASE);
+	CHECK(pthread_create(&b, NULL, race_mask, &cap) == 0);
+	CHECK(pthread_create(&a, NULL, race_fire, dev) == 0);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	/* unmask everything: whatever was pending is delivered now */
+	mwr(MX_TABLE + 12, 4, 0);
+	mwr(MX_TABLE + 28, 4, 0);
+	pci_host_cfg_write(host, PCI_DEVFN(8, 0), cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	CHECK_EQ(mrd(MX_PBA, 8), 0);
+	CHECK(irq.nr_msi >= 1 && irq.nr_msi <= RACE_FIRES);
+	CHECK(pci_msix_notify(dev, 1) == 0);
+	CHECK_EQ(mrd(MX_PBA, 8), 0);
+	teardown();
+}
+
 int main(void)
 {
 	log_set_level(LOGL_ERR);
@@ -953,6 +1009,7 @@ int main(void)
 	test_msi();
 	test_intx_wired_or();
 	test_vector_fds();
+	test_msix_race();
 	test_assign_and_testdev();
 	test_bad_cfgs();
 	if (failures) {

@@ -525,22 +525,25 @@ int pci_msi_init(struct pci_dev *dev)
 	return 0;
 }
 
+/* Tell the VMM an eventfd-bound vector is gone, without delivering anything on the way out. */
+static void pci_vec_unbind(struct pci_dev *dev, struct pci_vec_fd *vf, unsigned vector,
+			   bool is_msix)
+{
+	struct pci_msi_vector st = { .is_msix = is_msix, .fd = -1 };
+
+	vf->fd = -1;
+	if (!vf->reported)
+		return;
+	irq_ops(dev)->vector_update(irq_opaque(dev), dev, vector, vf->last.fd, &st);
+	vf->reported = false;
+}
+
 void pci_msi_fini(struct pci_dev *dev)
 {
-	if (dev->msix_fd) {
-		for (unsigned v = 0; v < dev->msix_n; v++) {
-			if (dev->msix_fd[v].fd >= 0 || dev->msix_fd[v].reported) {
-				dev->msix_fd[v].fd = -1;
-				msix_vector_changed(dev, v);
-			}
-		}
-	}
-	for (unsigned v = 0; v < dev->msi_n; v++) {
-		if (dev->msi_fd[v].fd >= 0 || dev->msi_fd[v].reported) {
-			dev->msi_fd[v].fd = -1;
-			msi_vector_changed(dev, v);
-		}
-	}
+	for (unsigned v = 0; dev->msix_fd && v < dev->msix_n; v++)
+		pci_vec_unbind(dev, &dev->msix_fd[v], v, true);
+	for (unsigned v = 0; v < dev->msi_n; v++)
+		pci_vec_unbind(dev, &dev->msi_fd[v], v, false);
 	free(dev->msix_table);
 	free(dev->msix_pba);
 	free(dev->msix_fd);
