@@ -67,6 +67,7 @@ struct ident {
 	uint8_t hdr, pin, caps[48];
 	unsigned nr_caps;
 	uint32_t bar_flags[PCI_NUM_BARS];
+	uint32_t msix_size, msix_table, msix_pba, msi_caps;
 };
 
 static void snapshot(uint8_t devfn, struct ident *s)
@@ -81,9 +82,22 @@ static void snapshot(uint8_t devfn, struct ident *s)
 	s->pin = (uint8_t)pci_host_cfg_read(host, devfn, PCI_INTERRUPT_PIN, 1);
 	off = pci_host_cfg_read(host, devfn, PCI_CAPABILITY_LIST, 1);
 	while (off && n < 24) {
+		uint8_t id = (uint8_t)pci_host_cfg_read(host, devfn, off, 1);
+
 		s->caps[2 * n] = (uint8_t)off;
-		s->caps[2 * n + 1] = (uint8_t)pci_host_cfg_read(host, devfn, off, 1);
+		s->caps[2 * n + 1] = id;
 		n++;
+		/* read-only parts of MSI-X (table size, BIR/offsets) and MSI (capabilities) */
+		if (id == PCI_CAP_ID_MSIX) {
+			s->msix_size = pci_host_cfg_read(host, devfn, off + PCI_MSIX_FLAGS, 2) &
+				       PCI_MSIX_FLAGS_QSIZE;
+			s->msix_table = pci_host_cfg_read(host, devfn, off + PCI_MSIX_TABLE, 4);
+			s->msix_pba = pci_host_cfg_read(host, devfn, off + PCI_MSIX_PBA, 4);
+		} else if (id == PCI_CAP_ID_MSI) {
+			s->msi_caps = pci_host_cfg_read(host, devfn, off + PCI_MSI_FLAGS, 2) &
+				      (PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT |
+				       PCI_MSI_FLAGS_QMASK);
+		}
 		off = pci_host_cfg_read(host, devfn, off + 1, 1);
 	}
 	s->nr_caps = n;
@@ -218,6 +232,15 @@ int main(void)
 					pci_host_cfg_write(host, df, PCI_BASE_ADDRESS_0 + 4 * b, 4,
 							   (uint32_t)(0xc000 + 0x100 * b + (rnd() & 0x7f000)));
 				pci_host_cfg_write(host, df, PCI_COMMAND, 2, 0x7);
+				/* and MSI-X or MSI turned on, so notifications get delivered */
+				if (pci_cap_find(devs[d], PCI_CAP_ID_MSIX) && (off / 64) % 2)
+					pci_host_cfg_write(host, df,
+							   pci_cap_find(devs[d], PCI_CAP_ID_MSIX) + 3, 1,
+							   0x80);
+				else if (pci_cap_find(devs[d], PCI_CAP_ID_MSI))
+					pci_host_cfg_write(host, df,
+							   pci_cap_find(devs[d], PCI_CAP_ID_MSI) + 2, 1,
+							   0x51);
 				scribble_bars(devs[d]);
 				(void)pci_irq_notify(devs[d], (unsigned)(rnd() % 80));
 				(void)pci_msix_notify(devs[d], (unsigned)(rnd() % 80));

@@ -37,6 +37,19 @@
  *
  * Guest-controlled values (every config write, every MSI-X table write) are hostile input: checked,
  * counted in struct pci_stats, logged rate-limited, never a reason to abort.
+ *
+ * Wiring in the VMM (after KVM_CREATE_IRQCHIP; see kvm_irq.h):
+ *     kvm_irq_create(vm_fd, &ki);
+ *     pci_host_create(&(struct pci_host_cfg){ .pio = &pio_bus, .mmio = &mmio_bus,
+ *                     .ecam_base = 0xb0000000, .irq_ops = &pci_kvm_irq_ops, .irq_opaque = ki }, &host);
+ *     for each configured device: its create function calls pci_dev_add(host, slot, &cfg, &dev);
+ *     pci_host_assign_bars(host, &windows);        (no firmware: place BARs, enable decode)
+ *     ... run vCPUs; the PIO/MMIO exit handlers call bus_read/bus_write ...
+ *     devices destroyed, pci_host_destroy(host), kvm_irq_destroy(ki).
+ * Describe to the guest: for each device with a pin, MP table I/O interrupt entries (type INT, bus
+ * PCI, source irq = slot << 2 | (pin - 1), IOAPIC pin = pci_dev_intx_gsi()) or the same in ACPI _PRT,
+ * level-triggered, active-low (the conventional PCI polarity; KVM's IOAPIC takes "1" as asserted
+ * whatever the polarity the guest programs). For ECAM, an MCFG entry for bus 0..0 at ecam_base.
  */
 #ifndef NFV_VMM_PCI_H
 #define NFV_VMM_PCI_H
