@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ne2k-pci end to end (ne2k_pci.c): a freestanding guest with its own polled NE2000 driver (PCI enumeration
+ * ne2k-pci end to end: a freestanding guest with its own polled NE2000 driver (PCI enumeration
  * through 0xCF8/0xCFC, reset port, PROM read, ring set-up, remote DMA with rep insw/outsw) against
  * the RTL8029 model in nfv-vmm.
  *
