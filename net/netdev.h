@@ -31,8 +31,8 @@ struct netdev_backend {
 	 */
 	int (*send)(void *opaque, const void *frame, size_t len);
 	/*
-	 * Optional: the device may accept frames again after it refused one with -ENOBUFS (the guest
-	 * freed receive buffers). Same calling rules as send(); typically signals an eventfd.
+	 * Optional: the device may accept frames again after it refused one with -ENOBUFS (the
+	 * guest freed receive buffers). Same calling rules as send(); typically signals an eventfd.
 	 */
 	void (*rx_ready)(void *opaque);
 	void *opaque;
@@ -43,8 +43,8 @@ struct netdev_frontend {
 	/*
 	 * Offer one received frame. Returns 0 when the device took it (stored, or dropped by its
 	 * address filter as a wire would), -ENOBUFS when the guest has no room (counted drop: pause
-	 * until rx_ready), -ENETDOWN when the device's receiver is off (counted drop), -EMSGSIZE for
-	 * frames longer than the device accepts.
+	 * until rx_ready), -ENETDOWN when the device's receiver is off (counted drop), -EMSGSIZE
+	 * for frames longer than the device accepts.
 	 */
 	int (*receive)(void *opaque, const void *frame, size_t len);
 	/* True when a maximum-size frame would be stored now; a hint, receive() decides. */

@@ -27,7 +27,7 @@ struct tap {
 	char ifname[IFNAMSIZ];
 	struct netdev_frontend fe;
 	bool attached;
-	bool paused; /* loop thread only */
+	bool paused;	     /* loop thread only */
 	struct tap_stats st; /* updated atomically: tx from any thread */
 	uint8_t buf[TAP_RXBUF];
 };

@@ -9,8 +9,8 @@
  * switch port would), and resumes when the device calls its netdev_backend.rx_ready().
  *
  * Threads: tap_create/tap_attach/tap_destroy and the RX path run on the evloop's thread (or before
- * the loop runs); send() and rx_ready() may be called from any thread. Needs CAP_NET_ADMIN to create
- * an interface, or an fd already opened by a privileged parent (tap_cfg.fd).
+ * the loop runs); send() and rx_ready() may be called from any thread. Needs CAP_NET_ADMIN to
+ * create an interface, or an fd already opened by a privileged parent (tap_cfg.fd).
  */
 #ifndef NFV_NET_TAP_H
 #define NFV_NET_TAP_H
@@ -35,8 +35,8 @@ struct tap_stats {
 	uint64_t rx_oversize;	       /* longer than NETDEV_MAX_FRAME: dropped */
 	uint64_t rx_pauses;	       /* times reading stopped for back-pressure */
 	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_dropped;	       /* kernel queue full (EAGAIN) or interface down */
-	uint64_t tx_errors;	       /* other write errors */
+	uint64_t tx_dropped; /* kernel queue full (EAGAIN) or interface down */
+	uint64_t tx_errors;  /* other write errors */
 };
 
 /* Open (or adopt) the tap and register it with the loop; frames are read once attached. */

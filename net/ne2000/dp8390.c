@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define RAM_FIRST_PAGE (DP8390_RAM_START / DP8390_PAGE_SIZE) /* 0x40 */
-#define RAM_END_PAGE (DP8390_RAM_END / DP8390_PAGE_SIZE)      /* 0xc0, exclusive */
+#define RAM_END_PAGE (DP8390_RAM_END / DP8390_PAGE_SIZE)     /* 0xc0, exclusive */
 #define RX_HDR_LEN 4u
 /* Tally counters stop at 192 so the host can still see them overflow (s10.3, tally counters). */
 #define TALLY_MAX 0xc0
@@ -44,19 +44,19 @@ struct dp8390 {
 	uint8_t tsr, ncr, rsr;
 	uint8_t cntr[3];
 	uint8_t par[6], mar[8];
-	uint16_t clda;	       /* local DMA address after the last receive */
-	uint8_t rnpp, lnpp;    /* page 2 diagnostic pointers: read back only */
-	uint16_t rsar;	       /* remote DMA address: RSAR as loaded, CRDA as it advances */
-	uint16_t rbcr;	       /* remote byte count, decremented as bytes move */
+	uint16_t clda;	    /* local DMA address after the last receive */
+	uint8_t rnpp, lnpp; /* page 2 diagnostic pointers: read back only */
+	uint16_t rsar;	    /* remote DMA address: RSAR as loaded, CRDA as it advances */
+	uint16_t rbcr;	    /* remote byte count, decremented as bytes move */
 	uint8_t rtl_9346cr, rtl_bpage, rtl_config2, rtl_config3; /* RTL8029AS page 3 */
 
 	/* Internal state. */
 	enum rdma_state rdma;
-	bool send_packet;      /* the current remote read is a Send Packet command */
-	uint8_t send_next;     /* BNRY to set when it completes */
-	bool rx_full;	       /* CURR caught up with BNRY (vs. BNRY caught up with CURR) */
-	bool rx_overflow;      /* OVW raised; nothing is stored until BNRY is written */
-	bool rx_refused;       /* the last receive was refused: tell the backend when that ends */
+	bool send_packet;  /* the current remote read is a Send Packet command */
+	uint8_t send_next; /* BNRY to set when it completes */
+	bool rx_full;	   /* CURR caught up with BNRY (vs. BNRY caught up with CURR) */
+	bool rx_overflow;  /* OVW raised; nothing is stored until BNRY is written */
+	bool rx_refused;   /* the last receive was refused: tell the backend when that ends */
 
 	struct dp8390_stats st;
 	uint8_t prom[DP8390_PROM_SIZE];
@@ -204,9 +204,9 @@ static void rdma_command(struct dp8390 *s, uint8_t rd)
 		break;
 	case DP_CR_RD_SEND: {
 		/*
-		 * Load RSAR from BNRY and RBCR from the byte count in that packet's header; the header
-		 * itself is part of the transfer (s9.0). A next-page pointer outside the ring is not
-		 * trusted for BNRY.
+		 * Load RSAR from BNRY and RBCR from the byte count in that packet's header; the
+		 * header itself is part of the transfer (s9.0). A next-page pointer outside the
+		 * ring is not trusted for BNRY.
 		 */
 		uint16_t hdr = (uint16_t)(s->bnry << 8);
 		uint8_t next = mem_read(s, (uint16_t)(hdr + 1));
@@ -218,7 +218,8 @@ static void rdma_command(struct dp8390 *s, uint8_t rd)
 		s->send_packet = next >= s->pstart && next < s->pstop;
 		s->send_next = next;
 		if (!s->send_packet)
-			log_rl(LOGL_WARN, "%s: Send Packet at BNRY 0x%02x: next page 0x%02x outside ring",
+			log_rl(LOGL_WARN,
+			       "%s: Send Packet at BNRY 0x%02x: next page 0x%02x outside ring",
 			       s->name, s->bnry, next);
 		if (s->rbcr == 0)
 			rdma_complete(s);
@@ -265,7 +266,7 @@ unsigned dp8390_mcast_index(const uint8_t mac[6])
  */
 static bool rx_address_ok(const struct dp8390 *s, const uint8_t *dst, uint8_t *rsr_phy)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 	*rsr_phy = 0;
 	if (dst[0] & 1) {
@@ -330,15 +331,17 @@ static int rx_store(struct dp8390 *s, const uint8_t *frame, size_t len)
 	}
 	if (!ring_valid(s)) {
 		s->st.rx_bad_ring++;
-		log_rl(LOGL_WARN, "%s: receive ring PSTART 0x%02x PSTOP 0x%02x CURR 0x%02x invalid, frame dropped",
+		log_rl(LOGL_WARN,
+		       "%s: bad ring PSTART 0x%02x PSTOP 0x%02x CURR 0x%02x, frame dropped",
 		       s->name, s->pstart, s->pstop, s->curr);
 		return -ENOBUFS;
 	}
 	need = pages_for(len);
 	if (need > ring_free_pages(s)) {
 		/*
-		 * Buffer ring overflow (s7.0): reception aborted, earlier packets intact. OVW and RST
-		 * are raised (s10.3 ISR.RST) and the receiver stays off until the host removes packets.
+		 * Buffer ring overflow (s7.0): reception aborted, earlier packets intact. OVW and
+		 * RST are raised (s10.3 ISR.RST) and the receiver stays off until the host removes
+		 * packets.
 		 */
 		s->rsr = DP_RSR_MPA | phy;
 		s->isr |= DP_ISR_OVW | DP_ISR_RST;
@@ -441,7 +444,8 @@ static void transmit(struct dp8390 *s)
 	if (s->tcr & DP_TCR_CRC)
 		max += 4;
 	if (len > max || addr < DP8390_RAM_START || addr + len > DP8390_RAM_END) {
-		log_rl(LOGL_WARN, "%s: transmit of %zu bytes at 0x%04x outside buffer RAM or too long, aborted",
+		log_rl(LOGL_WARN,
+		       "%s: transmit of %zu bytes at 0x%04x outside RAM or too long, aborted",
 		       s->name, len, addr);
 		tx_abort(s);
 		goto out;
@@ -450,7 +454,7 @@ static void transmit(struct dp8390 *s)
 	if ((s->tcr & DP_TCR_CRC) && len >= 4)
 		len -= 4;
 	if (len < NETDEV_MIN_FRAME) {
-		/* Pad short frames to the 802.3 minimum, as the chip's transmitter does on the wire. */
+		/* Pad to the 802.3 minimum, as the transmitter does on the wire. */
 		memset(s->txbuf + len, 0, NETDEV_MIN_FRAME - len);
 		len = NETDEV_MIN_FRAME;
 		s->st.tx_padded++;
@@ -476,7 +480,7 @@ out:
 
 static void reset_locked(struct dp8390 *s)
 {
-	/* Values the chip guarantees after reset (s11.0 initialization; checked by BSD ne2000 probes). */
+	/* Values guaranteed after reset (s11.0; BSD ne2000 probes check them). */
 	s->cr = DP_CR_STP | DP_CR_RD_ABORT;
 	s->isr = DP_ISR_RST;
 	s->imr = 0;
@@ -496,7 +500,8 @@ static void cr_write(struct dp8390 *s, uint8_t v)
 	if (rd == 0) {
 		/* RD = 000 is "not allowed" (s10.3): keep the DMA state and the old RD bits. */
 		s->st.bad_cr++;
-		log_rl(LOGL_WARN, "%s: CR write 0x%02x with RD=000, remote DMA unchanged", s->name, v);
+		log_rl(LOGL_WARN, "%s: CR write 0x%02x with RD=000, remote DMA unchanged", s->name,
+		       v);
 		rd = s->cr & DP_CR_RD_MASK;
 	} else {
 		rdma_command(s, rd);
@@ -574,7 +579,7 @@ static void write_page0(struct dp8390 *s, unsigned reg, uint8_t v)
 		s->pstop = v;
 		break;
 	case DP_BNRY:
-		/* The host removed packets: the ring is no longer full, an overflow ends (s10.3 ISR.RST). */
+		/* Host removed packets: ring not full, an overflow ends (s10.3 ISR.RST). */
 		s->bnry = v;
 		s->rx_full = false;
 		if (s->rx_overflow) {
@@ -593,7 +598,7 @@ static void write_page0(struct dp8390 *s, unsigned reg, uint8_t v)
 		break;
 	case DP_ISR:
 		/* Write 1 to clear; RST cannot be cleared this way (s10.3). */
-		s->isr &= (uint8_t)~(v & ISR_IRQ_MASK);
+		s->isr &= (uint8_t) ~(v & ISR_IRQ_MASK);
 		break;
 	case DP_RSAR0:
 		s->rsar = (uint16_t)((s->rsar & 0xff00) | v);
@@ -662,7 +667,8 @@ static uint8_t read_page2(struct dp8390 *s, unsigned reg)
 	case DP_P2_ACL:
 		return (uint8_t)s->clda;
 	case DP_RCR:
-		return s->rtl8029 ? (uint8_t)(s->rcr | 0xc0) : s->rcr; /* RTL8029AS: bits 7:6 read 1 */
+		/* RTL8029AS: bits 7:6 read as 1. */
+		return s->rtl8029 ? (uint8_t)(s->rcr | 0xc0) : s->rcr;
 	case DP_TCR:
 		return s->tcr;
 	case DP_DCR:
@@ -943,10 +949,11 @@ int dp8390_create(const struct dp8390_cfg *cfg, struct dp8390 **out)
 	s->be = cfg->backend;
 
 	/*
-	 * NE2000 station address PROM: MAC in bytes 0-5, 0x57 0x57 ("WW", word-wide board) in 14-15,
-	 * each byte appearing twice because the 8-bit PROM sits on both halves of the data bus.
+	 * NE2000 station address PROM: MAC in bytes 0-5, 0x57 0x57 ("WW", word-wide board) in
+	 * 14-15, each byte appearing twice because the 8-bit PROM sits on both halves of the data
+	 * bus.
 	 */
-	uint8_t rom[DP8390_PROM_SIZE / 2] = { 0 };
+	uint8_t rom[DP8390_PROM_SIZE / 2] = {0};
 
 	memcpy(rom, cfg->mac, 6);
 	rom[14] = rom[15] = 0x57;

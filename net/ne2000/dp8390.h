@@ -38,7 +38,7 @@
 #include "netdev.h"
 
 #define DP8390_NREGS 16
-#define DP8390_PROM_SIZE 32u	  /* 0x0000-0x001F of the local address space */
+#define DP8390_PROM_SIZE 32u	 /* 0x0000-0x001F of the local address space */
 #define DP8390_RAM_START 0x4000u /* NE2000 16-bit mode: 32 KiB of buffer RAM */
 #define DP8390_RAM_SIZE 0x8000u
 #define DP8390_RAM_END (DP8390_RAM_START + DP8390_RAM_SIZE)
@@ -46,17 +46,17 @@
 
 /* Register offsets (DP8390D datasheet s10.1, register address map). Page 0, read / write. */
 #define DP_CR 0x00
-#define DP_CLDA0 0x01	/* R */
-#define DP_PSTART 0x01	/* W */
-#define DP_CLDA1 0x02	/* R */
-#define DP_PSTOP 0x02	/* W */
+#define DP_CLDA0 0x01  /* R */
+#define DP_PSTART 0x01 /* W */
+#define DP_CLDA1 0x02  /* R */
+#define DP_PSTOP 0x02  /* W */
 #define DP_BNRY 0x03
-#define DP_TSR 0x04	/* R */
-#define DP_TPSR 0x04	/* W */
-#define DP_NCR 0x05	/* R */
-#define DP_TBCR0 0x05	/* W */
-#define DP_FIFO 0x06	/* R */
-#define DP_TBCR1 0x06	/* W */
+#define DP_TSR 0x04   /* R */
+#define DP_TPSR 0x04  /* W */
+#define DP_NCR 0x05   /* R */
+#define DP_TBCR0 0x05 /* W */
+#define DP_FIFO 0x06  /* R */
+#define DP_TBCR1 0x06 /* W */
 #define DP_ISR 0x07
 #define DP_CRDA0 0x08	/* R */
 #define DP_RSAR0 0x08	/* W */
@@ -75,9 +75,9 @@
 #define DP_CNTR2 0x0f	/* R: missed packets */
 #define DP_IMR 0x0f	/* W */
 /* Page 1, read/write. */
-#define DP_PAR0 0x01	/* .. 0x06 */
+#define DP_PAR0 0x01 /* .. 0x06 */
 #define DP_CURR 0x07
-#define DP_MAR0 0x08	/* .. 0x0f */
+#define DP_MAR0 0x08 /* .. 0x0f */
 /* Page 2 (diagnostic): reads return the write-only page 0 registers. */
 #define DP_P2_RNPP 0x03
 #define DP_P2_LNPP 0x05
@@ -138,36 +138,36 @@
 struct dp8390;
 
 struct dp8390_cfg {
-	const char *name;	/* for log messages; NULL: "dp8390" */
-	uint8_t mac[6];		/* station address stored in the PROM (and preset in PAR0-5) */
-	struct irq_line irq;	/* level = (ISR & IMR) != 0; may be left empty */
+	const char *name;    /* for log messages; NULL: "dp8390" */
+	uint8_t mac[6];	     /* station address stored in the PROM (and preset in PAR0-5) */
+	struct irq_line irq; /* level = (ISR & IMR) != 0; may be left empty */
 	struct netdev_backend backend; /* may be left empty and set later */
-	bool rtl8029;		/* RTL8029AS: ID bytes at page 0 0x0A/0x0B and page 3 registers */
+	bool rtl8029; /* RTL8029AS: ID bytes at page 0 0x0A/0x0B and page 3 registers */
 };
 
 /* Monotonic counters; the guest-caused ones are the reason this struct exists. */
 struct dp8390_stats {
-	uint64_t rx_packets, rx_bytes;	/* stored in the ring */
-	uint64_t rx_filtered;		/* not for us (RCR address filter) */
-	uint64_t rx_monitor;		/* matched but not stored: RCR.MON */
-	uint64_t rx_stopped;		/* dropped: receiver stopped (STP) or in loopback */
-	uint64_t rx_no_room;		/* dropped: ring full / overflow pending (OVW, CNTR2) */
-	uint64_t rx_overflows;		/* entries into the overflow state (OVW set) */
-	uint64_t rx_oversize;		/* dropped: longer than NETDEV_MAX_FRAME */
-	uint64_t rx_padded;		/* shorter than 60 bytes, padded */
-	uint64_t rx_bad_ring;		/* dropped: PSTART/PSTOP/CURR do not describe a ring in RAM */
+	uint64_t rx_packets, rx_bytes; /* stored in the ring */
+	uint64_t rx_filtered;	       /* not for us (RCR address filter) */
+	uint64_t rx_monitor;	       /* matched but not stored: RCR.MON */
+	uint64_t rx_stopped;	       /* dropped: receiver stopped (STP) or in loopback */
+	uint64_t rx_no_room;	       /* dropped: ring full / overflow pending (OVW, CNTR2) */
+	uint64_t rx_overflows;	       /* entries into the overflow state (OVW set) */
+	uint64_t rx_oversize;	       /* dropped: longer than NETDEV_MAX_FRAME */
+	uint64_t rx_padded;	       /* shorter than 60 bytes, padded */
+	uint64_t rx_bad_ring; /* dropped: PSTART/PSTOP/CURR do not describe a ring in RAM */
 	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_padded;		/* TBCR < 60: padded with zeros */
-	uint64_t tx_bad;		/* aborted: frame outside RAM or longer than the maximum */
-	uint64_t tx_stopped;		/* TXP while the chip is stopped: ignored */
-	uint64_t tx_backend_err;	/* backend send() failed (frame lost on the "wire") */
-	uint64_t tx_loopback;		/* transmitted into our own receiver (TCR.LB) */
-	uint64_t rdma_oob;		/* remote DMA bytes outside PROM/RAM (reads 0xff, writes dropped) */
-	uint64_t rdma_idle;		/* data port accesses with no remote DMA in progress */
-	uint64_t rdma_unaligned;	/* word transfers from an odd address (aligned down) */
-	uint64_t bad_cr;		/* CR writes with RD = 000 ("not allowed") */
-	uint64_t reserved_reg;		/* accesses to reserved / read-only registers */
-	uint64_t resets;		/* hardware resets (reset port) */
+	uint64_t tx_padded;	 /* TBCR < 60: padded with zeros */
+	uint64_t tx_bad;	 /* aborted: frame outside RAM or longer than the maximum */
+	uint64_t tx_stopped;	 /* TXP while the chip is stopped: ignored */
+	uint64_t tx_backend_err; /* backend send() failed (frame lost on the "wire") */
+	uint64_t tx_loopback;	 /* transmitted into our own receiver (TCR.LB) */
+	uint64_t rdma_oob;  /* remote DMA bytes outside PROM/RAM (reads 0xff, writes dropped) */
+	uint64_t rdma_idle; /* data port accesses with no remote DMA in progress */
+	uint64_t rdma_unaligned; /* word transfers from an odd address (aligned down) */
+	uint64_t bad_cr;	 /* CR writes with RD = 000 ("not allowed") */
+	uint64_t reserved_reg;	 /* accesses to reserved / read-only registers */
+	uint64_t resets;	 /* hardware resets (reset port) */
 };
 
 /* Allocate and reset a chip. 0, -EINVAL (cfg NULL) or -ENOMEM. */

@@ -25,7 +25,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
 
 struct sink {
 	int level;
@@ -131,16 +131,16 @@ static void inject(struct dp8390 *s, struct in *in, const struct netdev_frontend
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const unsigned widths[4] = { 1, 2, 4, 4 };
-	struct sink k = { 0 };
+	static const unsigned widths[4] = {1, 2, 4, 4};
+	struct sink k = {0};
 	struct dp8390_cfg cfg = {
 		.name = "fuzz",
-		.irq = { .set_level = sink_irq, .opaque = &k },
-		.backend = { .send = sink_send, .opaque = &k },
+		.irq = {.set_level = sink_irq, .opaque = &k},
+		.backend = {.send = sink_send, .opaque = &k},
 		.rtl8029 = size & 1,
 	};
 	struct netdev_frontend fe;
-	struct in in = { data, size };
+	struct in in = {data, size};
 	struct dp8390 *s;
 	uint8_t frame[200];
 

@@ -40,7 +40,7 @@ uint64_t ne2k_pci_io_read(void *opaque, uint64_t off, unsigned size)
 
 	if (off >= NE2K_PCI_BAR_SIZE)
 		return ~0ull;
-	/* The data port takes 16- and 32-bit accesses whole: rep insw/insl land here per element. */
+	/* 16/32-bit data port accesses are whole words (rep insw/insl: once per element). */
 	if (off >= NE2K_PCI_DATA && off < 0x18 && (size == 2 || size == 4))
 		return dp8390_data_read(n->chip, size);
 	for (unsigned i = 0; i < size && off + i < NE2K_PCI_BAR_SIZE; i++)
@@ -62,11 +62,11 @@ void ne2k_pci_io_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 		ne2k_byte_write(n, (unsigned)off + i, (uint8_t)(val >> (8 * i)));
 }
 
-static const struct bus_ops ne2k_pci_ops = { .read = ne2k_pci_io_read, .write = ne2k_pci_io_write };
+static const struct bus_ops ne2k_pci_ops = {.read = ne2k_pci_io_read, .write = ne2k_pci_io_write};
 
 int ne2k_pci_create(struct pci_host *host, const struct ne2k_pci_cfg *cfg, struct ne2k_pci **out)
 {
-	struct dp8390_cfg ccfg = { .rtl8029 = true };
+	struct dp8390_cfg ccfg = {.rtl8029 = true};
 	struct pci_dev_cfg pcfg = {
 		.vendor_id = NE2K_PCI_VENDOR,
 		.device_id = NE2K_PCI_DEVICE,
@@ -75,7 +75,9 @@ int ne2k_pci_create(struct pci_host *host, const struct ne2k_pci_cfg *cfg, struc
 		.revision = 0,
 		.class_code = NE2K_PCI_CLASS,
 		.intx_pin = 1,
-		.bar = { [0] = { .type = PCI_BAR_IO, .size = NE2K_PCI_BAR_SIZE, .ops = &ne2k_pci_ops } },
+		.bar = {[0] = {.type = PCI_BAR_IO,
+			       .size = NE2K_PCI_BAR_SIZE,
+			       .ops = &ne2k_pci_ops}},
 	};
 	struct ne2k_pci *n;
 	int ret;
@@ -87,7 +89,8 @@ int ne2k_pci_create(struct pci_host *host, const struct ne2k_pci_cfg *cfg, struc
 		return -ENOMEM;
 	pcfg.name = cfg->name ? cfg->name : "ne2k-pci";
 	pcfg.bar[0].opaque = n;
-	/* The function goes first so the chip can be wired to its INTx line; no access happens yet. */
+	/* The function goes first so the chip can be wired to its INTx line; no access happens yet.
+	 */
 	ret = pci_dev_add(host, cfg->slot, &pcfg, &n->pci);
 	if (ret) {
 		free(n);

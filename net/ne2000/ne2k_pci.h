@@ -31,10 +31,10 @@
 struct ne2k_pci;
 
 struct ne2k_pci_cfg {
-	const char *name;		/* for messages; NULL: "ne2k-pci" */
-	unsigned slot;			/* PCI slot on @host, 1..31 */
+	const char *name; /* for messages; NULL: "ne2k-pci" */
+	unsigned slot;	  /* PCI slot on @host, 1..31 */
 	uint8_t mac[6];
-	struct netdev_backend backend;	/* may be empty and set later with dp8390_set_backend() */
+	struct netdev_backend backend; /* may be empty and set later with dp8390_set_backend() */
 };
 
 /*

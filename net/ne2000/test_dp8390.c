@@ -26,14 +26,14 @@ static const char *cur_test;
 	do {                                                                                       \
 		long long a__ = (long long)(a), b__ = (long long)(b);                              \
 		if (a__ != b__) {                                                                  \
-			fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (0x%llx != 0x%llx)\n", __FILE__,  \
-				__LINE__, cur_test, #a, #b, a__, b__);                             \
+			fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (0x%llx != 0x%llx)\n",          \
+				__FILE__, __LINE__, cur_test, #a, #b, a__, b__);                   \
 			failures++;                                                                \
 		}                                                                                  \
 	} while (0)
 
-static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* ---- fake wire and interrupt line ---- */
 
@@ -78,8 +78,8 @@ static struct dp8390 *chip_new(struct wire *w, bool rtl)
 {
 	struct dp8390_cfg cfg = {
 		.name = "test",
-		.irq = { .set_level = wire_irq, .opaque = w },
-		.backend = { .send = wire_send, .rx_ready = wire_rx_ready, .opaque = w },
+		.irq = {.set_level = wire_irq, .opaque = w},
+		.backend = {.send = wire_send, .rx_ready = wire_rx_ready, .opaque = w},
 		.rtl8029 = rtl,
 	};
 	struct dp8390 *s = NULL;
@@ -103,7 +103,8 @@ static void page(struct dp8390 *s, unsigned p)
 {
 	uint8_t cr = dp8390_read(s, DP_CR);
 
-	/* Keep STA/STP; RD = abort, as drivers write CR (re-issuing Send Packet would restart it). */
+	/* Keep STA/STP; RD = abort, as drivers write CR (re-issuing Send Packet would restart it).
+	 */
 	dp8390_write(s, DP_CR, (uint8_t)((cr & (DP_CR_STA | DP_CR_STP)) | DP_CR_RD_ABORT | p << 6));
 }
 
@@ -318,7 +319,8 @@ static void test_prom(void)
 	CHECK_EQ(prom[30], 0x57);
 	CHECK(rd(s, 0, DP_ISR) & DP_ISR_RDC);
 
-	/* Word mode with byte reads (Linux ne2k-pci): each inb moves a word, giving the MAC in order. */
+	/* Word mode with byte reads (Linux ne2k-pci): each inb moves a word, giving the MAC in
+	 * order. */
 	dp8390_write(s, DP_ISR, DP_ISR_RDC);
 	dp8390_write(s, DP_DCR, 0x49);
 	rdma_setup(s, 0, 32, DP_CR_RD_READ);
@@ -333,13 +335,13 @@ static void test_prom(void)
 
 	/* 32-bit reads (RTL8029): four bytes each. */
 	rdma_setup(s, 0, 8, DP_CR_RD_READ);
-	CHECK_EQ(dp8390_data_read(s, 4),
-		 (uint32_t)our_mac[0] | our_mac[0] << 8 | our_mac[1] << 16 | (uint32_t)our_mac[1] << 24);
+	CHECK_EQ(dp8390_data_read(s, 4), (uint32_t)our_mac[0] | our_mac[0] << 8 | our_mac[1] << 16 |
+						 (uint32_t)our_mac[1] << 24);
 	/* CRDA follows the transfer. */
 	CHECK_EQ(rd(s, 0, DP_CRDA0), 4);
 
 	/* The PROM is read-only and addresses outside PROM/RAM read 0xff. */
-	uint8_t junk[4] = { 1, 2, 3, 4 };
+	uint8_t junk[4] = {1, 2, 3, 4};
 
 	rdma_write(s, 0, junk, 4);
 	rdma_read(s, 0, prom, 2);
@@ -575,7 +577,8 @@ static void test_overflow_recovery_linux(void)
 
 	/* Linux ei_rx_overrun: STP, RBCR=0, loopback, STA, drain the ring, ack OVW, TCR normal. */
 	drv_init(s, true, RX_START, RX_STOP, DP_RCR_AB);
-	for (int i = 0; i < 40 && dp8390_receive(s, f, make_frame(f, our_mac, 1514, (uint8_t)i)) == 0; i++)
+	for (int i = 0;
+	     i < 40 && dp8390_receive(s, f, make_frame(f, our_mac, 1514, (uint8_t)i)) == 0; i++)
 		;
 	page(s, 0);
 	CHECK(dp8390_read(s, DP_ISR) & DP_ISR_OVW);
@@ -660,9 +663,9 @@ static void test_filters(void)
 	struct wire w;
 	struct dp8390 *s = chip_new(&w, false);
 	uint8_t f[100], buf[100], status;
-	const uint8_t other[6] = { 0x52, 0x54, 0x00, 0x99, 0x99, 0x99 };
-	const uint8_t mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
-	const uint8_t mc6[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+	const uint8_t other[6] = {0x52, 0x54, 0x00, 0x99, 0x99, 0x99};
+	const uint8_t mc[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+	const uint8_t mc6[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
 
 	/* Hash = six MSBs of the Ethernet CRC (vectors cross-checked against zlib's CRC-32). */
 	CHECK_EQ(dp8390_mcast_index(mc), 31);
@@ -782,7 +785,8 @@ static void test_send_packet_cmd(void)
 	CHECK_EQ(dp8390_receive(s, f, make_frame(f, our_mac, 600, 1)), 0);
 	CHECK_EQ(dp8390_receive(s, f, make_frame(f, our_mac, 100, 2)), 0);
 	CHECK_EQ(rd(s, 1, DP_CURR), 0x62);
-	/* Send Packet: RSAR = BNRY, RBCR = header count; BNRY moves to the next packet at the end. */
+	/* Send Packet: RSAR = BNRY, RBCR = header count; BNRY moves to the next packet at the end.
+	 */
 	page(s, 0);
 	dp8390_write(s, DP_RBCR1, 0x0f);
 	dp8390_write(s, DP_ISR, 0xff);
@@ -890,8 +894,9 @@ static void test_all_registers(void)
 		for (unsigned p = 0; p < 4; p++) {
 			for (unsigned reg = 1; reg < 16; reg++) {
 				for (unsigned v = 0; v < 256; v++) {
-					dp8390_write(s, DP_CR, (uint8_t)(p << 6 | DP_CR_RD_ABORT |
-									 DP_CR_STA));
+					dp8390_write(
+						s, DP_CR,
+						(uint8_t)(p << 6 | DP_CR_RD_ABORT | DP_CR_STA));
 					dp8390_write(s, reg, (uint8_t)v);
 					(void)dp8390_read(s, reg);
 					(void)dp8390_data_read(s, 1 + (v & 3));
@@ -948,8 +953,9 @@ static void test_register_storm(void)
 			dp8390_data_write(s, 1u << ((r >> 3) % 3), r);
 			break;
 		case 5:
-			rx_any(s, f, make_frame(f, (r & 0x100) ? bcast : our_mac,
-							       14 + (r >> 12) % 1505, (uint8_t)r));
+			rx_any(s, f,
+			       make_frame(f, (r & 0x100) ? bcast : our_mac, 14 + (r >> 12) % 1505,
+					  (uint8_t)r));
 			break;
 		case 6:
 			if ((r & 0xff00) == 0)
@@ -970,21 +976,21 @@ int main(void)
 		const char *name;
 		void (*fn)(void);
 	} tests[] = {
-		{ "reset_state", test_reset_state },
-		{ "prom", test_prom },
-		{ "tx", test_tx },
-		{ "rx_basic", test_rx_basic },
-		{ "rx_wrap", test_rx_wrap },
-		{ "overflow", test_overflow },
-		{ "overflow_recovery_linux", test_overflow_recovery_linux },
-		{ "ring_edges", test_ring_edges },
-		{ "filters", test_filters },
-		{ "isr_irq", test_isr_irq },
-		{ "send_packet_cmd", test_send_packet_cmd },
-		{ "loopback", test_loopback },
-		{ "rdma_modes", test_rdma_modes },
-		{ "all_registers", test_all_registers },
-		{ "register_storm", test_register_storm },
+		{"reset_state", test_reset_state},
+		{"prom", test_prom},
+		{"tx", test_tx},
+		{"rx_basic", test_rx_basic},
+		{"rx_wrap", test_rx_wrap},
+		{"overflow", test_overflow},
+		{"overflow_recovery_linux", test_overflow_recovery_linux},
+		{"ring_edges", test_ring_edges},
+		{"filters", test_filters},
+		{"isr_irq", test_isr_irq},
+		{"send_packet_cmd", test_send_packet_cmd},
+		{"loopback", test_loopback},
+		{"rdma_modes", test_rdma_modes},
+		{"all_registers", test_all_registers},
+		{"register_storm", test_register_storm},
 	};
 
 	log_set_level(LOGL_ERR); /* hostile-input warnings are expected here */

@@ -58,7 +58,7 @@ static int fake_send(void *o, const void *frame, size_t len)
 	return 0;
 }
 
-static const struct pci_irq_ops irq_ops = { .route_msi = fake_msi, .set_intx = fake_intx };
+static const struct pci_irq_ops irq_ops = {.route_msi = fake_msi, .set_intx = fake_intx};
 static struct bus pio, mmio;
 static uint64_t io; /* BAR0 */
 
@@ -77,10 +77,10 @@ static void out(uint64_t off, unsigned size, uint32_t v)
 
 int main(void)
 {
-	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x80, 0x29, 0x01 };
-	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &irq_ops };
-	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000 };
-	struct ne2k_pci_cfg cfg = { .slot = SLOT, .backend = { .send = fake_send } };
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x80, 0x29, 0x01};
+	struct pci_host_cfg hc = {.pio = &pio, .mmio = &mmio, .irq_ops = &irq_ops};
+	struct pci_bar_windows win = {.io_base = 0xc000, .io_limit = 0x10000};
+	struct ne2k_pci_cfg cfg = {.slot = SLOT, .backend = {.send = fake_send}};
 	struct dp8390_stats st;
 	struct pci_host *host;
 	struct ne2k_pci *n, *n2;
@@ -131,7 +131,8 @@ int main(void)
 	/* A 16-bit access to the register block reads two consecutive registers. */
 	CHECK_EQ(in(DP_ISR, 2) & 0xff, in(DP_ISR, 1));
 
-	/* Minimal init, then receive a broadcast: INTA# rises on the host's GSI, ISR write drops it. */
+	/* Minimal init, then receive a broadcast: INTA# rises on the host's GSI, ISR write drops
+	 * it. */
 	out(DP_CR, 1, DP_CR_STP | DP_CR_RD_ABORT);
 	out(DP_RCR, 1, DP_RCR_AB);
 	out(DP_PSTART, 1, 0x4c);

@@ -61,7 +61,7 @@ static bool fake_can_receive(void *opaque)
 	return ((struct fake_dev *)opaque)->room;
 }
 
-static const uint8_t dev_mac[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x42 };
+static const uint8_t dev_mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x42};
 
 static size_t make_frame(uint8_t *f, const uint8_t *dst, uint8_t seed)
 {
@@ -76,7 +76,7 @@ static size_t make_frame(uint8_t *f, const uint8_t *dst, uint8_t seed)
 
 static int if_up(const char *name)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
 
 	if (fd < 0)
@@ -91,7 +91,7 @@ static int if_up(const char *name)
 
 static int packet_socket(const char *ifname, int *ifindex)
 {
-	struct sockaddr_ll sll = { 0 };
+	struct sockaddr_ll sll = {0};
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_TEST));
 
 	if (fd < 0)
@@ -109,7 +109,7 @@ static int packet_socket(const char *ifname, int *ifindex)
 
 static void host_send(int pfd, int ifindex, const void *frame, size_t len)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6 };
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6};
 
 	memcpy(sll.sll_addr, frame, 6);
 	CHECK(sendto(pfd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) == (ssize_t)len);
@@ -119,7 +119,7 @@ static void host_send(int pfd, int ifindex, const void *frame, size_t len)
 static ssize_t host_recv(int pfd, uint8_t *buf, size_t cap)
 {
 	for (int tries = 0; tries < 20; tries++) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		ssize_t n;
@@ -147,9 +147,9 @@ static void run_until(struct evloop *loop, const unsigned *counter, unsigned wan
 
 static void test_fake_device(struct evloop *loop)
 {
-	struct tap_cfg cfg = { .ifname = "nfvtap%d", .fd = -1, .loop = loop };
-	struct fake_dev dev = { .room = true };
-	struct netdev_frontend fe = { fake_receive, fake_can_receive, &dev };
+	struct tap_cfg cfg = {.ifname = "nfvtap%d", .fd = -1, .loop = loop};
+	struct fake_dev dev = {.room = true};
+	struct netdev_frontend fe = {fake_receive, fake_can_receive, &dev};
 	struct netdev_backend be;
 	struct tap_stats st;
 	struct tap *tap;
@@ -194,8 +194,8 @@ static void test_fake_device(struct evloop *loop)
 
 static void test_with_chip(struct evloop *loop)
 {
-	struct tap_cfg cfg = { .ifname = "nfvtap%d", .fd = -1, .loop = loop };
-	struct dp8390_cfg ccfg = { .name = "ne2k-tap" };
+	struct tap_cfg cfg = {.ifname = "nfvtap%d", .fd = -1, .loop = loop};
+	struct dp8390_cfg ccfg = {.name = "ne2k-tap"};
 	struct netdev_frontend fe;
 	struct netdev_backend be;
 	struct dp8390_stats st;

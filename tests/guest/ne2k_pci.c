@@ -5,14 +5,14 @@
  * the RTL8029 model in nfv-vmm.
  *
  * Guest modes (--guest-args):
- *   loop   the chip's internal loopback (TCR LB=01): frames sent come back into the ring; no backend
- *   echo   send frames (ethertype 0x88b5, broadcast) and expect each back from the wire with the
- *          destination set to our MAC and ethertype 0x88b6 (the host half, or a peer, echoes them)
+ *   loop   the chip's internal loopback (TCR LB=01): frames sent come back into the ring; no
+ * backend echo   send frames (ethertype 0x88b5, broadcast) and expect each back from the wire with
+ * the destination set to our MAC and ethertype 0x88b6 (the host half, or a peer, echoes them)
  *
  * Host half: needs nfv-vmm to offer the NIC as
  *     --nic ne2k-pci,mac=52:54:00:12:34:56[,tap=IFNAME]
- * (skipped, exit 77, while nfv-vmm --help does not mention ne2k-pci). "echo" runs over a tap the VMM
- * creates; an AF_PACKET socket on it plays the far end (root only; skipped otherwise).
+ * (skipped, exit 77, while nfv-vmm --help does not mention ne2k-pci). "echo" runs over a tap the
+ * VMM creates; an AF_PACKET socket on it plays the far end (root only; skipped otherwise).
  */
 #ifdef GUEST
 #include "guest.h"
@@ -79,8 +79,8 @@ static uint8_t r(unsigned reg)
 
 static void rdma_setup(uint16_t addr, uint16_t count, uint8_t cmd)
 {
-	w(0x00, 0x22);		/* page 0, abort DMA, start */
-	w(0x07, 0x40);		/* ack RDC */
+	w(0x00, 0x22); /* page 0, abort DMA, start */
+	w(0x07, 0x40); /* ack RDC */
 	w(0x0a, (uint8_t)count);
 	w(0x0b, (uint8_t)(count >> 8));
 	w(0x08, (uint8_t)addr);
@@ -123,13 +123,14 @@ static void ne_init(uint8_t tcr)
 	GUEST_ASSERT_EQ(r(0x0a), 0x50); /* RTL8029 ID bytes */
 	GUEST_ASSERT_EQ(r(0x0b), 0x43);
 
-	w(0x00, 0x21);		/* page 0, stop */
-	w(0x0e, 0x49);		/* word-wide, normal, FIFO 8 bytes */
+	w(0x00, 0x21); /* page 0, stop */
+	w(0x0e, 0x49); /* word-wide, normal, FIFO 8 bytes */
 	w(0x0a, 0);
 	w(0x0b, 0);
-	w(0x0f, 0);		/* polled: no interrupts */
+	w(0x0f, 0); /* polled: no interrupts */
 	w(0x07, 0xff);
-	/* PROM with byte reads in word mode, as Linux's ne2k-pci does: the MAC comes out in order. */
+	/* PROM with byte reads in word mode, as Linux's ne2k-pci does: the MAC comes out in order.
+	 */
 	rdma_setup(0, 32, 0x08);
 	for (int i = 0; i < 16; i++)
 		prom[i] = inb((uint16_t)(io + 0x10));
@@ -138,20 +139,20 @@ static void ne_init(uint8_t tcr)
 	GUEST_ASSERT_EQ(prom[14], 0x57);
 
 	w(0x00, 0x21);
-	w(0x0c, 0x04);		/* RCR: broadcast + our address */
-	w(0x0d, 0x02);		/* loopback while setting up */
+	w(0x0c, 0x04); /* RCR: broadcast + our address */
+	w(0x0d, 0x02); /* loopback while setting up */
 	w(0x04, TX_PAGE);
 	w(0x01, RX_START);
 	w(0x03, RX_START);
 	w(0x02, RX_STOP);
-	w(0x00, 0x61);		/* page 1 */
+	w(0x00, 0x61); /* page 1 */
 	for (int i = 0; i < 6; i++)
 		w(0x01 + i, mac[i]);
 	for (int i = 0; i < 8; i++)
 		w(0x08 + i, 0);
 	w(0x07, RX_START + 1);
 	next_pkt = RX_START + 1;
-	w(0x00, 0x22);		/* page 0, start */
+	w(0x00, 0x22); /* page 0, start */
 	w(0x07, 0xff);
 	w(0x0d, tcr);
 }
@@ -162,7 +163,7 @@ static void ne_send(const void *f, uint16_t len)
 	w(0x04, TX_PAGE);
 	w(0x05, (uint8_t)len);
 	w(0x06, (uint8_t)(len >> 8));
-	w(0x00, 0x26);		/* transmit */
+	w(0x00, 0x26); /* transmit */
 	for (unsigned i = 0; i < POLL_LIMIT; i++) {
 		uint8_t isr = r(0x07);
 
@@ -191,7 +192,7 @@ static int ne_recv(void *buf)
 		if (i + 1 == POLL_LIMIT)
 			return -1;
 	}
-	w(0x07, 0x01);		/* ack PRX */
+	w(0x07, 0x01); /* ack PRX */
 	block_in((uint16_t)(next_pkt << 8), hdr, 4);
 	len = (unsigned)(hdr[2] | hdr[3] << 8);
 	GUEST_ASSERT(hdr[0] & 0x01);
@@ -233,7 +234,7 @@ static void mode_loop(void)
 
 static void mode_echo(void)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 	ne_init(0x00);
 	serial_printf("ne2k: ready %02x:%02x:%02x:%02x:%02x:%02x\n", mac[0], mac[1], mac[2], mac[3],
@@ -313,7 +314,7 @@ static bool vmm_has_ne2k(const char *vmm)
 
 static void check_loop(const char *vmm, const char *guest)
 {
-	const char *args[] = { "--nic", "ne2k-pci,mac=" MAC, "--guest-args", "loop", NULL };
+	const char *args[] = {"--nic", "ne2k-pci,mac=" MAC, "--guest-args", "loop", NULL};
 	struct vmm_proc p;
 	int st = vmm_run(&p, vmm, guest, args, 240);
 
@@ -325,7 +326,7 @@ static void check_loop(const char *vmm, const char *guest)
 
 static int if_up(const char *name)
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
 
 	if (fd < 0)
@@ -344,8 +345,8 @@ static int if_up(const char *name)
 static void check_echo_tap(const char *vmm, const char *guest)
 {
 	char nic[128], ifname[IFNAMSIZ];
-	const char *args[] = { "--nic", nic, "--guest-args", "echo", NULL };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(0x88b5) };
+	const char *args[] = {"--nic", nic, "--guest-args", "echo", NULL};
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(0x88b5)};
 	struct vmm_proc p;
 	unsigned echoed = 0;
 	int fd, st;
@@ -357,15 +358,17 @@ static void check_echo_tap(const char *vmm, const char *guest)
 	snprintf(ifname, sizeof(ifname), "nfvne%d", (int)getpid() % 100000);
 	snprintf(nic, sizeof(nic), "ne2k-pci,mac=" MAC ",tap=%s", ifname);
 	vmm_start(&p, vmm, guest, args);
-	HOST_ASSERT(&p, vmm_wait_for(&p, "ne2k: ready 52:54:00:12:34:56", 120), "guest never got ready");
+	HOST_ASSERT(&p, vmm_wait_for(&p, "ne2k: ready 52:54:00:12:34:56", 120),
+		    "guest never got ready");
 	HOST_ASSERT(&p, if_up(ifname) == 0, "cannot bring %s up", ifname);
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(0x88b5));
 	HOST_ASSERT(&p, fd >= 0, "AF_PACKET socket: %s", strerror(errno));
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
-	HOST_ASSERT(&p, bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == 0, "bind: %s", strerror(errno));
+	HOST_ASSERT(&p, bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == 0, "bind: %s",
+		    strerror(errno));
 	vmm_send(&p, "g");
 	while (echoed < 8) {
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		uint8_t buf[2048];
@@ -381,7 +384,9 @@ static void check_echo_tap(const char *vmm, const char *guest)
 		buf[13] = 0xb6;
 		sll.sll_halen = 6;
 		memcpy(sll.sll_addr, buf, 6);
-		HOST_ASSERT(&p, sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&sll, sizeof(sll)) == n,
+		HOST_ASSERT(&p,
+			    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&sll, sizeof(sll)) ==
+				    n,
 			    "sendto: %s", strerror(errno));
 		echoed++;
 	}
