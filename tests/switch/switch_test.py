@@ -469,6 +469,7 @@ def case_vlan():
 # ---- net_tap helpers: frames in and out through AF_PACKET on the tap interfaces ----
 
 ETH_P_ALL = 3
+SOL_PACKET = 263
 PACKET_AUXDATA = 8
 TP_STATUS_VLAN_VALID = 1 << 4
 ETYPE = 0x88b5      # IEEE 802 local experimental ethertype: ignore kernel chatter
@@ -480,7 +481,7 @@ def tap_prepare(ifname):
                    capture_output=True)
     subprocess.run(['ip', 'link', 'set', ifname, 'up'], check=True)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    s.setsockopt(socket.SOL_PACKET, PACKET_AUXDATA, 1)
+    s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
     s.bind((ifname, 0))
     s.setblocking(False)
     return s
@@ -507,7 +508,7 @@ def tap_recv(s, timeout=1.0):
             continue
         vlan = None
         for lvl, typ, cd in anc:
-            if lvl == socket.SOL_PACKET and typ == PACKET_AUXDATA and len(cd) >= 20:
+            if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(cd) >= 20:
                 st, _, _, _, _, tci, _ = struct.unpack('IIIHHHH', cd[:20])
                 if st & TP_STATUS_VLAN_VALID:
                     vlan = tci & 0xfff
@@ -564,10 +565,11 @@ def case_ethdev():
     g1 = tap_recv(s1)
     check(any(p.startswith(b'uc10') and v is None and d == mac(0x11) for d, _, v, p in g1),
           'unicast to learned MAC, untagged on access')
-    # Runt frame counted as malformed (AF_PACKET pads nothing on tap).
-    s1.send(b'\x02' * 10)
+    # Malformed: a truncated 802.1Q header, and a multicast source MAC.
+    s1.send(bytes.fromhex('ffffffffffff' '020000000011' '8100' '000a'))
+    s1.send(frame('ff:ff:ff:ff:ff:ff', '03:00:00:00:00:11', b'mcsrc'))
     time.sleep(0.3)
-    check(sw.stats('tap1')['drop_malformed'] >= 1, 'runt counted as malformed')
+    check(sw.stats('tap1')['drop_malformed'] >= 2, 'truncated tag and multicast source counted as malformed')
     # Counters: tap1 rx counts what we sent.
     st = sw.stats('tap2')
     check(st['tx_packets'] >= 1 and st['rx_packets'] >= 4, f'tap2 counters {st}')
@@ -585,20 +587,26 @@ def case_macflood():
     s1, s2 = tap_prepare(t1), tap_prepare(t2)
     for i in range(20):
         sw.ok(cmd='fdb-add', mac=f'02:00:00:00:01:{i:02x}', vlan=0, port='tap2')
+    s2.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     rnd = random.Random(7)
+    got = []
     for i in range(3000):
         src = [rnd.randrange(256) & 0xfe | 0x02] + [rnd.randrange(256) for _ in range(5)]
         s1.send(frame('02:00:00:00:01:00', ':'.join(f'{b:02x}' for b in src), b'fl'))
-    time.sleep(1)
+        if i % 50 == 49:
+            got += tap_recv(s2, 0.005)    # paced: the tap queues hold 1000 frames
+    time.sleep(0.5)
+    got += tap_recv(s2, 0.5)
     f = sw.fdb()
     check(f['fdb']['dynamic'] <= 100, f'dynamic entries bounded: {f["fdb"]["dynamic"]}')
     check(f['fdb']['limit_drops'] > 0, 'limit drops counted')
     statics = [e for e in f['entries'] if e['static']]
     check(len(statics) == 20 and all(e['port'] == 'tap2' for e in statics), 'static entries intact')
     # Traffic to a static MAC still goes to tap2 only.
-    got = tap_recv(s2, 0.5)
-    check(sum(1 for d, _, _, p in got if d == '02:00:00:00:01:00') >= 2900, f'frames to static MAC delivered ({len(got)})')
-    check(sw.stats('tap1')['rx_packets'] >= 3000, 'all flood frames received')
+    rx1 = sw.stats('tap1')['rx_packets']
+    n = sum(1 for d, _, _, p in got if d == '02:00:00:00:01:00')
+    check(rx1 >= 2900, f'flood frames received by the switch ({rx1})')
+    check(n >= rx1 * 0.95, f'frames to the static MAC delivered to tap2 ({n} of {rx1})')
     # After a flush learning works again.
     sw.ok(cmd='fdb-flush')
     s1.send(frame('ff:ff:ff:ff:ff:ff', mac(0x33), b'after'))
@@ -672,6 +680,8 @@ def case_reconnect():
     tb.start()
     first = 0
     for rnd in range(2):
+        if os.path.exists(f'{TMP}/a.sock'):
+            os.unlink(f'{TMP}/a.sock')  # a killed server-mode peer leaves its socket behind
         ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa), server=True)], 'txonly',
                      [f'--eth-peer=0,{mac(0xb)}'])
         check(sw.wait_link('a', 'up', 30), f'round {rnd}: client port a connected')
