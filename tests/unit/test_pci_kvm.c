@@ -7,7 +7,8 @@
  *     ioeventfd signals the eventfd without an exit, the other exits to us as KVM_EXIT_IO, and a
  *     wildcard MMIO ioeventfd fires on an MMIO write;
  *   - pci_kvm_irq_ops: an eventfd-bound MSI-X vector of the test device gets a route and an irqfd
- *     while deliverable and loses the irqfd while masked.
+ *     while deliverable and loses the irqfd while masked;
+ *   - interrupts into a real guest: irqfd MSI-X with masking, KVM_SIGNAL_MSI, INTx via the IOAPIC.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -228,6 +229,268 @@ static void test_pci_kvm_ops(struct kvm_irq *ki)
 	close(fd);
 }
 
+/*
+ * End to end into a guest: a real-mode vCPU with its local APIC enabled spins and reports through
+ * port exits; interrupt 0x40 and 0x41 handlers report and EOI (FS is based at the LAPIC page).
+ *   - MSI-X vector 1 of the test device bound to an eventfd (the vhost-user/VFIO path): signalled
+ *     while unmasked it arrives as vector 0x40; signalled while masked it does not arrive, shows in
+ *     the PBA, and arrives on unmask;
+ *   - vector 2 fired from the host (pci_testdev_fire -> KVM_SIGNAL_MSI) arrives as 0x41, and a
+ *     fire while masked arrives on unmask;
+ *   - with MSI-X off, the test device's INTA# goes through the routing table to IOAPIC pin 19
+ *     (slot 3, INTA#), programmed level-triggered to vector 0x41.
+ */
+static const uint8_t irq_guest[] = {
+	0xfa,				      /* cli */
+	0x31, 0xc0, 0x8e, 0xd8,		      /* xor ax,ax; mov ds,ax */
+	0xc7, 0x06, 0x00, 0x01, 0x29, 0x10,   /* IVT[0x40] = 0000:1029 */
+	0xc7, 0x06, 0x02, 0x01, 0x00, 0x00,
+	0xc7, 0x06, 0x04, 0x01, 0x38, 0x10,   /* IVT[0x41] = 0000:1038 */
+	0xc7, 0x06, 0x06, 0x01, 0x00, 0x00,
+	0xfb,				      /* sti */
+	0xb9, 0xc8, 0x00,		      /* top: mov cx, 200 */
+	0xe2, 0xfe,			      /* loop $ */
+	0xba, 0x06, 0x60, 0xee,		      /* out 0x6006 (tick) */
+	0xeb, 0xf5,			      /* jmp top */
+	0xba, 0x04, 0x60, 0xee,		      /* 0x40: out 0x6004 */
+	0x64, 0x66, 0xc7, 0x06, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x00, /* mov dword fs:[0xb0], 0: EOI */
+	0xcf,				      /* iret */
+	0xba, 0x08, 0x60, 0xee,		      /* 0x41: out 0x6008 */
+	0x64, 0x66, 0xc7, 0x06, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0xcf,
+};
+
+struct irq_vm {
+	int kvm, vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem;
+	unsigned got40, got41, ticks;
+	struct pci_dev *deassert_on_41; /* INTx phase: drop the line when the handler reports */
+};
+
+/* Run until the guest has taken @want40/@want41 interrupts or @max_ticks ticks passed. */
+static void irq_vm_run(struct irq_vm *g, unsigned want40, unsigned want41, unsigned max_ticks)
+{
+	unsigned start = g->ticks;
+
+	while ((g->got40 < want40 || g->got41 < want41) && g->ticks - start < max_ticks) {
+		if (ioctl(g->vcpu, KVM_RUN, 0) < 0) {
+			perror("KVM_RUN");
+			failures++;
+			return;
+		}
+		if (g->run->exit_reason != KVM_EXIT_IO) {
+			fprintf(stderr, "unexpected exit %u\n", g->run->exit_reason);
+			failures++;
+			return;
+		}
+		switch (g->run->io.port) {
+		case 0x6004:
+			g->got40++;
+			break;
+		case 0x6008:
+			g->got41++;
+			if (g->deassert_on_41)
+				pci_set_intx(g->deassert_on_41, 0);
+			break;
+		case 0x6006:
+			g->ticks++;
+			break;
+		default:
+			fprintf(stderr, "unexpected port 0x%x\n", g->run->io.port);
+			failures++;
+			return;
+		}
+	}
+}
+
+static int irq_vm_create(struct irq_vm *g)
+{
+	struct kvm_userspace_memory_region mr = { .memory_size = 0x10000 };
+	struct kvm_lapic_state lapic;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = GUEST_PHYS, .rsp = 0x8000, .rflags = 2 };
+
+	memset(g, 0, sizeof(*g));
+	g->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	g->vm = ioctl(g->kvm, KVM_CREATE_VM, 0);
+	if (g->vm < 0 || ioctl(g->vm, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0 ||
+	    ioctl(g->vm, KVM_CREATE_IRQCHIP, 0) < 0)
+		return -1;
+	g->mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g->mem == MAP_FAILED)
+		return -1;
+	memcpy(g->mem + GUEST_PHYS, irq_guest, sizeof(irq_guest));
+	mr.userspace_addr = (uintptr_t)g->mem;
+	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr) < 0)
+		return -1;
+	g->vcpu = ioctl(g->vm, KVM_CREATE_VCPU, 0);
+	if (g->vcpu < 0)
+		return -1;
+	g->run_size = (size_t)ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	g->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+	if (g->run == MAP_FAILED || ioctl(g->vcpu, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	sregs.fs.base = 0xfee00000; /* real mode reaches the LAPIC's EOI register through FS */
+	if (ioctl(g->vcpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(g->vcpu, KVM_SET_REGS, &regs) < 0)
+		return -1;
+	/* Software-enable the local APIC (SVR bit 8), as a guest OS would. */
+	if (ioctl(g->vcpu, KVM_GET_LAPIC, &lapic) < 0)
+		return -1;
+	lapic.regs[0xf1] |= 0x01;
+	if (ioctl(g->vcpu, KVM_SET_LAPIC, &lapic) < 0)
+		return -1;
+	return 0;
+}
+
+static void irq_vm_destroy(struct irq_vm *g)
+{
+	if (g->run && g->run != MAP_FAILED)
+		munmap(g->run, g->run_size);
+	if (g->mem && g->mem != MAP_FAILED)
+		munmap(g->mem, 0x10000);
+	if (g->vcpu > 0)
+		close(g->vcpu);
+	if (g->vm > 0)
+		close(g->vm);
+	if (g->kvm > 0)
+		close(g->kvm);
+}
+
+/* Program IOAPIC pin @pin: level-triggered, fixed, physical destination 0, @vector. */
+static int ioapic_route(int vm, unsigned pin, uint8_t vector)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (ioctl(vm, KVM_GET_IRQCHIP, &chip) < 0)
+		return -1;
+	chip.chip.ioapic.redirtbl[pin].bits = 0;
+	chip.chip.ioapic.redirtbl[pin].fields.vector = vector;
+	chip.chip.ioapic.redirtbl[pin].fields.trig_mode = 1;
+	return ioctl(vm, KVM_SET_IRQCHIP, &chip) < 0 ? -1 : 0;
+}
+
+static void test_guest_interrupts(void)
+{
+	struct irq_vm g;
+	struct kvm_irq *ki = NULL;
+	struct bus pio, mmio;
+	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &pci_kvm_irq_ops };
+	struct pci_bar_windows w = { 0xc000, 0x10000, 0xe0000000, 0xfec00000, 0, 0 };
+	struct pci_host *host = NULL;
+	struct pci_testdev *td = NULL;
+	struct pci_dev *dev;
+	uint64_t bar0 = 0, v;
+	unsigned cap;
+	int fd = efd_create();
+
+	if (irq_vm_create(&g) < 0 || kvm_irq_create(g.vm, &ki) < 0) {
+		fprintf(stderr, "guest set-up failed: %s\n", strerror(errno));
+		failures++;
+		irq_vm_destroy(&g);
+		return;
+	}
+	hc.irq_opaque = ki;
+	CHECK(bus_init(&pio, "pio") == 0 && bus_init(&mmio, "mmio") == 0);
+	CHECK(pci_host_create(&hc, &host) == 0);
+	CHECK(host && pci_testdev_create(host, 3, &td) == 0);
+	if (!td)
+		goto out;
+	dev = pci_testdev_pci(td);
+	CHECK(pci_host_assign_bars(host, &w) == 0);
+	CHECK(pci_dev_bar_addr(dev, 0, &bar0));
+	cap = pci_cap_find(dev, PCI_CAP_ID_MSIX);
+
+	/* the guest runs: ticks, no interrupts */
+	irq_vm_run(&g, 1, 0, 3);
+	CHECK(g.got40 == 0 && g.ticks == 3);
+
+	/* vector 1 -> 0x40 through an irqfd */
+	bus_write(&mmio, bar0 + 0x800 + 16, 4, 0xfee00000);
+	bus_write(&mmio, bar0 + 0x800 + 16 + 8, 4, 0x40);
+	bus_write(&mmio, bar0 + 0x800 + 16 + 12, 4, 0);
+	CHECK(pci_msi_set_vector_fd(dev, true, 1, fd) == 0);
+	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	CHECK(efd_signal(fd) == 0);
+	irq_vm_run(&g, 1, 0, 200);
+	CHECK(g.got40 == 1);
+	/* masked: held */
+	bus_write(&mmio, bar0 + 0x800 + 16 + 12, 4, 1);
+	CHECK(efd_signal(fd) == 0);
+	irq_vm_run(&g, 2, 0, 10);
+	CHECK(g.got40 == 1);
+	bus_read(&mmio, bar0 + 0xc00, 8, &v);
+	CHECK(v == 2);
+	/* unmasked: delivered once */
+	bus_write(&mmio, bar0 + 0x800 + 16 + 12, 4, 0);
+	irq_vm_run(&g, 2, 0, 200);
+	CHECK(g.got40 == 2);
+	irq_vm_run(&g, 3, 0, 5);
+	CHECK(g.got40 == 2);
+	/* function mask holds it as well */
+	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2,
+			   PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	CHECK(efd_signal(fd) == 0);
+	irq_vm_run(&g, 3, 0, 10);
+	CHECK(g.got40 == 2);
+	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	irq_vm_run(&g, 3, 0, 200);
+	CHECK(g.got40 == 3);
+
+	/* vector 2 -> 0x41 fired from the host side (KVM_SIGNAL_MSI) */
+	bus_write(&mmio, bar0 + 0x800 + 32, 4, 0xfee00000);
+	bus_write(&mmio, bar0 + 0x800 + 32 + 8, 4, 0x41);
+	bus_write(&mmio, bar0 + 0x800 + 32 + 12, 4, 0);
+	CHECK(pci_testdev_fire(td, 2) == 0);
+	irq_vm_run(&g, 0, 1, 200);
+	CHECK(g.got41 == 1);
+	bus_write(&mmio, bar0 + 0x800 + 32 + 12, 4, 1);
+	CHECK(pci_testdev_fire(td, 2) == 0);
+	irq_vm_run(&g, 0, 2, 10);
+	CHECK(g.got41 == 1);
+	bus_write(&mmio, bar0 + 0x800 + 32 + 12, 4, 0);
+	irq_vm_run(&g, 0, 2, 200);
+	CHECK(g.got41 == 2);
+
+	/* INTx: MSI-X off, INTA# of slot 3 is GSI 19 */
+	CHECK(pci_dev_intx_gsi(dev) == 19);
+	CHECK(ioapic_route(g.vm, 19, 0x41) == 0);
+	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2, 0);
+	g.deassert_on_41 = dev;
+	CHECK(pci_testdev_fire(td, 0) == 0);
+	irq_vm_run(&g, 0, 3, 200);
+	CHECK(g.got41 == 3);
+	{
+		struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+		ioctl(g.vm, KVM_GET_IRQCHIP, &chip);
+		fprintf(stderr, "DBG irr=%x rirr=%d ticks=%u\n", chip.chip.ioapic.irr, chip.chip.ioapic.redirtbl[19].fields.remote_irr, g.ticks);
+		struct kvm_lapic_state la;
+		ioctl(g.vcpu, KVM_GET_LAPIC, &la);
+		uint32_t isr = *(uint32_t *)&la.regs[0x100 + 0x20], irrl = *(uint32_t *)&la.regs[0x200 + 0x20], tmr = *(uint32_t *)&la.regs[0x180 + 0x20];
+		fprintf(stderr, "DBG lapic vec 0x40-0x5f isr=%x irr=%x tmr=%x\n", isr, irrl, tmr);
+	}
+	irq_vm_run(&g, 0, 4, 5);
+	{
+		struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+		ioctl(g.vm, KVM_GET_IRQCHIP, &chip);
+		fprintf(stderr, "DBG irr=%x rirr=%d ticks=%u got41=%u\n", chip.chip.ioapic.irr, chip.chip.ioapic.redirtbl[19].fields.remote_irr, g.ticks, g.got41);
+	}
+	CHECK(g.got41 == 3); /* deasserted before the EOI: no second interrupt */
+	CHECK(g.got40 == 3);
+	printf("test_pci_kvm: guest took %u + %u interrupts in %u ticks\n", g.got40, g.got41, g.ticks);
+out:
+	pci_testdev_destroy(td);
+	pci_host_destroy(host);
+	bus_fini(&pio);
+	bus_fini(&mmio);
+	kvm_irq_destroy(ki);
+	irq_vm_destroy(&g);
+	close(fd);
+}
+
 int main(void)
 {
 	int kvm, vm, efd, rfd;
@@ -285,6 +548,7 @@ int main(void)
 
 	test_pci_kvm_ops(ki);
 	CHECK(run_guest(vm, ki) == 0);
+	test_guest_interrupts();
 
 	/*
 	 * Direct injection, now that vCPU 0 exists (KVM_SIGNAL_MSI without any destination fails

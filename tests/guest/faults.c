@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guests that misbehave: a triple fault ends the VM with status 3 and a register dump; unclaimed
+ * port and MMIO accesses read all-ones, are counted and the VM keeps running; an instruction this
+ * host's KVM cannot emulate (fld1 at CPL0 on kvm_pvm) ends with status 4, registers and the
+ * instruction bytes read through the page-table walker (on hosts that run it, the guest just passes).
+ */
+#ifdef GUEST
+#include "guest.h"
+
+static void unclaimed_user(void)
+{
+	outb(0x80, 0x12);
+	outl(0x1230, 0xdeadbeef);
+	GUEST_ASSERT_EQ(inb(0x2f8), 0xff);
+	GUEST_ASSERT_EQ(inl(0x1234), 0xffffffffu);
+	GUEST_ASSERT_EQ(mmio_read32(0xd0000000ull), 0xffffffffu);
+	mmio_write32(0xd0000010ull, 1);
+	GUEST_PRINTF("unclaimed accesses survived");
+	GUEST_DONE();
+}
+
+void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
+{
+	(void)vcpu, (void)nr;
+	if (!strcmp(bi->args, "triple")) {
+		struct {
+			uint16_t limit;
+			uint64_t base;
+		} __attribute__((packed)) empty = { 0, 0 };
+
+		__asm__ volatile("lidt %0; ud2" : : "m"(empty));
+	} else if (!strcmp(bi->args, "emulfail")) {
+		__asm__ volatile("fld1; fstp %%st(0)" ::: "memory");
+		GUEST_PRINTF("fld1 ran at CPL0");
+		GUEST_DONE();
+	}
+	guest_enter_user(unclaimed_user);
+}
+#else
+#include <stdio.h>
+
+#include "harness.h"
+
+static int run(struct vmm_proc *p, const char *vmm, const char *guest, const char *garg)
+{
+	const char *args[] = { "--guest-args", garg, "--mem-backing", "memfd", NULL };
+
+	return vmm_run(p, vmm, guest, args, 60);
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_proc p;
+	int st;
+
+	if (argc < 3)
+		return 2;
+	st = run(&p, argv[1], argv[2], "triple");
+	HOST_ASSERT(&p, st == 3, "triple fault: exit status %d, want 3", st);
+	HOST_ASSERT(&p, vmm_output_has(&p, "triple fault") && vmm_output_has(&p, "rip=") &&
+				vmm_output_has(&p, "cr3="),
+		    "triple fault: no register dump");
+	vmm_cleanup(&p);
+
+	st = run(&p, argv[1], argv[2], "unclaimed");
+	HOST_ASSERT(&p, st == 0, "unclaimed: exit status %d", st);
+	HOST_ASSERT(&p, vmm_output_has(&p, "unclaimed accesses survived"), "guest did not continue");
+	HOST_ASSERT(&p, vmm_output_has(&p, "\"pio_read\":2,\"pio_write\":2,\"mmio_read\":1,\"mmio_write\":1"),
+		    "unclaimed accesses not counted as 2/2/1/1");
+	vmm_cleanup(&p);
+
+	st = run(&p, argv[1], argv[2], "emulfail");
+	if (st == 0) {
+		HOST_ASSERT(&p, vmm_output_has(&p, "fld1 ran at CPL0"), "status 0 without the guest's report");
+		printf("emulation failure: this host runs fld1 at CPL0; dump path not exercised\n");
+	} else {
+		HOST_ASSERT(&p, st == 4, "emulation failure: exit status %d, want 4", st);
+		HOST_ASSERT(&p, vmm_output_has(&p, "internal error") && vmm_output_has(&p, "code at"),
+			    "no register/instruction dump");
+		HOST_ASSERT(&p, vmm_output_has(&p, ": d9 e8"), "instruction bytes (d9 e8 = fld1) not shown");
+	}
+	vmm_cleanup(&p);
+	printf("faults: ok\n");
+	return 0;
+}
+#endif
