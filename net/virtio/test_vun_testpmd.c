@@ -30,12 +30,12 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
+#include "test_testpmd.h"
 #include "vhost_user_netdev.h"
 
 static const char *testpmd_bin;
 static char dir[64];
 static int failures;
-static unsigned tp_serial;
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
@@ -44,154 +44,6 @@ static unsigned tp_serial;
 			failures++;                                                                \
 		}                                                                                  \
 	} while (0)
-
-struct testpmd {
-	pid_t pid;
-	int in, out; /* its stdin (we write), its stdout+stderr (we read) */
-	char buf[65536];
-	size_t len;
-};
-
-static void tp_kill(struct testpmd *tp)
-{
-	if (tp->pid > 0) {
-		kill(tp->pid, SIGCONT);
-		kill(tp->pid, SIGKILL);
-		waitpid(tp->pid, NULL, 0);
-	}
-	tp->pid = -1;
-	if (tp->in >= 0)
-		close(tp->in);
-	if (tp->out >= 0)
-		close(tp->out);
-	tp->in = tp->out = -1;
-}
-
-static int tp_start(struct testpmd *tp, const char *sock, bool client)
-{
-	char vdev[256], prefix[64];
-	int pin[2], pout[2];
-
-	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1,client=%d", sock, client);
-	snprintf(prefix, sizeof(prefix), "nfvvun%d-%u", getpid(), tp_serial++);
-	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC))
-		return -errno;
-	tp->len = 0;
-	tp->pid = fork();
-	if (tp->pid < 0)
-		return -errno;
-	if (tp->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(pin[0], 0);
-		dup2(pout[1], 1);
-		dup2(pout[1], 2);
-		/* Both lcores on one CPU: the forwarding lcore spins; leave the other CPU alone. */
-		/* stdbuf: testpmd's stdout is a pipe here, and its stats must arrive when printed. */
-		execlp("stdbuf", "stdbuf", "-o0", testpmd_bin, "--no-huge", "--no-pci", "-m", "256", "--file-prefix",
-		      prefix, "--lcores", "0@0,1@0", "--log-level", "lib.vhost.*:notice", "--vdev",
-		      vdev, "--", "-i", "--port-topology=loop", "--forward-mode=macswap",
-		      "--total-num-mbufs=8192", (char *)NULL);
-		_exit(127);
-	}
-	close(pin[0]);
-	close(pout[1]);
-	tp->in = pin[1];
-	tp->out = pout[0];
-	fcntl(tp->out, F_SETFL, O_NONBLOCK);
-	return 0;
-}
-
-/* Read testpmd's output until @pat appears after offset @from (or timeout). */
-static bool tp_wait(struct testpmd *tp, size_t from, const char *pat, int timeout_ms)
-{
-	uint64_t end = clock_ms() + (uint64_t)timeout_ms;
-
-	for (;;) {
-		struct pollfd p = { .fd = tp->out, .events = POLLIN };
-		ssize_t n;
-
-		tp->buf[tp->len] = 0;
-		if (from <= tp->len && strstr(tp->buf + from, pat))
-			return true;
-		if (clock_ms() >= end)
-			return false;
-		poll(&p, 1, 50);
-		if (tp->len >= sizeof(tp->buf) - 1) {
-			/* Keep the tail only. */
-			memmove(tp->buf, tp->buf + tp->len / 2, tp->len - tp->len / 2);
-			tp->len -= tp->len / 2;
-			from = 0;
-		}
-		n = read(tp->out, tp->buf + tp->len, sizeof(tp->buf) - 1 - tp->len);
-		if (n > 0)
-			tp->len += (size_t)n;
-		else if (n == 0)
-			return false;
-	}
-}
-
-static bool tp_cmd(struct testpmd *tp, const char *cmd, const char *pat, int timeout_ms)
-{
-	size_t from = tp->len;
-
-	if (write(tp->in, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return false;
-	return tp_wait(tp, from, pat, timeout_ms);
-}
-
-/* "show port stats all" -> RX-packets / TX-packets of port 0. */
-static bool tp_stats_once(struct testpmd *tp, uint64_t *rx, uint64_t *tx)
-{
-	size_t from = tp->len;
-	const char *s;
-
-	if (!tp_cmd(tp, "show port stats all\n", "Tx-bps", 5000))
-		return false;
-	s = strstr(tp->buf + from, "RX-packets:");
-	if (!s || sscanf(s, "RX-packets: %lu", rx) != 1)
-		return false;
-	s = strstr(s, "TX-packets:");
-	return s && sscanf(s, "TX-packets: %lu", tx) == 1;
-}
-
-/*
- * The forwarding lcore bumps its counters after the burst is handed on, so a frame can be back
- * with us before it is counted: ask until RX and TX agree (or give up after a second).
- */
-static bool tp_stats(struct testpmd *tp, uint64_t *rx, uint64_t *tx)
-{
-	for (int i = 0; i < 10; i++) {
-		if (!tp_stats_once(tp, rx, tx))
-			return false;
-		if (*rx == *tx)
-			return true;
-		usleep(100 * 1000);
-	}
-	return true;
-}
-
-static bool tp_ready(struct testpmd *tp)
-{
-	if (!tp_wait(tp, 0, "testpmd> ", 20000)) {
-		fprintf(stderr, "testpmd did not start:\n%s\n", tp->buf);
-		return false;
-	}
-	return tp_cmd(tp, "start\n", "testpmd> ", 5000);
-}
-
-static void tp_quit(struct testpmd *tp)
-{
-	if (tp->pid > 0 && write(tp->in, "quit\n", 5) == 5) {
-		for (int i = 0; i < 100; i++) {
-			if (waitpid(tp->pid, NULL, WNOHANG) == tp->pid) {
-				tp->pid = -1;
-				break;
-			}
-			usleep(50 * 1000);
-		}
-	}
-	tp_kill(tp);
-}
 
 /* ---- Traffic ---- */
 
@@ -202,7 +54,7 @@ struct rx_ctx {
 	uint64_t ok, bad;
 };
 
-static void rx_cb(void *opaque, const void *frame, size_t len)
+static int rx_cb(void *opaque, const void *frame, size_t len)
 {
 	struct rx_ctx *c = opaque;
 	const uint8_t *f = frame;
@@ -212,6 +64,7 @@ static void rx_cb(void *opaque, const void *frame, size_t len)
 		c->ok++;
 	else
 		c->bad++;
+	return 0;
 }
 
 static int link_changes;
@@ -312,7 +165,7 @@ static int reconnect_with_backoff(struct vun *vun, int total_ms)
 static void test_client_mode(void)
 {
 	char sock[128];
-	struct testpmd tp = { .in = -1, .out = -1 }, tp2 = { .in = -1, .out = -1 };
+	struct testpmd tp = TESTPMD_INIT, tp2 = TESTPMD_INIT;
 	struct rx_ctx rc = { 0 };
 	struct vun_stats st;
 	struct vun *vun;
@@ -322,7 +175,7 @@ static void test_client_mode(void)
 
 	printf("# testpmd as vhost-user server, netdev connects\n");
 	snprintf(sock, sizeof(sock), "%s/tp-server.sock", dir);
-	CHECK(tp_start(&tp, sock, false) == 0);
+	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
 	if (!tp_ready(&tp)) {
 		failures++;
 		tp_kill(&tp);
@@ -374,7 +227,7 @@ static void test_client_mode(void)
 	/* DPDK's server does not remove its socket file when killed. */
 	unlink(sock);
 	CHECK(vun_reconnect(vun, 0) < 0); /* nobody there yet */
-	CHECK(tp_start(&tp2, sock, false) == 0);
+	CHECK(tp_start(&tp2, testpmd_bin, sock, false, "macswap") == 0);
 	if (!tp_ready(&tp2)) {
 		failures++;
 		goto out;
@@ -403,7 +256,7 @@ out:
 static void test_server_mode(void)
 {
 	char sock[128];
-	struct testpmd tp = { .in = -1, .out = -1 };
+	struct testpmd tp = TESTPMD_INIT;
 	struct rx_ctx rc = { 0 };
 	struct vun *vun;
 	uint64_t trx = 0, ttx = 0;
@@ -415,7 +268,7 @@ static void test_server_mode(void)
 	if (!vun)
 		return;
 	for (int round = 0; round < 2; round++) {
-		CHECK(tp_start(&tp, sock, true) == 0);
+		CHECK(tp_start(&tp, testpmd_bin, sock, true, "macswap") == 0);
 		if (!tp_ready(&tp)) {
 			failures++;
 			break;
@@ -483,7 +336,7 @@ static pid_t hostile_backend(const char *sock)
 static void test_unresponsive(void)
 {
 	char sock[128];
-	struct testpmd tp = { .in = -1, .out = -1 };
+	struct testpmd tp = TESTPMD_INIT;
 	struct vun *vun;
 	uint64_t t0;
 	pid_t hb;
@@ -491,7 +344,7 @@ static void test_unresponsive(void)
 
 	printf("# testpmd that never replies (stopped)\n");
 	snprintf(sock, sizeof(sock), "%s/tp-stopped.sock", dir);
-	CHECK(tp_start(&tp, sock, false) == 0);
+	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
 	if (tp_ready(&tp)) {
 		kill(tp.pid, SIGSTOP);
 		vun = mk_vun(sock, false, 500);
@@ -530,6 +383,137 @@ static void test_unresponsive(void)
 	unlink(sock);
 }
 
+/* ---- nfv-switch: two netdevs on two switch ports ---- */
+
+struct pair_ctx {
+	const uint8_t *src, *dst; /* expected addresses */
+	uint64_t ok, bad;
+};
+
+static int pair_rx(void *opaque, const void *frame, size_t len)
+{
+	struct pair_ctx *c = opaque;
+	const uint8_t *f = frame;
+
+	if (len >= 60 && !memcmp(f, c->dst, 6) && !memcmp(f + 6, c->src, 6))
+		c->ok++;
+	else
+		c->bad++;
+	return 0;
+}
+
+/* @from sends @n frames to @to, keeping fewer in flight than @to's RX ring; @to counts them. */
+static unsigned pair_send(struct vun *from, struct vun *to, const uint8_t *src, const uint8_t *dst,
+			  unsigned n, struct pair_ctx *rc)
+{
+	uint8_t frame[64] = { 0 };
+	uint64_t end = clock_ms() + 10000, base = rc->ok + rc->bad;
+	unsigned sent = 0;
+
+	memcpy(frame, dst, 6);
+	memcpy(frame + 6, src, 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	while (sent < n && clock_ms() < end) {
+		vun_poll_rx(to, pair_rx, rc, 256);
+		if ((int64_t)sent - (int64_t)(rc->ok + rc->bad - base) >= 128) {
+			usleep(50);
+			continue;
+		}
+		memcpy(frame + 14, &sent, sizeof(sent));
+		if (vun_send(from, frame, sizeof(frame)) == 0)
+			sent++;
+	}
+	while (rc->ok + rc->bad - base < sent && clock_ms() < end)
+		if (!vun_poll_rx(to, pair_rx, rc, 256))
+			usleep(100);
+	return sent;
+}
+
+static void test_switch(const char *switch_bin)
+{
+	char conf[160], sa[128], sb[128], ctl[128], prefix[64];
+	struct vun *a = NULL, *b = NULL;
+	struct pair_ctx ab = { mac_a, mac_b }, ba = { mac_b, mac_a };
+	const unsigned N = 3000;
+	pid_t pid;
+	FILE *f;
+
+	printf("# nfv-switch: two netdevs on two vhost-user ports\n");
+	snprintf(conf, sizeof(conf), "%s/switch.conf", dir);
+	snprintf(sa, sizeof(sa), "%s/sw-a.sock", dir);
+	snprintf(sb, sizeof(sb), "%s/sw-b.sock", dir);
+	snprintf(ctl, sizeof(ctl), "%s/sw-ctl.sock", dir);
+	snprintf(prefix, sizeof(prefix), "nfvvunsw%d", getpid());
+	f = fopen(conf, "w");
+	if (!f) {
+		failures++;
+		return;
+	}
+	fprintf(f, "{\"cmd\":\"port-add\",\"name\":\"a\",\"type\":\"vhost-user\",\"path\":\"%s\","
+		   "\"mode\":\"server\",\"queues\":1}\n", sa);
+	fprintf(f, "{\"cmd\":\"port-add\",\"name\":\"b\",\"type\":\"vhost-user\",\"path\":\"%s\","
+		   "\"mode\":\"server\",\"queues\":1}\n", sb);
+	fclose(f);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		/* The switch PMD spins on CPU 1; its control thread shares CPU 0. */
+		execl(switch_bin, switch_bin, "--no-huge", "--no-pci", "-m", "256", "--file-prefix",
+		      prefix, "--lcores", "0@0,1@1", "--", "--control", ctl, "--config", conf,
+		      "--mbufs", "4095", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(pid > 0);
+	a = mk_vun(sa, false, 3000);
+	b = mk_vun(sb, false, 3000);
+	if (!a || !b)
+		goto out;
+	CHECK(vun_connect(a, 20000) == 0);
+	CHECK(vun_connect(b, 20000) == 0);
+	if (!vun_link_up(a) || !vun_link_up(b))
+		goto out;
+	usleep(300 * 1000); /* let the switch see both rings running */
+	/* A -> B: B unknown, flooded to B's port; B -> A: A learned by now. Then both again. */
+	for (int round = 0; round < 2; round++) {
+		unsigned s1 = pair_send(a, b, mac_a, mac_b, N, &ab);
+		unsigned s2 = pair_send(b, a, mac_b, mac_a, N, &ba);
+
+		printf("# round %d: a->b sent %u got %lu (bad %lu); b->a sent %u got %lu (bad %lu)\n",
+		       round, s1, ab.ok, ab.bad, s2, ba.ok, ba.bad);
+		CHECK(s1 == N && s2 == N);
+	}
+	CHECK(ab.ok == 2 * N && ab.bad == 0);
+	CHECK(ba.ok == 2 * N && ba.bad == 0);
+out:
+	vun_destroy(a);
+	vun_destroy(b);
+	if (pid > 0) {
+		bool reaped = false;
+
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 100 && !reaped; i++) {
+			reaped = waitpid(pid, NULL, WNOHANG) == pid;
+			if (!reaped)
+				usleep(50 * 1000);
+		}
+		if (!reaped) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	unlink(conf);
+	unlink(sa);
+	unlink(sb);
+	unlink(ctl);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t t0 = clock_ms();
@@ -553,8 +537,12 @@ int main(int argc, char **argv)
 	test_client_mode();
 	test_server_mode();
 	test_unresponsive();
+	if (argc > 2 && access(argv[2], X_OK) == 0)
+		test_switch(argv[2]);
+	else
+		printf("# nfv-switch not built (%s): netdev-to-netdev through the switch skipped\n",
+		       argc > 2 ? argv[2] : "no path given");
 	rmdir(dir);
-	printf("# nfv-switch (net/softswitch) netdev-to-netdev test: pending (switch not built yet)\n");
 	printf("# %lu ms\n", clock_ms() - t0);
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);

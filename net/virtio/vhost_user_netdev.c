@@ -386,24 +386,28 @@ unsigned vun_poll_rx(struct vun *vun, vun_rx_cb cb, void *opaque, unsigned budge
 		struct vring_used_elem e = q->used->ring[q->last_used & (vun->n - 1)];
 		uint32_t id = le32toh(e.id), len = le32toh(e.len);
 
-		q->last_used++;
 		if (id >= vun->n || !q->posted[id]) {
+			q->last_used++;
 			vun->st.rx_bad++;
 			log_rl(LOGL_WARN, "vhost-user netdev %s: RX used id %u not ours", vun->cfg.path,
 			       id);
 			continue;
 		}
-		q->posted[id] = 0;
 		if (len <= vun->hdr_len || len > VUN_BUF_SIZE) {
 			vun->st.rx_bad++;
 		} else {
 			const uint8_t *buf = q->bufs + (size_t)id * VUN_BUF_SIZE;
 
-			cb(opaque, buf + vun->hdr_len, len - vun->hdr_len);
+			if (cb(opaque, buf + vun->hdr_len, len - vun->hdr_len) == -ENOBUFS) {
+				vun->st.rx_refused++;
+				break; /* stays at the head; next poll offers it again */
+			}
 			vun->st.rx_packets++;
 			vun->st.rx_bytes += len - vun->hdr_len;
 			done++;
 		}
+		q->last_used++;
+		q->posted[id] = 0;
 		/* Give the buffer straight back. */
 		q->posted[id] = 1;
 		q->avail->ring[q->avail_idx & (vun->n - 1)] = htole16((uint16_t)id);

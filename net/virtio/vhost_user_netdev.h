@@ -42,6 +42,7 @@ struct vun_stats {
 	uint64_t tx_down;     /* -ENETDOWN: no backend */
 	uint64_t tx_too_big;  /* -EMSGSIZE */
 	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_refused;  /* times the receive callback said -ENOBUFS */
 	uint64_t rx_bad;      /* RX used entries from the backend that failed a check */
 	uint64_t tx_bad;      /* TX used entries from the backend that failed a check */
 	uint64_t kicks;
@@ -75,10 +76,15 @@ bool vun_link_up(const struct vun *vun);
  */
 int vun_send(struct vun *vun, const void *frame, size_t len) __attribute__((warn_unused_result));
 
-typedef void (*vun_rx_cb)(void *opaque, const void *frame, size_t len);
 /*
- * Deliver up to @budget received frames to @cb (the frame pointer is valid during the call only)
- * and give their buffers back to the backend. Returns the number delivered (>= 0).
+ * Receive callback: the frame pointer is valid during the call only. Return -ENOBUFS to refuse the
+ * frame for now: it stays at the head of the ring and polling stops (the backend drops what does
+ * not fit behind it, as a full NIC ring would). Any other value consumes the frame.
+ */
+typedef int (*vun_rx_cb)(void *opaque, const void *frame, size_t len);
+/*
+ * Deliver up to @budget received frames to @cb and give their buffers back to the backend.
+ * Returns the number consumed (>= 0).
  */
 unsigned vun_poll_rx(struct vun *vun, vun_rx_cb cb, void *opaque, unsigned budget);
 /* Number of TX frames handed to the backend and not yet completed. */
