@@ -17,6 +17,7 @@
 #define RAM_FIRST_PAGE (DP8390_RAM_START / DP8390_PAGE_SIZE) /* 0x40 */
 #define RAM_END_PAGE (DP8390_RAM_END / DP8390_PAGE_SIZE)     /* 0xc0, exclusive */
 #define RX_HDR_LEN 4u
+#define RX_FCS_LEN 4u
 /* Tally counters stop at 192 so the host can still see them overflow (s10.3, tally counters). */
 #define TALLY_MAX 0xc0
 #define ISR_IRQ_MASK 0x7f /* RST never interrupts (s10.3, ISR) */
@@ -110,9 +111,16 @@ static unsigned ring_free_pages(const struct dp8390 *s)
 	return ((unsigned)s->bnry + n - s->curr) % n;
 }
 
+/*
+ * Ring pages a frame of @len bytes (no FCS) occupies. The chip stores the 4-byte FCS after the
+ * data, so the next-page pointer leaves room for it even though we neither write it nor count it:
+ * drivers check the pointer against the byte count with that in mind (Linux ei_receive accepts this
+ * + 1 + (count >> 8) or one more).
+ */
 static unsigned pages_for(size_t len)
 {
-	return (unsigned)((len + RX_HDR_LEN + DP8390_PAGE_SIZE - 1) / DP8390_PAGE_SIZE);
+	return (unsigned)((len + RX_HDR_LEN + RX_FCS_LEN + DP8390_PAGE_SIZE - 1) /
+			  DP8390_PAGE_SIZE);
 }
 
 static bool can_receive_locked(const struct dp8390 *s)
@@ -495,8 +503,14 @@ static void reset_locked(struct dp8390 *s)
 
 static void cr_write(struct dp8390 *s, uint8_t v)
 {
-	uint8_t rd = v & DP_CR_RD_MASK;
+	uint8_t rd = v & DP_CR_RD_MASK, run = v & (DP_CR_STP | DP_CR_STA);
 
+	/*
+	 * STP and STA are commands: writing neither leaves the chip running or stopped as it was
+	 * (drivers write E8390_NODMA|PAGE1 = 0x60 to switch pages on a running chip).
+	 */
+	if (run == 0)
+		run = s->cr & (DP_CR_STP | DP_CR_STA);
 	if (rd == 0) {
 		/* RD = 000 is "not allowed" (s10.3): keep the DMA state and the old RD bits. */
 		s->st.bad_cr++;
@@ -506,7 +520,7 @@ static void cr_write(struct dp8390 *s, uint8_t v)
 	} else {
 		rdma_command(s, rd);
 	}
-	s->cr = (uint8_t)((v & (DP_CR_PS_MASK | DP_CR_STP | DP_CR_STA)) | rd | (s->cr & DP_CR_TXP));
+	s->cr = (uint8_t)((v & DP_CR_PS_MASK) | run | rd | (s->cr & DP_CR_TXP));
 	if (v & DP_CR_STP) {
 		/* Software reset: offline at once (nothing is ever in flight here), RST set. */
 		s->isr |= DP_ISR_RST;

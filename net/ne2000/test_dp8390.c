@@ -463,7 +463,7 @@ static void test_rx_basic(void)
 	CHECK(memcmp(buf, f, 100) == 0);
 	CHECK_EQ(drv_recv(s, buf, sizeof(buf), &status), -1);
 
-	/* Short frames arrive padded to 60; a 252-byte frame fills one page exactly. */
+	/* Short frames arrive padded to 60; 248 bytes + header + FCS room fill one page. */
 	make_frame(f, our_mac, 20, 4);
 	CHECK_EQ(dp8390_receive(s, f, 20), 0);
 	CHECK_EQ(drv_recv(s, buf, sizeof(buf), &status), 60);
@@ -471,20 +471,64 @@ static void test_rx_basic(void)
 	CHECK_EQ(buf[59], 0);
 	uint8_t curr = rd(s, 1, DP_CURR);
 
-	make_frame(f, our_mac, 252, 5);
-	CHECK_EQ(dp8390_receive(s, f, 252), 0);
+	make_frame(f, our_mac, 248, 5);
+	CHECK_EQ(dp8390_receive(s, f, 248), 0);
 	CHECK_EQ(rd(s, 1, DP_CURR), curr + 1);
-	make_frame(f, our_mac, 253, 6);
-	CHECK_EQ(dp8390_receive(s, f, 253), 0);
+	make_frame(f, our_mac, 249, 6);
+	CHECK_EQ(dp8390_receive(s, f, 249), 0);
 	CHECK_EQ(rd(s, 1, DP_CURR), curr + 3);
-	CHECK_EQ(drv_recv(s, buf, sizeof(buf), &status), 252);
-	CHECK_EQ(drv_recv(s, buf, sizeof(buf), &status), 253);
-	CHECK(memcmp(buf, f, 253) == 0);
+	CHECK_EQ(drv_recv(s, buf, sizeof(buf), &status), 248);
+	CHECK_EQ(drv_recv(s, buf, sizeof(buf), &status), 249);
+	CHECK(memcmp(buf, f, 249) == 0);
 
 	/* Oversize from the backend: refused, counted, nothing stored. */
 	CHECK_EQ(dp8390_receive(s, f, NETDEV_MAX_FRAME + 1), -EMSGSIZE);
 	CHECK_EQ(stats(s)->rx_oversize, 1);
 	CHECK_EQ(stats(s)->rx_packets, 4);
+	dp8390_destroy(s);
+}
+
+/*
+ * What Linux's 8390 core does: NS8390_init's ring (BNRY = PSTOP-1, CURR = PSTART), page switches
+ * with CR = 0x60/0x20 (neither STA nor STP) on the running chip, and ei_receive's sanity check of
+ * the next-page pointer against the byte count, for every frame length.
+ */
+static void test_linux_compat(void)
+{
+	struct wire w;
+	struct dp8390 *s = chip_new(&w, false);
+	uint8_t f[1600], buf[1600], hdr[4];
+	unsigned bad = 0, nr = RX_STOP - RX_START;
+
+	drv_init(s, true, RX_START, RX_STOP, DP_RCR_AB);
+	wr(s, 0, DP_BNRY, RX_STOP - 1);
+	wr(s, 1, DP_CURR, RX_START);
+	dp8390_write(s, DP_CR, 0x60); /* do_set_multicast_list */
+	for (int i = 0; i < 8; i++)
+		dp8390_write(s, DP_MAR0 + i, 0);
+	dp8390_write(s, DP_CR, 0x20);
+	CHECK_EQ(dp8390_read(s, DP_CR) & (DP_CR_STA | DP_CR_STP), DP_CR_STA);
+	CHECK(dp8390_can_receive(s));
+	for (unsigned len = 60; len <= 1514; len++) {
+		uint8_t this_frame = (uint8_t)(rd(s, 0, DP_BNRY) + 1), next_frame;
+		unsigned pkt_len;
+
+		if (this_frame >= RX_STOP)
+			this_frame = RX_START;
+		CHECK_EQ(dp8390_receive(s, f, make_frame(f, our_mac, len, (uint8_t)len)), 0);
+		rdma_read(s, (uint16_t)(this_frame << 8), hdr, 4);
+		pkt_len = (unsigned)(hdr[2] | hdr[3] << 8) - 4;
+		CHECK_EQ(pkt_len, len);
+		CHECK_EQ(hdr[0] & 0x0f, DP_RSR_PRX);
+		next_frame = (uint8_t)(this_frame + 1 + ((pkt_len + 4) >> 8));
+		if (hdr[1] != next_frame && hdr[1] != next_frame + 1 && hdr[1] != next_frame - nr &&
+		    hdr[1] != next_frame + 1 - nr)
+			bad++;
+		CHECK_EQ(drv_recv(s, buf, sizeof(buf), hdr), (int)len);
+		if (memcmp(buf, f, len) != 0)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
 	dp8390_destroy(s);
 }
 
@@ -980,6 +1024,7 @@ int main(void)
 		{"prom", test_prom},
 		{"tx", test_tx},
 		{"rx_basic", test_rx_basic},
+		{"linux_compat", test_linux_compat},
 		{"rx_wrap", test_rx_wrap},
 		{"overflow", test_overflow},
 		{"overflow_recovery_linux", test_overflow_recovery_linux},
