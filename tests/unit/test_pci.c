@@ -996,6 +996,107 @@ static void test_msix_race(void)
 	teardown();
 }
 
+/* Device hooks: cfg_read may override, cfg_write sees the write, bar_map follows every (un)map, and
+ * a hook may call back into the PCI core for the same device (the device lock is recursive). */
+static struct {
+	struct pci_dev *dev;
+	unsigned reads, writes, maps, unmaps;
+	unsigned last_off, last_size;
+	uint32_t last_val;
+	uint64_t last_addr;
+	unsigned last_bar;
+} hk;
+
+static uint32_t hook_cfg_read(void *opaque, unsigned off, unsigned size, uint32_t val)
+{
+	(void)opaque;
+	hk.reads++;
+	if (off == 0x48 && size == 4)
+		return 0xc0ffee00u | (pci_cfg_get(hk.dev, 0x48, 1) & 0xff);
+	return val;
+}
+
+static void hook_cfg_write(void *opaque, unsigned off, unsigned size, uint32_t val)
+{
+	(void)opaque;
+	hk.writes++;
+	hk.last_off = off;
+	hk.last_size = size;
+	hk.last_val = val;
+	if (off == 0x48)
+		pci_set_intx(hk.dev, (int)(val & 1)); /* re-enters the core on the same thread */
+}
+
+static void hook_bar_map(void *opaque, unsigned bar, uint64_t addr, bool mapped)
+{
+	(void)opaque;
+	if (mapped)
+		hk.maps++;
+	else
+		hk.unmaps++;
+	hk.last_bar = bar;
+	hk.last_addr = addr;
+	CHECK(pci_dev_bar_addr(hk.dev, bar, NULL) == mapped || !hk.dev);
+}
+
+static void test_hooks(void)
+{
+	struct pci_dev_cfg c = all_kinds_cfg();
+	uint8_t df = PCI_DEVFN(10, 0);
+
+	setup();
+	memset(&hk, 0, sizeof(hk));
+	c.cfg_read = hook_cfg_read;
+	c.cfg_write = hook_cfg_write;
+	c.bar_map = hook_bar_map;
+	c.msix_vectors = 0;
+	c.msi_vectors = 0;
+	c.pcie = false;
+	CHECK(pci_dev_add(host, 10, &c, &hk.dev) == 0);
+	CHECK_EQ(pci_cap_find(hk.dev, PCI_CAP_ID_MSIX), 0);
+	CHECK(!(cf8_read(df, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST));
+	CHECK_EQ(cf8_read(df, PCI_CAPABILITY_LIST, 1), 0);
+	/* a device register at 0x48, low byte writable */
+	pci_cfg_set_wmask(hk.dev, 0x48, 1, 0xff);
+	cf8_write(df, 0x48, 1, 0x01);
+	CHECK_EQ(hk.last_off, 0x48);
+	CHECK_EQ(hk.last_size, 1);
+	CHECK_EQ(hk.last_val, 1);
+	CHECK_EQ(irq.intx_level[PCI_INTX_GSI(10, 2)], 1);
+	CHECK_EQ(cf8_read(df, 0x48, 4), 0xc0ffee01u);
+	CHECK_EQ(cf8_read(df, 0x48, 1), 0x01); /* other sizes: the core's value */
+	ecam_write(df, 0x48, 4, 0);
+	CHECK_EQ(irq.intx_level[PCI_INTX_GSI(10, 2)], 0);
+	CHECK(hk.reads >= 2);
+	/* absent functions never reach the hooks */
+	{
+		unsigned r = hk.reads, w = hk.writes;
+
+		cf8_read(PCI_DEVFN(11, 0), 0x48, 4);
+		cf8_write(PCI_DEVFN(11, 0), 0x48, 4, 1);
+		CHECK_EQ(hk.reads, r);
+		CHECK_EQ(hk.writes, w);
+	}
+	/* bar_map: map, move (unmap + map), unmap on decode off, unmap on removal */
+	cf8_write(df, PCI_BASE_ADDRESS_1, 4, 0xe0000000);
+	CHECK_EQ(hk.maps, 0);
+	cf8_write(df, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	CHECK_EQ(hk.maps, 1);
+	CHECK_EQ(hk.last_bar, 1);
+	CHECK_EQ(hk.last_addr, 0xe0000000);
+	cf8_write(df, PCI_BASE_ADDRESS_1, 4, 0xe0004000);
+	CHECK_EQ(hk.unmaps, 1);
+	CHECK_EQ(hk.maps, 2);
+	CHECK_EQ(hk.last_addr, 0xe0004000);
+	cf8_write(df, PCI_COMMAND, 2, 0);
+	CHECK_EQ(hk.unmaps, 2);
+	cf8_write(df, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	CHECK_EQ(hk.maps, 3);
+	pci_dev_remove(hk.dev);
+	CHECK_EQ(hk.unmaps, 3);
+	teardown();
+}
+
 int main(void)
 {
 	log_set_level(LOGL_ERR);
@@ -1010,6 +1111,7 @@ int main(void)
 	test_intx_wired_or();
 	test_vector_fds();
 	test_msix_race();
+	test_hooks();
 	test_assign_and_testdev();
 	test_bad_cfgs();
 	if (failures) {

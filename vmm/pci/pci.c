@@ -276,8 +276,11 @@ static void pci_bar_update(struct pci_dev *dev, struct pci_bar *bar)
 
 		ret = bus_move(bus, old, bar, addr);
 		if (ret == 0) {
+			/* Seen by the hook as unmap + map, so memslot owners can follow. */
+			bar->mapped = false;
 			pci_bar_notify(dev, bar, false);
 			bar->addr = addr;
+			bar->mapped = true;
 			pci_bar_notify(dev, bar, true);
 			return;
 		}
