@@ -583,17 +583,30 @@ static uint8_t read_page0(struct dp8390 *s, unsigned reg)
 	return 0xff;
 }
 
+/*
+ * Page pointers outside the buffer RAM are legal to write (probes test for NE1000 memory at 8 KiB)
+ * but nothing there can be used: count them; the users check again.
+ */
+static void page_ptr_check(struct dp8390 *s, uint8_t page, bool is_stop)
+{
+	if (page < RAM_FIRST_PAGE || page > RAM_END_PAGE || (page == RAM_END_PAGE && !is_stop))
+		s->st.bad_page_ptr++;
+}
+
 static void write_page0(struct dp8390 *s, unsigned reg, uint8_t v)
 {
 	switch (reg) {
 	case DP_PSTART:
+		page_ptr_check(s, v, false);
 		s->pstart = v;
 		break;
 	case DP_PSTOP:
+		page_ptr_check(s, v, true);
 		s->pstop = v;
 		break;
 	case DP_BNRY:
 		/* Host removed packets: ring not full, an overflow ends (s10.3 ISR.RST). */
+		page_ptr_check(s, v, false);
 		s->bnry = v;
 		s->rx_full = false;
 		if (s->rx_overflow) {
@@ -602,6 +615,7 @@ static void write_page0(struct dp8390 *s, unsigned reg, uint8_t v)
 		}
 		break;
 	case DP_TPSR:
+		page_ptr_check(s, v, false);
 		s->tpsr = v;
 		break;
 	case DP_TBCR0:
@@ -655,6 +669,7 @@ static void write_page1(struct dp8390 *s, unsigned reg, uint8_t v)
 	if (reg >= DP_PAR0 && reg < DP_PAR0 + 6) {
 		s->par[reg - DP_PAR0] = v;
 	} else if (reg == DP_CURR) {
+		page_ptr_check(s, v, false);
 		s->curr = v;
 		s->rx_full = false; /* the host set it: equal pointers now mean empty */
 	} else {

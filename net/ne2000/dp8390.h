@@ -167,6 +167,7 @@ struct dp8390_stats {
 	uint64_t rdma_unaligned; /* word transfers from an odd address (aligned down) */
 	uint64_t bad_cr;	 /* CR writes with RD = 000 ("not allowed") */
 	uint64_t reserved_reg;	 /* accesses to reserved / read-only registers */
+	uint64_t bad_page_ptr;	 /* PSTART/PSTOP/BNRY/CURR/TPSR written outside buffer RAM */
 	uint64_t resets;	 /* hardware resets (reset port) */
 };
 

@@ -685,6 +685,7 @@ static void test_ring_edges(void)
 	wr(s, 1, DP_CURR, 0xb1);
 	CHECK_EQ(dp8390_receive(s, f, 100), -ENOBUFS);
 	CHECK_EQ(stats(s)->rx_bad_ring, 4);
+	CHECK(stats(s)->bad_page_ptr >= 3); /* PSTART 0x20, CURR 0x21, PSTOP 0xff */
 
 	/* BNRY outside the ring protects nothing: reception keeps going around. */
 	drv_init(s, true, 0x60, 0x64, DP_RCR_AB);
