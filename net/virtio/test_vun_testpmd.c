@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "vhost_user.h"
 #include "test_testpmd.h"
 #include "vhost_user_netdev.h"
+#include "vun_port.h"
 
 static const char *testpmd_bin;
 static char dir[64];
@@ -383,6 +385,168 @@ static void test_unresponsive(void)
 	unlink(sock);
 }
 
+/* ---- vun_port: the netdev seam (what the NE2000 uses), event-driven on an evloop ---- */
+
+struct port_fe {
+	uint64_t got;	     /* atomic */
+	uint64_t bad;
+	unsigned refuse_at;  /* say -ENOBUFS once when got reaches this */
+	bool refused;
+	uint64_t refused_ms;
+	int links;
+	bool up;
+};
+
+static int port_fe_receive(void *opaque, const void *frame, size_t len)
+{
+	struct port_fe *c = opaque;
+	const uint8_t *f = frame;
+
+	if (!c->refused && c->got == c->refuse_at) {
+		c->refused = true;
+		c->refused_ms = clock_ms();
+		return -ENOBUFS;
+	}
+	if (len >= 60 && !memcmp(f, mac_a, 6) && !memcmp(f + 6, mac_b, 6))
+		__atomic_add_fetch(&c->got, 1, __ATOMIC_RELEASE);
+	else
+		c->bad++;
+	return 0;
+}
+
+static void port_on_link(void *opaque, bool up)
+{
+	struct port_fe *c = opaque;
+
+	c->links++;
+	c->up = up;
+}
+
+struct port_sender {
+	struct netdev_backend be;
+	struct port_fe *fe;
+	unsigned n, sent;
+	uint64_t base;
+	pthread_t thr;
+};
+
+/* Plays the vCPU thread: the NE2000 model calls backend.send() from there. */
+static void *port_sender_main(void *arg)
+{
+	struct port_sender *s = arg;
+	uint8_t frame[64] = { 0 };
+	uint64_t end = clock_ms() + 15000;
+
+	memcpy(frame, mac_b, 6);
+	memcpy(frame + 6, mac_a, 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	while (s->sent < s->n && clock_ms() < end) {
+		uint64_t got = __atomic_load_n(&s->fe->got, __ATOMIC_ACQUIRE) - s->base;
+
+		if (s->sent - got >= 128) {
+			usleep(100);
+			continue;
+		}
+		if (s->be.send(s->be.opaque, frame, sizeof(frame)) == 0)
+			s->sent++;
+		else
+			usleep(100);
+	}
+	return NULL;
+}
+
+static unsigned port_traffic(struct evloop *loop, struct netdev_backend *be, struct port_fe *fe,
+			     unsigned n)
+{
+	struct port_sender s = { .be = *be, .fe = fe, .n = n, .base = fe->got };
+	uint64_t end = clock_ms() + 15000;
+
+	if (pthread_create(&s.thr, NULL, port_sender_main, &s))
+		return 0;
+	while (fe->got - s.base < n && clock_ms() < end) {
+		(void)!evloop_run(loop, 10);
+		/* The guest frees a receive buffer a little later: the device says so. */
+		if (fe->refused && fe->refused_ms && clock_ms() - fe->refused_ms > 50) {
+			fe->refused_ms = 0;
+			be->rx_ready(be->opaque);
+		}
+	}
+	pthread_join(s.thr, NULL);
+	return (unsigned)(fe->got - s.base);
+}
+
+static bool port_wait_link(struct evloop *loop, struct port_fe *fe, bool up, int ms)
+{
+	uint64_t end = clock_ms() + (uint64_t)ms;
+
+	while (fe->up != up && clock_ms() < end)
+		(void)!evloop_run(loop, 20);
+	return fe->up == up;
+}
+
+static void test_port(void)
+{
+	char sock[128];
+	struct testpmd tp = TESTPMD_INIT;
+	struct port_fe fe = { .refuse_at = 700 };
+	struct netdev_frontend nfe = { .receive = port_fe_receive, .opaque = &fe };
+	struct netdev_backend be;
+	struct evloop *loop = NULL;
+	struct vun_port *port = NULL;
+	struct vun_stats st;
+	unsigned got;
+	const unsigned N = 3000;
+
+	printf("# vun_port (netdev seam) on an evloop, sender on another thread\n");
+	snprintf(sock, sizeof(sock), "%s/port.sock", dir);
+	CHECK(evloop_create(&loop) == 0);
+	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
+	if (!loop || !tp_ready(&tp)) {
+		failures++;
+		goto out;
+	}
+	{
+		struct vun_port_cfg pc = { .path = sock, .loop = loop, .timeout_ms = 3000,
+					   .on_link = port_on_link, .opaque = &fe };
+
+		CHECK(vun_port_create(&pc, &port) == 0);
+	}
+	if (!port)
+		goto out;
+	CHECK(vun_port_link_up(port) && fe.up);
+	vun_port_backend(port, &be);
+	vun_port_attach(port, &nfe);
+	got = port_traffic(loop, &be, &fe, N);
+	vun_get_stats(vun_port_vun(port), &st);
+	printf("# sent %u, received %u (bad %lu), device refusals %lu\n", N, got, fe.bad,
+	       st.rx_refused);
+	CHECK(got == N && fe.bad == 0);
+	CHECK(fe.refused && st.rx_refused >= 1);
+
+	/* Backend restart: the port notices, reconnects on its own, frames flow again. */
+	tp_kill(&tp);
+	CHECK(port_wait_link(loop, &fe, false, 3000));
+	{
+		uint8_t f[64] = { 0 };
+
+		CHECK(be.send(be.opaque, f, sizeof(f)) == -ENETDOWN);
+	}
+	unlink(sock);
+	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
+	CHECK(tp_ready(&tp));
+	CHECK(port_wait_link(loop, &fe, true, 15000));
+	printf("# link changes %d; reconnected\n", fe.links);
+	got = port_traffic(loop, &be, &fe, N);
+	printf("# after reconnect: received %u of %u\n", got, N);
+	CHECK(got >= N);
+out:
+	vun_port_destroy(port);
+	tp_quit(&tp);
+	evloop_destroy(loop);
+	unlink(sock);
+}
+
 /* ---- nfv-switch: two netdevs on two switch ports ---- */
 
 struct pair_ctx {
@@ -537,6 +701,7 @@ int main(int argc, char **argv)
 	test_client_mode();
 	test_server_mode();
 	test_unresponsive();
+	test_port();
 	if (argc > 2 && access(argv[2], X_OK) == 0)
 		test_switch(argv[2]);
 	else

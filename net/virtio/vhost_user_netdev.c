@@ -45,7 +45,8 @@ struct vun {
 	struct vun_queue q[2];
 	struct vhost_user *vu;
 	size_t hdr_len; /* virtio-net header: 12 with VERSION_1 or MRG_RXBUF, else 10 */
-	bool link;
+	bool link;	  /* atomic: read by the TX thread */
+	bool setup_done;  /* rings registered once: later connections replay */
 	struct vun_stats st;
 };
 
@@ -59,7 +60,8 @@ static void vun_set_link(struct vun *vun, bool up)
 {
 	if (vun->link == up)
 		return;
-	vun->link = up;
+	/* Read by vun_send() on the TX thread without a lock. */
+	__atomic_store_n(&vun->link, up, __ATOMIC_RELEASE);
 	vun->st.link_changes++;
 	if (vun->cfg.on_link)
 		vun->cfg.on_link(vun->cfg.opaque, up);
@@ -263,6 +265,7 @@ int vun_connect(struct vun *vun, int timeout_ms)
 			vhost_user_disconnect(vun->vu);
 		return ret;
 	}
+	vun->setup_done = true;
 	vun_set_link(vun, true);
 	return 0;
 }
@@ -273,6 +276,9 @@ int vun_reconnect(struct vun *vun, int timeout_ms)
 
 	if (vhost_user_connected(vun->vu))
 		return vun->link ? 0 : -EISCONN;
+	/* Nothing to replay before the first complete set-up. */
+	if (!vun->setup_done)
+		return vun_connect(vun, timeout_ms);
 	ret = vhost_user_reconnect(vun->vu, timeout_ms);
 	if (ret)
 		return ret;
@@ -289,7 +295,7 @@ bool vun_check(struct vun *vun)
 
 bool vun_link_up(const struct vun *vun)
 {
-	return vun->link;
+	return __atomic_load_n(&vun->link, __ATOMIC_ACQUIRE);
 }
 
 static void vun_kick(struct vun *vun, struct vun_queue *q)
@@ -344,7 +350,7 @@ int vun_send(struct vun *vun, const void *frame, size_t len)
 		vun->st.tx_too_big++;
 		return -EMSGSIZE;
 	}
-	if (!vun->link) {
+	if (!__atomic_load_n(&vun->link, __ATOMIC_ACQUIRE)) {
 		vun->st.tx_down++;
 		return -ENETDOWN;
 	}

@@ -8,8 +8,10 @@
  * Used by device models that are not virtio (NE2000: its send()/receive() land here) and as the
  * harness for the vhost-user frontend, since it needs no guest.
  *
- * Not thread-safe: one owner thread calls everything (typically an evloop thread watching
- * vun_rx_fd() and vun_sock_fd()). Frames are copied in and out; nothing is kept after a call.
+ * Threads: one owner thread calls everything (typically an evloop thread watching vun_rx_fd() and
+ * vun_sock_fd()), except that vun_send() and vun_tx_inflight() may instead run on one other thread
+ * (the TX thread, serialised by the caller): the TX ring is touched only there and the link state
+ * is read atomically. Frames are copied in and out; nothing is kept after a call.
  */
 #ifndef NFV_NET_VIRTIO_VHOST_USER_NETDEV_H
 #define NFV_NET_VIRTIO_VHOST_USER_NETDEV_H
@@ -61,8 +63,8 @@ void vun_destroy(struct vun *vun);
 int vun_connect(struct vun *vun, int timeout_ms) __attribute__((warn_unused_result));
 /*
  * After the link went down: connect again and replay features, mem table and both rings from
- * where the used rings say the old backend stopped. 0 or -errno (link stays down; call again
- * later, with backoff).
+ * where the used rings say the old backend stopped (before the first complete set-up: the same as
+ * vun_connect). 0 or -errno (link stays down; call again later, with backoff).
  */
 int vun_reconnect(struct vun *vun, int timeout_ms) __attribute__((warn_unused_result));
 /* Check the control socket (call when vun_sock_fd() is readable/hung up, or periodically). */
