@@ -791,8 +791,34 @@ static void test_vector_fds(void)
 	CHECK(pci_msi_set_vector_fd(dev, false, 0, fd) == 0);
 	CHECK_EQ(irq.nr_update, 7);
 	CHECK(!irq.last_update.is_msix);
-	teardown();
-	CHECK_EQ(irq.nr_update, 8);
+	/* MSI: a signal while masked shows in the Pending Bits register, not consumed */
+	{
+		unsigned mc = pci_cap_find(dev, PCI_CAP_ID_MSI);
+
+		CHECK_EQ(efd_drain(fd), 1); /* left from the MSI-X part */
+		cf8_write(df, cap + PCI_MSIX_FLAGS, 2, 0);
+		cf8_write(df, mc + 4, 4, 0xfee00000);
+		cf8_write(df, mc + 12, 2, 0x30);
+		cf8_write(df, mc + 16, 4, 1);		       /* vector 0 masked */
+		cf8_write(df, mc + PCI_MSI_FLAGS, 2, 0x0001); /* enable, one vector */
+		CHECK(!irq.last_update.deliverable);
+		CHECK_EQ(irq.last_update.data, 0x30);
+		CHECK_EQ(cf8_read(df, mc + 20, 4), 0);
+		CHECK(efd_signal(fd) == 0);
+		CHECK_EQ(cf8_read(df, mc + 20, 4), 1);
+		CHECK_EQ(cf8_read(df, mc + 20, 4), 1);
+		cf8_write(df, mc + 16, 4, 0);
+		CHECK(irq.last_update.deliverable);
+		CHECK_EQ(irq.nr_msi, 0); /* the eventfd's event is the irqfd's to inject */
+		CHECK_EQ(cf8_read(df, mc + 20, 4), 0);
+		CHECK_EQ(efd_drain(fd), 1); /* the signal is still in the eventfd */
+	}
+	{
+		unsigned n = irq.nr_update;
+
+		teardown();
+		CHECK_EQ(irq.nr_update, n + 1);
+	}
 	CHECK_EQ(irq.last_update.fd, -1);
 	close(fd);
 }

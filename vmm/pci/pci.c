@@ -257,9 +257,8 @@ static void pci_bar_update(struct pci_dev *dev, struct pci_bar *bar)
 	uint64_t addr = pci_bar_guest_addr(dev, bar);
 	bool decode = cmd & (bar->type == PCI_BAR_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY);
 	bool want = decode && bus && pci_bar_addr_valid(bar, addr);
-	int ret;
-
 	uint64_t last = addr + bar->size - 1;
+	int ret;
 
 	if (bar->type == PCI_BAR_NONE)
 		return;
