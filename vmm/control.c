@@ -10,6 +10,7 @@
  *   {"cmd":"vcpupin","vcpu":0,"cpuset":"1"}   live re-pin
  *   {"cmd":"dirty-log","enable":true}  switch dirty-page logging on/off
  *   {"cmd":"dirty-log-get"}            fetch-and-clear: {"pages":N,"gpas":[...]} (first 4096 listed)
+ *   {"cmd":"irq-fire","slot":3,"vector":0}   signal the eventfd bound to a pci-testdev MSI-X vector
  *   {"cmd":"shutdown"}                 graceful stop (no ACPI yet: stops the VM with status 0)
  *   {"cmd":"quit"}                     stop now
  */
@@ -131,6 +132,8 @@ static void control_info(struct vm *vm, struct jbuf *b)
 			    v->pinned ? "true" : "false");
 	}
 	jbuf_printf(b, "],");
+	devices_info(vm, b);
+	jbuf_printf(b, ",");
 	control_counters(vm, b);
 	jbuf_printf(b, "}");
 }
@@ -236,6 +239,17 @@ static void control_handle(struct control *c, const char *line, size_t len, stru
 			(void)mark;
 			jbuf_printf(b, "],\"pages\":%ld}", n);
 		}
+	} else if (!strcmp(cmd, "irq-fire")) {
+		int64_t slot, vec;
+		int ret;
+
+		if (!json_get_int(req, "slot", &slot) || !json_get_int(req, "vector", &vec) || slot < 0 || slot > 31 ||
+		    vec < 0 || vec > 2047)
+			control_error(b, "irq-fire: needs \"slot\" (0-31) and \"vector\"", NULL);
+		else if ((ret = devices_fire(vm, (unsigned)slot, (unsigned)vec)))
+			control_error(b, "irq-fire: ", strerror(-ret));
+		else
+			jbuf_printf(b, "{\"ok\":true}");
 	} else if (!strcmp(cmd, "shutdown")) {
 		log_info("shutdown requested on the control socket");
 		jbuf_printf(b, "{\"ok\":true}");

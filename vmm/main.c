@@ -39,6 +39,9 @@ static void usage(FILE *out)
 		"      --prefault           populate guest RAM before the guest starts\n"
 		"      --serial SPEC        stdio (default), file:PATH, pty, unix:PATH, none\n"
 		"      --control PATH       control socket (JSON lines)\n"
+		"      --device SPEC        add a PCI device (repeatable): virtio-net,socket=P[,mode=client|server][,mac=M]\n"
+		"                           virtio-blk,path=F[,readonly=on]  ne2k-pci,backend=tap:IF|vhost-user:P\n"
+		"                           pci-testdev   (common option: slot=N)\n"
 		"      --guest-args STR     string passed to freestanding guests in boot_info.args\n"
 		"      --cpuid-quirks MODE  auto (default), on, off: mask CPU features this host cannot emulate\n"
 		"      --dirty-log          start with dirty-page logging on\n"
@@ -139,6 +142,7 @@ enum {
 	OPT_STATS,
 	OPT_LOGLEVEL,
 	OPT_LOGFILE,
+	OPT_DEVICE,
 };
 
 static const struct option long_opts[] = {
@@ -161,6 +165,7 @@ static const struct option long_opts[] = {
 	{ "stats-file", required_argument, NULL, OPT_STATS },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "log-file", required_argument, NULL, OPT_LOGFILE },
+	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -277,6 +282,20 @@ int main(int argc, char **argv)
 			}
 			log_set_stream(logf);
 			break;
+		case OPT_DEVICE: {
+			char why[200];
+
+			if (cfg.nr_devices == VM_MAX_DEVICES) {
+				log_err("--device: at most %d devices", VM_MAX_DEVICES);
+				return VM_EXIT_CONFIG;
+			}
+			if (devices_check_spec(optarg, why, sizeof(why))) {
+				log_err("--device %s: %s", optarg, why);
+				return VM_EXIT_CONFIG;
+			}
+			snprintf(cfg.devices[cfg.nr_devices++].spec, VM_DEVICE_SPEC_MAX, "%s", optarg);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -145,7 +145,7 @@ static void vm_serial_irq(void *opaque, int level)
 {
 	struct vm *vm = opaque;
 
-	(void)kvm_irq_line(vm->kvm, SERIAL_COM1_IRQ, level);
+	(void)kvm_set_irq_level(vm->kvm, SERIAL_COM1_IRQ, level);
 }
 
 static int vm_setup_memory(struct vm *vm)
@@ -224,12 +224,15 @@ static bool vm_host_has_gb_pages(struct kvm *k)
 static int vm_setup_boot(struct vm *vm)
 {
 	struct boot_info *bi;
+	uint64_t map_top;
 	int64_t cr3;
 	int ret;
 
 	if (vm->cfg.boot == VM_BOOT_REAL)
 		return 0;
-	cr3 = boot_build_page_tables(&vm->gm, layout_ram_top(&vm->layout), vm_host_has_gb_pages(vm->kvm), true);
+	/* The identity map covers RAM, the MMIO hole and the 64-bit PCI window above RAM. */
+	map_top = vm->layout.pci_mmio64_base + VM_PCI_MMIO64_SIZE;
+	cr3 = boot_build_page_tables(&vm->gm, map_top, vm_host_has_gb_pages(vm->kvm), true);
 	if (cr3 < 0) {
 		log_err("cannot build boot page tables for %llu MiB: %s",
 			(unsigned long long)(layout_ram_top(&vm->layout) >> 20), strerror((int)-cr3));
@@ -247,7 +250,7 @@ static int vm_setup_boot(struct vm *vm)
 	bi->nr_vcpus = vm->cfg.nr_vcpus;
 	bi->ram_size = vm->layout.ram_size;
 	bi->ram_top = layout_ram_top(&vm->layout);
-	bi->map_top = ALIGN_UP(MAX(bi->ram_top, 4 * GiB), GiB);
+	bi->map_top = ALIGN_UP(map_top, GiB);
 	bi->nr_e820 = vm->layout.nr_e820;
 	for (unsigned i = 0; i < vm->layout.nr_e820 && i < 16; i++) {
 		bi->e820[i].addr = vm->layout.e820[i].addr;
@@ -449,6 +452,9 @@ int vm_create(const struct vm_cfg *cfg, struct vm **out)
 	ret = vm_setup_devices(vm);
 	if (ret)
 		goto err;
+	ret = devices_create(vm);
+	if (ret)
+		goto err;
 	ret = vm_load_guest(vm);
 	if (ret)
 		goto err;
@@ -547,6 +553,7 @@ void vm_destroy(struct vm *vm)
 	control_fini(vm);
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 		vcpu_destroy(vm->vcpu[i]);
+	devices_destroy(vm);
 	testdev_destroy(vm->testdev);
 	serial_destroy(vm->serial);
 	evloop_destroy(vm->loop);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "backing.h"
+#include "devices.h"
 
 #define VM_MAX_VCPUS 16
 
@@ -48,6 +49,8 @@ struct vm_cfg {
 	int pvm_quirks;	    /* -1 auto, 0 off, 1 on */
 	bool dirty_log;	    /* start with dirty logging on */
 	const char *stats_file; /* write end-of-run statistics as JSON here */
+	struct vm_device_spec devices[VM_MAX_DEVICES];
+	unsigned nr_devices;
 };
 
 struct vm;

@@ -13,9 +13,16 @@
 #include "serial.h"
 #include "testdev.h"
 #include "vcpu.h"
+#include "devices.h"
 #include "vm.h"
 
 struct control;
+struct kvm_irq;
+struct pci_host;
+struct vm_dev;
+
+/* 64-bit PCI BAR window above RAM, inside the boot identity map. */
+#define VM_PCI_MMIO64_SIZE (16ull << 30)
 
 struct vm {
 	struct vm_cfg cfg;
@@ -39,6 +46,10 @@ struct vm {
 	uint64_t cr3;
 	uint32_t dirty_flags;
 	struct control *control;
+	struct kvm_irq *kirq;
+	struct pci_host *pci;
+	struct vm_dev *devs[VM_MAX_DEVICES];
+	unsigned nr_devs;
 	uint64_t started_ns;
 };
 

@@ -192,7 +192,7 @@ int kvm_get_dirty_log(struct kvm *k, uint32_t slot, uint64_t *bitmap)
 	return ioctl(k->vm_fd, KVM_GET_DIRTY_LOG, &d) < 0 ? -errno : 0;
 }
 
-int kvm_irq_line(struct kvm *k, uint32_t gsi, int level)
+int kvm_set_irq_level(struct kvm *k, uint32_t gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = level };
 

@@ -39,6 +39,6 @@ int kvm_set_memslot(struct kvm *k, uint32_t slot, uint32_t flags, uint64_t gpa, 
 int kvm_get_dirty_log(struct kvm *k, uint32_t slot, uint64_t *bitmap) __attribute__((warn_unused_result));
 
 /* Set a legacy interrupt line (GSI) level through the in-kernel irqchip. */
-int kvm_irq_line(struct kvm *k, uint32_t gsi, int level);
+int kvm_set_irq_level(struct kvm *k, uint32_t gsi, int level);
 
 #endif

@@ -7,6 +7,8 @@
 
 extern uint8_t guest_stacks[], guest_user_stacks[];
 extern const uint64_t guest_exc_table[22];
+extern const uint64_t guest_irq_table[8];
+volatile uint32_t guest_irq_count[GUEST_IRQ_VECTORS];
 extern void guest_park(void) __attribute__((noreturn));
 
 struct boot_info *guest_boot_info;
@@ -328,6 +330,8 @@ void guest_idt_init(void)
 
 	for (unsigned v = 0; v < 22; v++)
 		idt_set(v, guest_exc_table[v], 0);
+	for (unsigned v = 0; v < GUEST_IRQ_VECTORS; v++)
+		idt_set(GUEST_IRQ_BASE + v, guest_irq_table[v], 0);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -356,6 +360,19 @@ void guest_exception(struct exc_frame *f)
 		    4, f->vector, f->error, f->rip, cr2);
 }
 
+void guest_irq(uint64_t vector);
+void guest_irq(uint64_t vector)
+{
+	__atomic_add_fetch(&guest_irq_count[(vector - GUEST_IRQ_BASE) % GUEST_IRQ_VECTORS], 1, __ATOMIC_SEQ_CST);
+	mmio_write32(GUEST_LAPIC_BASE + 0xB0, 0); /* EOI */
+}
+
+void guest_lapic_enable(void)
+{
+	/* Spurious-interrupt vector register: APIC software enable, spurious vector 0xFF. */
+	mmio_write32(GUEST_LAPIC_BASE + 0xF0, 0x1FF);
+}
+
 void guest_enter_user(void (*fn)(void))
 {
 	uint64_t usp = (uint64_t)guest_user_stacks + (guest_vcpu() + 1) * (uint64_t)STACK_SIZE;
@@ -367,7 +384,7 @@ void guest_enter_user(void (*fn)(void))
 			 "pushq %[ip]\n\t"
 			 "iretq"
 			 :
-			 : [ss] "r"((uint64_t)(GUEST_SEL_UDATA | 3)), [sp] "r"(usp), [fl] "r"((uint64_t)0x3002),
+			 : [ss] "r"((uint64_t)(GUEST_SEL_UDATA | 3)), [sp] "r"(usp), [fl] "r"((uint64_t)0x3202),
 			   [cs] "r"((uint64_t)(GUEST_SEL_UCODE | 3)), [ip] "r"((uint64_t)fn)
 			 : "memory");
 	__builtin_unreachable();

@@ -125,10 +125,19 @@ __attribute__((noreturn)) void guest_done(void);
 	} while (0)
 #define GUEST_FAIL(msg) guest_ucall(UCALL_ASSERT, __FILE__, __LINE__, msg, 0)
 
+/* ---- interrupts ---- */
+#define GUEST_LAPIC_BASE 0xFEE00000ull
+#define GUEST_IRQ_BASE 0x40 /* vectors 0x40..0x47 count into guest_irq_count[] and EOI the LAPIC */
+#define GUEST_IRQ_VECTORS 8
+extern volatile uint32_t guest_irq_count[GUEST_IRQ_VECTORS];
+/* Software-enable this vCPU's local APIC (call at CPL0 or CPL3). */
+void guest_lapic_enable(void);
+
 /* ---- privilege ---- */
 /* Install an IDT whose exception vectors report "unexpected exception N" through the test port. */
 void guest_idt_init(void);
-/* Continue @fn at CPL3 with IOPL=3 on this vCPU's user stack; @fn must not return (GUEST_DONE). */
+/* Continue @fn at CPL3 with IOPL=3 and interrupts enabled on this vCPU's user stack; @fn must not
+ * return (GUEST_DONE). */
 __attribute__((noreturn)) void guest_enter_user(void (*fn)(void));
 
 /* ---- atomics ---- */

@@ -61,6 +61,51 @@ guest_exc_common:
 	hlt
 	jmp	2b
 
+	/* Interrupt stubs for vectors 0x40-0x47: save the caller-saved registers, call guest_irq(vector). */
+	.macro IRQ vec
+	.globl guest_irq_\vec
+guest_irq_\vec:
+	pushq	%rdi
+	movq	$\vec, %rdi
+	jmp	guest_irq_common
+	.endm
+
+	IRQ 0x40
+	IRQ 0x41
+	IRQ 0x42
+	IRQ 0x43
+	IRQ 0x44
+	IRQ 0x45
+	IRQ 0x46
+	IRQ 0x47
+
+guest_irq_common:
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	movq	%rsp, %rax
+	andq	$-16, %rsp
+	pushq	%rax
+	pushq	%rax
+	call	guest_irq
+	popq	%rax
+	movq	%rax, %rsp
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popq	%rdi
+	iretq
+
 	/* Park a finished vCPU at CPL0: halted, no host CPU time. */
 	.globl guest_park
 guest_park:
@@ -76,6 +121,10 @@ guest_exc_table:
 	.quad guest_exc_6, guest_exc_7, guest_exc_8, guest_exc_9, guest_exc_10, guest_exc_11
 	.quad guest_exc_12, guest_exc_13, guest_exc_14, guest_exc_15, guest_exc_16, guest_exc_17
 	.quad guest_exc_18, guest_exc_19, guest_exc_20, guest_exc_21
+	.globl guest_irq_table
+guest_irq_table:
+	.quad guest_irq_0x40, guest_irq_0x41, guest_irq_0x42, guest_irq_0x43
+	.quad guest_irq_0x44, guest_irq_0x45, guest_irq_0x46, guest_irq_0x47
 
 	.section .bss
 	.align 4096
