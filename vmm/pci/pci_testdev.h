@@ -42,7 +42,10 @@ struct pci_testdev;
 /* Add the test device at @slot of @host. 0 or -errno from pci_dev_add / -ENOMEM. */
 int pci_testdev_create(struct pci_host *host, unsigned slot, struct pci_testdev **out)
 	__attribute__((warn_unused_result));
-/* Remove it from the host and free it (vCPUs stopped). NULL-safe. */
+/*
+ * Remove it from the host and free it (vCPUs stopped). NULL-safe. Call it before pci_host_destroy:
+ * the host frees the PCI function it still holds, after which only free()ing @td would be left.
+ */
 void pci_testdev_destroy(struct pci_testdev *td);
 
 struct pci_dev *pci_testdev_pci(struct pci_testdev *td);
