@@ -327,7 +327,11 @@ bool pci_msi_enabled(struct pci_dev *dev);
  * enabled: nothing recorded; the device may fall back to INTx).
  */
 int pci_msix_notify(struct pci_dev *dev, unsigned vector);
-/* Same for MSI @vector (< the number of vectors the guest enabled; masked -> pending bit). */
+/*
+ * Same for MSI @vector (< cfg.msi_vectors, else -EINVAL). When the guest granted fewer vectors than
+ * requested (Multiple Message Enable), vectors alias onto the granted ones (vector & (granted - 1)),
+ * whose number goes into the low bits of Message Data (PCIe 4.0 s7.7.1.5). Masked: pending bit.
+ */
 int pci_msi_notify(struct pci_dev *dev, unsigned vector);
 /*
  * Fire @vector through whatever the guest enabled: MSI-X, else MSI, else assert INTx (the device
