@@ -269,7 +269,12 @@ struct irq_vm {
 	struct pci_dev *deassert_on_40; /* INTx phase: drop the line when the handler reports */
 };
 
-/* Run until the guest has taken @want40/@want41 interrupts or @max_ticks ticks passed. */
+/*
+ * Run until the guest has taken @want40/@want41 interrupts or @max_ticks ticks passed. A tick is
+ * guest progress (about 200 emulated instructions), not wall-clock time: positive waits use a
+ * generous bound (irqfd injection goes through a kernel work item) and return as soon as the
+ * interrupt is in; negative checks use a few ticks of a vCPU that would have taken it.
+ */
 static void irq_vm_run(struct irq_vm *g, unsigned want40, unsigned want41, unsigned max_ticks)
 {
 	unsigned start = g->ticks;
@@ -415,7 +420,7 @@ static void test_guest_interrupts(void)
 	CHECK(pci_msi_set_vector_fd(dev, true, 1, fd) == 0);
 	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
 	CHECK(efd_signal(fd) == 0);
-	irq_vm_run(&g, 1, 0, 200);
+	irq_vm_run(&g, 1, 0, 5000);
 	CHECK(g.got40 == 1);
 	/* masked: held */
 	bus_write(&mmio, bar0 + 0x800 + 16 + 12, 4, 1);
@@ -426,7 +431,7 @@ static void test_guest_interrupts(void)
 	CHECK(v == 2);
 	/* unmasked: delivered once */
 	bus_write(&mmio, bar0 + 0x800 + 16 + 12, 4, 0);
-	irq_vm_run(&g, 2, 0, 200);
+	irq_vm_run(&g, 2, 0, 5000);
 	CHECK(g.got40 == 2);
 	irq_vm_run(&g, 3, 0, 5);
 	CHECK(g.got40 == 2);
@@ -437,7 +442,7 @@ static void test_guest_interrupts(void)
 	irq_vm_run(&g, 3, 0, 10);
 	CHECK(g.got40 == 2);
 	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
-	irq_vm_run(&g, 3, 0, 200);
+	irq_vm_run(&g, 3, 0, 5000);
 	CHECK(g.got40 == 3);
 
 	/* vector 2 -> 0x41 fired from the host side (KVM_SIGNAL_MSI) */
@@ -445,14 +450,14 @@ static void test_guest_interrupts(void)
 	bus_write(&mmio, bar0 + 0x800 + 32 + 8, 4, 0x41);
 	bus_write(&mmio, bar0 + 0x800 + 32 + 12, 4, 0);
 	CHECK(pci_testdev_fire(td, 2) == 0);
-	irq_vm_run(&g, 0, 1, 200);
+	irq_vm_run(&g, 0, 1, 5000);
 	CHECK(g.got41 == 1);
 	bus_write(&mmio, bar0 + 0x800 + 32 + 12, 4, 1);
 	CHECK(pci_testdev_fire(td, 2) == 0);
 	irq_vm_run(&g, 0, 2, 10);
 	CHECK(g.got41 == 1);
 	bus_write(&mmio, bar0 + 0x800 + 32 + 12, 4, 0);
-	irq_vm_run(&g, 0, 2, 200);
+	irq_vm_run(&g, 0, 2, 5000);
 	CHECK(g.got41 == 2);
 
 	/*
@@ -465,7 +470,7 @@ static void test_guest_interrupts(void)
 	pci_host_cfg_write(host, PCI_DEVFN(3, 0), cap + PCI_MSIX_FLAGS, 2, 0);
 	g.deassert_on_40 = dev;
 	CHECK(pci_testdev_fire(td, 0) == 0);
-	irq_vm_run(&g, 4, 0, 200);
+	irq_vm_run(&g, 4, 0, 5000);
 	CHECK(g.got40 == 4);
 	/*
 	 * Deasserted from inside the handler, before its EOI. On kvm_pvm the emulated real-mode
@@ -487,7 +492,7 @@ static void test_guest_interrupts(void)
 		unsigned n = g.got40;
 
 		pci_set_intx(dev, 1);
-		irq_vm_run(&g, n + 3, 0, 200);
+		irq_vm_run(&g, n + 3, 0, 5000);
 		CHECK(g.got40 == n + 3);
 		pci_set_intx(dev, 0);
 		irq_vm_run(&g, n + 5, 0, 5);
