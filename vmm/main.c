@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "util.h"
+#include "domain_cfg.h"
 #include "vm.h"
 #include "vm_priv.h"
 
@@ -26,6 +27,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: nfv-vmm --kernel FILE [options]\n"
+		"  -d, --domain FILE        libvirt domain XML (name, memory, vcpus, pinning, hugepages, kernel,\n"
+		"                           vhost-user interfaces, disks); later options override it\n"
 		"  -k, --kernel FILE        guest image: freestanding ELF64 (64-bit entry), or flat with --real-mode\n"
 		"      --real-mode          load FILE as a flat binary at 0x7c00 and start in 16-bit real mode\n"
 		"  -n, --name NAME          VM name (logs, memfd names)\n"
@@ -146,6 +149,7 @@ enum {
 };
 
 static const struct option long_opts[] = {
+	{ "domain", required_argument, NULL, 'd' },
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "real-mode", no_argument, NULL, OPT_REAL },
 	{ "name", required_argument, NULL, 'n' },
@@ -181,16 +185,25 @@ int main(int argc, char **argv)
 		.boot = VM_BOOT_ELF64,
 	};
 	struct vm *vm = NULL;
+	void *domain_keep = NULL;
 	FILE *logf = NULL;
 	int opt, ret;
 
 	vmm_start_ns = clock_ns();
 	log_set_ident("nfv-vmm");
-	while ((opt = getopt_long(argc, argv, "k:n:m:c:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:k:n:m:c:h", long_opts, NULL)) != -1) {
 		uint64_t v;
 		enum log_level lvl;
 
 		switch (opt) {
+		case 'd':
+			if (domain_keep) {
+				log_err("--domain given twice");
+				return VM_EXIT_CONFIG;
+			}
+			if (domain_cfg_load(optarg, &cfg, &domain_keep))
+				return VM_EXIT_CONFIG;
+			break;
 		case 'k':
 			cfg.kernel = optarg;
 			break;
@@ -316,10 +329,13 @@ int main(int argc, char **argv)
 	}
 
 	ret = vm_create(&cfg, &vm);
-	if (ret)
+	if (ret) {
+		domain_cfg_free(domain_keep);
 		return VM_EXIT_CONFIG;
+	}
 	ret = vm_run(vm);
 	vm_destroy(vm);
+	domain_cfg_free(domain_keep);
 	log_info("exit status %d", ret);
 	if (logf)
 		fclose(logf);

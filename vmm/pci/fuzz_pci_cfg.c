@@ -72,7 +72,7 @@ static void r_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	(void)opaque, (void)off, (void)size, (void)val;
 }
 
-static const struct bus_ops r_ops = { .read = r_read, .write = r_write };
+static const struct bus_ops r_ops = {.read = r_read, .write = r_write};
 
 static const struct pci_dev_cfg all_cfg = {
 	.name = "fuzzdev",
@@ -80,12 +80,16 @@ static const struct pci_dev_cfg all_cfg = {
 	.device_id = 0x11ee,
 	.class_code = 0x020000,
 	.intx_pin = 3,
-	.bar = {
-		[0] = { .type = PCI_BAR_IO, .size = 16, .ops = &r_ops },
-		[1] = { .type = PCI_BAR_MEM32, .size = 4096, .ops = &r_ops },
-		[2] = { .type = PCI_BAR_MEM64, .prefetchable = true, .size = 8192, .ops = &r_ops },
-		[4] = { .type = PCI_BAR_MEM32, .prefetchable = true, .size = 16 },
-	},
+	.bar =
+		{
+			[0] = {.type = PCI_BAR_IO, .size = 16, .ops = &r_ops},
+			[1] = {.type = PCI_BAR_MEM32, .size = 4096, .ops = &r_ops},
+			[2] = {.type = PCI_BAR_MEM64,
+			       .prefetchable = true,
+			       .size = 8192,
+			       .ops = &r_ops},
+			[4] = {.type = PCI_BAR_MEM32, .prefetchable = true, .size = 16},
+		},
 	.msix_vectors = 5,
 	.msix_bar = 1,
 	.msix_table_offset = 0x100,
@@ -117,12 +121,12 @@ static void snapshot(uint8_t devfn, struct ident *s)
 	}
 }
 
-static const uint8_t fns[NR_FN] = { PCI_DEVFN(0, 0), PCI_DEVFN(1, 0), PCI_DEVFN(2, 0),
-				     PCI_DEVFN(9, 0) /* absent */ };
+static const uint8_t fns[NR_FN] = {PCI_DEVFN(0, 0), PCI_DEVFN(1, 0), PCI_DEVFN(2, 0),
+				   PCI_DEVFN(9, 0) /* absent */};
 
 static void do_record(const uint8_t *r, struct pci_dev *dev, struct pci_dev *tdp)
 {
-	static const unsigned widths[4] = { 1, 2, 4, 8 };
+	static const unsigned widths[4] = {1, 2, 4, 8};
 	unsigned width = widths[r[0] & 3], kind = (r[0] >> 2) & 7, sub = r[0] >> 5;
 	uint8_t df = fns[r[1] % NR_FN];
 	unsigned off = (unsigned)(r[2] | r[3] << 8);
@@ -145,8 +149,9 @@ static void do_record(const uint8_t *r, struct pci_dev *dev, struct pci_dev *tdp
 		bus_read(&mmio, ECAM_BASE + ((uint64_t)df << 12) + (off & 0xfff), width, &v);
 		break;
 	case 4:
-		bus_write(&pio, 0xcf8, 4, (sub & 1 ? 0x80000000u : 0) | (uint32_t)df << 8 | (off & 0xfc) |
-					  (sub & 2 ? 0x10000u : 0));
+		bus_write(&pio, 0xcf8, 4,
+			  (sub & 1 ? 0x80000000u : 0) | (uint32_t)df << 8 | (off & 0xfc) |
+				  (sub & 2 ? 0x10000u : 0));
 		if (sub & 4)
 			bus_read(&pio, 0xcfc + (off >> 8 & 3), width, &v);
 		else
@@ -157,9 +162,10 @@ static void do_record(const uint8_t *r, struct pci_dev *dev, struct pci_dev *tdp
 		if (!pci_dev_bar_addr(target, sub % PCI_NUM_BARS, &base))
 			break;
 		{
-			struct bus *bus = pci_cfg_get(target, PCI_BASE_ADDRESS_0 + 4 * (sub % 6), 4) & 1
-						  ? &pio
-						  : &mmio;
+			struct bus *bus =
+				pci_cfg_get(target, PCI_BASE_ADDRESS_0 + 4 * (sub % 6), 4) & 1
+					? &pio
+					: &mmio;
 
 			if (kind == 5)
 				bus_write(bus, base + (off & 0x3fff), width, val);
@@ -193,8 +199,9 @@ static void do_record(const uint8_t *r, struct pci_dev *dev, struct pci_dev *tdp
 			(void)efd_signal(efd);
 			break;
 		default: {
-			struct pci_bar_windows w = { 0xc000, 0x10000, 0xe0000000, 0xfec00000,
-						     0x100000000ull, 0x100000000ull + (val & 0xffff0) };
+			struct pci_bar_windows w = {
+				0xc000,	    0x10000,	    0xe0000000,
+				0xfec00000, 0x100000000ull, 0x100000000ull + (val & 0xffff0)};
 
 			if (pci_host_assign_bars(host, &w) < 0)
 				break; /* -ENOSPC is a fine outcome */
@@ -207,8 +214,8 @@ static void do_record(const uint8_t *r, struct pci_dev *dev, struct pci_dev *tdp
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .ecam_base = ECAM_BASE,
-				   .irq_ops = &f_ops };
+	struct pci_host_cfg hc = {
+		.pio = &pio, .mmio = &mmio, .ecam_base = ECAM_BASE, .irq_ops = &f_ops};
 	struct ident want[NR_FN], now;
 	struct pci_testdev *td;
 	struct pci_dev *dev;

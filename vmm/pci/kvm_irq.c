@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KVM interrupt plumbing: GSI routing table, irqfd, KVM_SIGNAL_MSI, KVM_IRQ_LINE, ioeventfd, and the
- * pci_irq_ops that tie MSI/MSI-X vectors of the PCI core to them.
- * Documentation: Linux Documentation/virt/kvm/api.rst (4.52 KVM_SET_GSI_ROUTING, 4.75 KVM_IRQFD,
- * 4.59 KVM_IOEVENTFD, 4.71 KVM_SIGNAL_MSI, 4.25 KVM_IRQ_LINE).
+ * KVM interrupt plumbing: GSI routing table, irqfd, KVM_SIGNAL_MSI, KVM_IRQ_LINE, ioeventfd, and
+ * the pci_irq_ops that tie MSI/MSI-X vectors of the PCI core to them. Documentation: Linux
+ * Documentation/virt/kvm/api.rst (4.52 KVM_SET_GSI_ROUTING, 4.75 KVM_IRQFD, 4.59
+ * KVM_IOEVENTFD, 4.71 KVM_SIGNAL_MSI, 4.25 KVM_IRQ_LINE).
  */
 #include "kvm_irq.h"
 
@@ -72,7 +72,8 @@ static int kvm_irq_commit(struct kvm_irq *ki)
 			e = &t->entries[n++];
 			e->gsi = gsi;
 			e->type = KVM_IRQ_ROUTING_IRQCHIP;
-			e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+			e->u.irqchip.irqchip =
+				gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
 			e->u.irqchip.pin = gsi % 8;
 		}
 		e = &t->entries[n++];
@@ -129,7 +130,8 @@ int kvm_irq_create(int vm_fd, struct kvm_irq **out)
 	pthread_mutex_init(&ki->lock, NULL);
 	ret = kvm_irq_commit(ki);
 	if (ret) {
-		log_err("kvm_irq: cannot install the routing table (in-kernel irqchip created?): %s",
+		log_err("kvm_irq: cannot install the routing table (in-kernel irqchip created?): "
+			"%s",
 			strerror(-ret));
 		kvm_irq_destroy(ki);
 		return ret;
@@ -140,7 +142,7 @@ int kvm_irq_create(int vm_fd, struct kvm_irq **out)
 
 static int kvm_irqfd_ioctl(struct kvm_irq *ki, int fd, unsigned gsi, int resample_fd, bool deassign)
 {
-	struct kvm_irqfd req = { .fd = (uint32_t)fd, .gsi = gsi };
+	struct kvm_irqfd req = {.fd = (uint32_t)fd, .gsi = gsi};
 
 	if (deassign) {
 		req.flags = KVM_IRQFD_FLAG_DEASSIGN;
@@ -205,7 +207,7 @@ static int kvm_irq_msi_route_add_locked(struct kvm_irq *ki, uint64_t addr, uint3
 	for (unsigned i = 0; i < ki->max_msi; i++) {
 		if (ki->msi[i].used)
 			continue;
-		ki->msi[i] = (struct kvm_irq_msi_route){ .used = true, .addr = addr, .data = data };
+		ki->msi[i] = (struct kvm_irq_msi_route){.used = true, .addr = addr, .data = data};
 		ret = kvm_irq_commit(ki);
 		if (ret) {
 			ki->msi[i].used = false;
@@ -325,7 +327,7 @@ static int kvm_irq_irqfd_assign_locked(struct kvm_irq *ki, int fd, unsigned gsi,
 	ret = kvm_irqfd_ioctl(ki, fd, gsi, resample_fd, false);
 	if (ret)
 		return ret;
-	ki->irqfds[ki->nr_irqfds++] = (struct kvm_irq_irqfd){ .fd = fd, .gsi = gsi };
+	ki->irqfds[ki->nr_irqfds++] = (struct kvm_irq_irqfd){.fd = fd, .gsi = gsi};
 	return 0;
 }
 
@@ -382,7 +384,7 @@ int kvm_irq_signal_msi(struct kvm_irq *ki, uint64_t addr, uint32_t data)
 
 int kvm_irq_line(struct kvm_irq *ki, unsigned gsi, int level)
 {
-	struct kvm_irq_level l = { .irq = gsi, .level = level ? 1 : 0 };
+	struct kvm_irq_level l = {.irq = gsi, .level = level ? 1 : 0};
 
 	return ioctl(ki->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
 }
@@ -398,8 +400,9 @@ int kvm_irq_ioeventfd_assign(struct kvm_irq *ki, const struct kvm_ioevent *ev)
 {
 	int ret;
 
-	if (!ev || ev->fd < 0 || (ev->len != 0 && ev->len != 1 && ev->len != 2 && ev->len != 4 &&
-				  ev->len != 8) || (ev->len == 0 && (ev->pio || ev->datamatch)))
+	if (!ev || ev->fd < 0 ||
+	    (ev->len != 0 && ev->len != 1 && ev->len != 2 && ev->len != 4 && ev->len != 8) ||
+	    (ev->len == 0 && (ev->pio || ev->datamatch)))
 		return -EINVAL;
 	pthread_mutex_lock(&ki->lock);
 	ret = grow((void **)&ki->ioevs, ki->nr_ioevs, &ki->cap_ioevs, sizeof(*ki->ioevs));
@@ -429,8 +432,9 @@ int kvm_irq_ioeventfd_deassign(struct kvm_irq *ki, const struct kvm_ioevent *ev)
 	return ret;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* pci_irq_ops on KVM                                                                               */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* pci_irq_ops on KVM */
 
 static void pci_kvm_route_msi(void *opaque, struct pci_dev *dev, unsigned vector, uint64_t addr,
 			      uint32_t data)
@@ -470,8 +474,8 @@ static struct kvm_irq_vec *kvm_irq_vec_get(struct kvm_irq *ki, struct pci_dev *d
 			return NULL;
 		free_e = &ki->vecs[ki->nr_vecs++];
 	}
-	*free_e = (struct kvm_irq_vec){ .dev = dev, .msix = msix, .vector = vector, .fd = -1,
-					.gsi = -1 };
+	*free_e = (struct kvm_irq_vec){
+		.dev = dev, .msix = msix, .vector = vector, .fd = -1, .gsi = -1};
 	return free_e;
 }
 
@@ -506,8 +510,8 @@ static void pci_kvm_vector_update(void *opaque, struct pci_dev *dev, unsigned ve
 	}
 	if (st->fd < 0) {
 		if (e->gsi >= 0 && kvm_irq_msi_route_remove_locked(ki, (unsigned)e->gsi) < 0)
-			log_rl(LOGL_WARN, "pci %s: vector %u route removal failed", pci_dev_name(dev),
-			       vector);
+			log_rl(LOGL_WARN, "pci %s: vector %u route removal failed",
+			       pci_dev_name(dev), vector);
 		e->dev = NULL;
 		goto out;
 	}

@@ -41,7 +41,8 @@ uint32_t pci_cfg_get(struct pci_dev *dev, unsigned off, unsigned size)
 {
 	uint32_t v;
 
-	if (!dev || size == 0 || size > 4 || off >= PCI_CFG_EXT_SIZE || size > PCI_CFG_EXT_SIZE - off)
+	if (!dev || size == 0 || size > 4 || off >= PCI_CFG_EXT_SIZE ||
+	    size > PCI_CFG_EXT_SIZE - off)
 		return 0;
 	pci_dev_lock(dev);
 	v = pci_le_get(&dev->config[off], size);
@@ -81,8 +82,9 @@ void pci_cfg_set_w1cmask(struct pci_dev *dev, unsigned off, unsigned size, uint3
 	pci_dev_unlock(dev);
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* INTx                                                                                             */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* INTx */
 
 /* Wired-OR of the devices sharing a GSI; set_intx only on a change of the OR. */
 static void pci_host_intx_change(struct pci_host *host, unsigned gsi, bool assert)
@@ -152,8 +154,9 @@ int pci_dev_intx_gsi(const struct pci_dev *dev)
 	return (int)PCI_INTX_GSI(dev->devfn >> 3, dev->cfg.intx_pin);
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* BARs                                                                                             */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* BARs */
 
 static uint64_t pci_bar_dispatch_read(void *opaque, uint64_t off, unsigned size)
 {
@@ -201,9 +204,9 @@ static uint64_t pci_bar_guest_addr(const struct pci_dev *dev, const struct pci_b
 }
 
 /*
- * Is @addr a placement we map? Zero means "unassigned". The sizing pattern (all-ones written) leaves
- * the top-most naturally aligned address, whose last byte is 0xffffffff (or beyond 64 KiB for I/O):
- * refuse those, as real chipsets would decode them to nothing.
+ * Is @addr a placement we map? Zero means "unassigned". The sizing pattern (all-ones written)
+ * leaves the top-most naturally aligned address, whose last byte is 0xffffffff (or beyond 64 KiB
+ * for I/O): refuse those, as real chipsets would decode them to nothing.
  */
 static bool pci_bar_addr_valid(const struct pci_bar *bar, uint64_t addr)
 {
@@ -265,8 +268,10 @@ static void pci_bar_update(struct pci_dev *dev, struct pci_bar *bar)
 	/* The sizing pattern is not a placement; anything else invalid is refused loudly. */
 	if (decode && bus && addr && !want && last != 0xffffffffull && last != ~0ull) {
 		PCI_STAT_INC(dev->host, bar_refused);
-		log_rl(LOGL_WARN, "pci %s: BAR%u address 0x%llx (size 0x%llx) outside its space; unmapped",
-		       dev->name, bar->idx, (unsigned long long)addr, (unsigned long long)bar->size);
+		log_rl(LOGL_WARN,
+		       "pci %s: BAR%u address 0x%llx (size 0x%llx) outside its space; unmapped",
+		       dev->name, bar->idx, (unsigned long long)addr,
+		       (unsigned long long)bar->size);
 	}
 	if (bar->mapped && want && bar->addr == addr)
 		return;
@@ -300,7 +305,8 @@ static void pci_bar_update(struct pci_dev *dev, struct pci_bar *bar)
 		}
 	}
 	PCI_STAT_INC(dev->host, bar_refused);
-	log_rl(LOGL_WARN, "pci %s: BAR%u placement at 0x%llx+0x%llx refused (%s); BAR left unmapped",
+	log_rl(LOGL_WARN,
+	       "pci %s: BAR%u placement at 0x%llx+0x%llx refused (%s); BAR left unmapped",
 	       dev->name, bar->idx, (unsigned long long)addr, (unsigned long long)bar->size,
 	       strerror(-ret));
 }
@@ -330,8 +336,9 @@ bool pci_dev_bar_addr(struct pci_dev *dev, unsigned bar, uint64_t *addr)
 	return mapped;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Config space accesses                                                                            */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* Config space accesses */
 
 static uint32_t pci_dev_cfg_read(struct pci_dev *dev, unsigned off, unsigned size)
 {
@@ -456,8 +463,8 @@ static uint64_t pci_cf8_read(void *opaque, uint64_t off, unsigned size)
 		PCI_STAT_INC(host, cfg_absent);
 		return pci_size_mask(size);
 	}
-	return pci_host_cfg_read_lim(host, (uint8_t)(addr >> 8), (addr & 0xfc) + (unsigned)(off - 4),
-				     size, PCI_CFG_SIZE);
+	return pci_host_cfg_read_lim(host, (uint8_t)(addr >> 8),
+				     (addr & 0xfc) + (unsigned)(off - 4), size, PCI_CFG_SIZE);
 }
 
 static void pci_cf8_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
@@ -482,11 +489,11 @@ static void pci_cf8_write(void *opaque, uint64_t off, unsigned size, uint64_t va
 		PCI_STAT_INC(host, cfg_absent);
 		return;
 	}
-	pci_host_cfg_write_lim(host, (uint8_t)(addr >> 8), (addr & 0xfc) + (unsigned)(off - 4), size,
-			       (uint32_t)val, PCI_CFG_SIZE);
+	pci_host_cfg_write_lim(host, (uint8_t)(addr >> 8), (addr & 0xfc) + (unsigned)(off - 4),
+			       size, (uint32_t)val, PCI_CFG_SIZE);
 }
 
-static const struct bus_ops pci_cf8_ops = { .read = pci_cf8_read, .write = pci_cf8_write };
+static const struct bus_ops pci_cf8_ops = {.read = pci_cf8_read, .write = pci_cf8_write};
 
 /* ECAM (PCIe 4.0 s7.2.2): offset = bus << 20 | device << 15 | function << 12 | register. */
 static uint64_t pci_ecam_read(void *opaque, uint64_t off, unsigned size)
@@ -525,10 +532,11 @@ static void pci_ecam_write(void *opaque, uint64_t off, unsigned size, uint64_t v
 	pci_host_cfg_write_lim(host, devfn, reg, size, (uint32_t)val, PCI_CFG_EXT_SIZE);
 }
 
-static const struct bus_ops pci_ecam_ops = { .read = pci_ecam_read, .write = pci_ecam_write };
+static const struct bus_ops pci_ecam_ops = {.read = pci_ecam_read, .write = pci_ecam_write};
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Capabilities                                                                                     */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* Capabilities */
 
 int pci_cap_add(struct pci_dev *dev, uint8_t cap_id, const void *body, unsigned len)
 {
@@ -585,22 +593,24 @@ unsigned pci_cap_find(struct pci_dev *dev, uint8_t cap_id)
 /* PCI Express capability, version 2, Root Complex Integrated Endpoint (PCIe 4.0 s7.5.3). */
 static int pci_add_pcie_cap(struct pci_dev *dev)
 {
-	uint8_t body[PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 - 2] = { 0 };
+	uint8_t body[PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 - 2] = {0};
 	int off;
 
 	pci_le_set(&body[PCI_EXP_FLAGS - 2], 2, 2 | (PCI_EXP_TYPE_RC_END << 4));
 	off = pci_cap_add(dev, PCI_CAP_ID_EXP, body, sizeof(body));
 	if (off < 0)
 		return off;
-	/* Device Control is writable (payload sizes, error reporting); Device Status errors RW1C. */
+	/* Device Control is writable (payload sizes, error reporting); Device Status errors RW1C.
+	 */
 	pci_le_set(&dev->wmask[off + PCI_EXP_DEVCTL], 2, 0x7fff);
 	pci_le_set(&dev->w1cmask[off + PCI_EXP_DEVSTA], 2, 0x000f);
 	pci_le_set(&dev->wmask[off + PCI_EXP_DEVCTL2], 2, 0xffff);
 	return 0;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Devices                                                                                          */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* Devices */
 
 static bool is_pow2(uint64_t x)
 {
@@ -656,16 +666,19 @@ static int pci_dev_cfg_check(const struct pci_dev_cfg *cfg, const char *name)
 		/* The table lives in memory space (PCIe 4.0 s7.7.2.4), QWORD aligned (BIR bits). */
 		if ((b->type != PCI_BAR_MEM32 && b->type != PCI_BAR_MEM64) ||
 		    (cfg->msix_table_offset & 7) || (cfg->msix_pba_offset & 7) ||
-		    cfg->msix_table_offset + tlen > b->size || cfg->msix_pba_offset + plen > b->size ||
+		    cfg->msix_table_offset + tlen > b->size ||
+		    cfg->msix_pba_offset + plen > b->size ||
 		    range_overlaps(cfg->msix_table_offset, tlen, cfg->msix_pba_offset, plen)) {
-			log_err("pci %s: MSI-X table 0x%x+0x%llx / PBA 0x%x+0x%llx do not fit BAR%u",
+			log_err("pci %s: MSI-X table 0x%x+0x%llx / PBA 0x%x+0x%llx do not fit "
+				"BAR%u",
 				name, cfg->msix_table_offset, (unsigned long long)tlen,
 				cfg->msix_pba_offset, (unsigned long long)plen, cfg->msix_bar);
 			return -EINVAL;
 		}
 	}
 	if (cfg->msi_vectors && (!is_pow2(cfg->msi_vectors) || cfg->msi_vectors > 32)) {
-		log_err("pci %s: msi_vectors %u is not 1, 2, 4, 8, 16 or 32", name, cfg->msi_vectors);
+		log_err("pci %s: msi_vectors %u is not 1, 2, 4, 8, 16 or 32", name,
+			cfg->msi_vectors);
 		return -EINVAL;
 	}
 	return 0;
@@ -709,12 +722,12 @@ static void pci_dev_build_header(struct pci_dev *dev)
 		/* Sizing: the address bits below the size are hardwired to 0 (PCI 3.0 s6.2.5.1). */
 		if (b->type == PCI_BAR_IO) {
 			flags = PCI_BASE_ADDRESS_SPACE_IO;
-			pci_le_set(&dev->wmask[reg], 4, (uint32_t)~(b->size - 1) & ~3u);
+			pci_le_set(&dev->wmask[reg], 4, (uint32_t) ~(b->size - 1) & ~3u);
 		} else {
 			flags = b->prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0;
 			if (b->type == PCI_BAR_MEM64)
 				flags |= PCI_BASE_ADDRESS_MEM_TYPE_64;
-			pci_le_set(&dev->wmask[reg], 4, (uint32_t)~(b->size - 1) & ~0xfu);
+			pci_le_set(&dev->wmask[reg], 4, (uint32_t) ~(b->size - 1) & ~0xfu);
 		}
 		pci_le_set(&dev->config[reg], 4, flags);
 		if (b->type == PCI_BAR_MEM64) {
@@ -775,8 +788,8 @@ int pci_dev_add(struct pci_host *host, unsigned slot, const struct pci_dev_cfg *
 	int ret;
 
 	if (!host || !cfg || slot == 0 || slot >= PCI_SLOTS) {
-		log_err("pci: cannot add '%s' at slot %u (1..%u)", cfg && cfg->name ? cfg->name : "?",
-			slot, PCI_SLOTS - 1);
+		log_err("pci: cannot add '%s' at slot %u (1..%u)",
+			cfg && cfg->name ? cfg->name : "?", slot, PCI_SLOTS - 1);
 		return -EINVAL;
 	}
 	if (host->slot[slot]) {
@@ -824,21 +837,22 @@ const char *pci_dev_name(const struct pci_dev *dev)
 	return dev->name;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Host                                                                                             */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* Host */
 
 int pci_host_create(const struct pci_host_cfg *cfg, struct pci_host **out)
 {
 	struct pci_dev_cfg bridge = {
-		.name = "host-bridge",
-		.class_code = 0x060000, /* bridge, host */
+		.name = "host-bridge", .class_code = 0x060000, /* bridge, host */
 	};
 	struct pci_host *host;
 	int ret;
 
 	if (!cfg || !cfg->mmio || !cfg->irq_ops || !cfg->irq_ops->route_msi ||
 	    (cfg->ecam_base & (PCI_ECAM_BUS_SIZE - 1))) {
-		log_err("pci: host configuration incomplete (mmio bus, irq_ops.route_msi, aligned ECAM)");
+		log_err("pci: host configuration incomplete (mmio bus, irq_ops.route_msi, aligned "
+			"ECAM)");
 		return -EINVAL;
 	}
 	host = calloc(1, sizeof(*host));
@@ -866,8 +880,8 @@ int pci_host_create(const struct pci_host_cfg *cfg, struct pci_host **out)
 		host->pio_registered = true;
 	}
 	if (cfg->ecam_base) {
-		ret = bus_register(cfg->mmio, cfg->ecam_base, PCI_ECAM_BUS_SIZE, &pci_ecam_ops, host,
-				   "pci-ecam");
+		ret = bus_register(cfg->mmio, cfg->ecam_base, PCI_ECAM_BUS_SIZE, &pci_ecam_ops,
+				   host, "pci-ecam");
 		if (ret) {
 			log_err("pci: cannot claim ECAM at 0x%llx: %s",
 				(unsigned long long)cfg->ecam_base, strerror(-ret));
@@ -912,8 +926,9 @@ void pci_host_stats(struct pci_host *host, struct pci_stats *out)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Firmware-less BAR assignment                                                                     */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* Firmware-less BAR assignment */
 
 struct pci_alloc_range {
 	uint64_t base, end;
@@ -957,7 +972,8 @@ static bool pci_alloc_take(struct pci_alloc *a, uint64_t size, uint64_t *out)
 
 static void pci_alloc_mark(struct pci_alloc *a, uint64_t base, uint64_t size)
 {
-	if (a->nr < ARRAY_SIZE(a->used) && range_overlaps(base, size, a->base, a->limit - a->base)) {
+	if (a->nr < ARRAY_SIZE(a->used) &&
+	    range_overlaps(base, size, a->base, a->limit - a->base)) {
 		a->used[a->nr].base = base;
 		a->used[a->nr].end = base + size;
 		a->nr++;
@@ -1032,8 +1048,8 @@ int pci_host_assign_bars(struct pci_host *host, const struct pci_bar_windows *wi
 		else
 			ok = pci_alloc_take(m32, bar->size, &addr);
 		if (!ok) {
-			log_err("pci %s: no room for BAR%u (0x%llx bytes) in the %s window", dev->name,
-				bar->idx, (unsigned long long)bar->size,
+			log_err("pci %s: no room for BAR%u (0x%llx bytes) in the %s window",
+				dev->name, bar->idx, (unsigned long long)bar->size,
 				bar->type == PCI_BAR_IO ? "I/O" : "memory");
 			ret = -ENOSPC;
 			continue;
@@ -1057,7 +1073,8 @@ int pci_host_assign_bars(struct pci_host *host, const struct pci_bar_windows *wi
 		}
 		pci_dev_cfg_write(dev, PCI_COMMAND, 2, pci_dev_cfg_read(dev, PCI_COMMAND, 2) | cmd);
 		if (dev->cfg.intx_pin)
-			pci_dev_cfg_write(dev, PCI_INTERRUPT_LINE, 1, (uint32_t)pci_dev_intx_gsi(dev));
+			pci_dev_cfg_write(dev, PCI_INTERRUPT_LINE, 1,
+					  (uint32_t)pci_dev_intx_gsi(dev));
 	}
 	free(io);
 	return ret;

@@ -35,7 +35,7 @@ static void *irq_opaque(struct pci_dev *dev)
 /* Non-consuming check whether an eventfd holds a count (the vector fired while masked). */
 static bool fd_signalled(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 
 	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
@@ -61,8 +61,9 @@ static void pci_vec_sync(struct pci_dev *dev, struct pci_vec_fd *vf, unsigned ve
 	vf->reported = st->fd >= 0;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* MSI-X                                                                                            */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* MSI-X */
 
 static uint16_t msix_ctrl(const struct pci_dev *dev)
 {
@@ -106,7 +107,7 @@ static void msix_set_pending(struct pci_dev *dev, unsigned v, bool on)
 /* A vector may have become deliverable: send what is pending, update its irqfd binding. */
 static void msix_vector_changed(struct pci_dev *dev, unsigned v)
 {
-	struct pci_msi_vector st = { .is_msix = true, .fd = dev->msix_fd[v].fd };
+	struct pci_msi_vector st = {.is_msix = true, .fd = dev->msix_fd[v].fd};
 
 	msix_msg(dev, v, &st.addr, &st.data);
 	st.deliverable = msix_deliverable(dev, v);
@@ -187,8 +188,10 @@ bool pci_msix_bar_read(struct pci_dev *dev, unsigned bar, uint64_t off, unsigned
 		return false;
 	if (r == MSIX_BAD || size > 8) {
 		PCI_STAT_INC(dev->host, msix_bad_access);
-		log_rl(LOGL_DEBUG, "pci %s: MSI-X access of %u bytes at BAR%u+0x%llx straddles the "
-		       "table/PBA", dev->name, size, bar, (unsigned long long)off);
+		log_rl(LOGL_DEBUG,
+		       "pci %s: MSI-X access of %u bytes at BAR%u+0x%llx straddles the "
+		       "table/PBA",
+		       dev->name, size, bar, (unsigned long long)off);
 		*val = ~0ull;
 		return true;
 	}
@@ -219,8 +222,10 @@ bool pci_msix_bar_write(struct pci_dev *dev, unsigned bar, uint64_t off, unsigne
 		return false;
 	if (r == MSIX_BAD || size > 8) {
 		PCI_STAT_INC(dev->host, msix_bad_access);
-		log_rl(LOGL_DEBUG, "pci %s: MSI-X write of %u bytes at BAR%u+0x%llx straddles the "
-		       "table/PBA", dev->name, size, bar, (unsigned long long)off);
+		log_rl(LOGL_DEBUG,
+		       "pci %s: MSI-X write of %u bytes at BAR%u+0x%llx straddles the "
+		       "table/PBA",
+		       dev->name, size, bar, (unsigned long long)off);
 		return true;
 	}
 	if (r == MSIX_PBA)
@@ -289,8 +294,9 @@ bool pci_msix_enabled(struct pci_dev *dev)
 	return on;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* MSI                                                                                              */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* MSI */
 
 static uint16_t msi_ctrl(const struct pci_dev *dev)
 {
@@ -331,10 +337,9 @@ static void msi_msg(const struct pci_dev *dev, unsigned v, uint64_t *addr, uint3
 	*data = (d & ~(msi_granted(dev) - 1)) | v;
 }
 
-
 static void msi_vector_changed(struct pci_dev *dev, unsigned v)
 {
-	struct pci_msi_vector st = { .is_msix = false, .fd = dev->msi_fd[v].fd };
+	struct pci_msi_vector st = {.is_msix = false, .fd = dev->msi_fd[v].fd};
 
 	msi_msg(dev, v, &st.addr, &st.data);
 	st.deliverable = msi_deliverable(dev, v);
@@ -393,8 +398,9 @@ bool pci_msi_enabled(struct pci_dev *dev)
 	return on;
 }
 
-/* ------------------------------------------------------------------------------------------------ */
-/* Shared                                                                                           */
+/* ------------------------------------------------------------------------------------------------
+ */
+/* Shared */
 
 bool pci_msi_any_enabled(struct pci_dev *dev)
 {
@@ -504,7 +510,7 @@ int pci_msi_init(struct pci_dev *dev)
 			(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL) >> 8;
 	}
 	if (c->msi_vectors) {
-		uint8_t body[MSI_CAP_LEN - 2] = { 0 };
+		uint8_t body[MSI_CAP_LEN - 2] = {0};
 		unsigned mmc = (unsigned)__builtin_ctz(c->msi_vectors);
 
 		pci_le_set(&body[0], 2,
@@ -529,7 +535,7 @@ int pci_msi_init(struct pci_dev *dev)
 static void pci_vec_unbind(struct pci_dev *dev, struct pci_vec_fd *vf, unsigned vector,
 			   bool is_msix)
 {
-	struct pci_msi_vector st = { .is_msix = is_msix, .fd = -1 };
+	struct pci_msi_vector st = {.is_msix = is_msix, .fd = -1};
 
 	vf->fd = -1;
 	if (!vf->reported)

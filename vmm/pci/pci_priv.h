@@ -15,7 +15,7 @@ struct pci_bar {
 	uint64_t size;
 	const struct bus_ops *ops;
 	void *opaque;
-	bool mapped;	/* window registered on the bus at @addr */
+	bool mapped; /* window registered on the bus at @addr */
 	uint64_t addr;
 	char name[32];
 };
@@ -41,7 +41,7 @@ struct pci_dev {
 	unsigned cap_last; /* offset of the last capability (its next pointer is patched) */
 
 	struct pci_bar bar[PCI_NUM_BARS];
-	int intx_level;	   /* the device's own level */
+	int intx_level;	    /* the device's own level */
 	bool intx_asserted; /* what we contributed to the host's wired-OR */
 
 	/* MSI-X (PCIe 4.0 s7.7.2) */

@@ -151,7 +151,7 @@ static void td_bar_write(void *opaque, uint64_t off, unsigned size, uint64_t val
 	td_regs_write(td, off, size, val);
 }
 
-static const struct bus_ops td_ops = { .read = td_bar_read, .write = td_bar_write };
+static const struct bus_ops td_ops = {.read = td_bar_read, .write = td_bar_write};
 
 int pci_testdev_create(struct pci_host *host, unsigned slot, struct pci_testdev **out)
 {
@@ -165,12 +165,15 @@ int pci_testdev_create(struct pci_host *host, unsigned slot, struct pci_testdev 
 		.revision = 1,
 		.class_code = 0xff0000,
 		.intx_pin = 1,
-		.bar = {
-			[0] = { .type = PCI_BAR_MEM32, .size = TD_BAR0_SIZE, .ops = &td_ops },
-			[1] = { .type = PCI_BAR_IO, .size = TD_BAR1_SIZE, .ops = &td_ops },
-			[2] = { .type = PCI_BAR_MEM64, .prefetchable = true, .size = TD_BAR2_SIZE,
-				.ops = &td_ops },
-		},
+		.bar =
+			{
+				[0] = {.type = PCI_BAR_MEM32, .size = TD_BAR0_SIZE, .ops = &td_ops},
+				[1] = {.type = PCI_BAR_IO, .size = TD_BAR1_SIZE, .ops = &td_ops},
+				[2] = {.type = PCI_BAR_MEM64,
+				       .prefetchable = true,
+				       .size = TD_BAR2_SIZE,
+				       .ops = &td_ops},
+			},
 		.msix_vectors = PCI_TESTDEV_VECTORS,
 		.msix_bar = 0,
 		.msix_table_offset = TD_MSIX_TABLE,

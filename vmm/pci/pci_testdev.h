@@ -5,8 +5,8 @@
  *
  *   BAR0  32-bit memory, 4 KiB: registers at 0x000-0x7ff, MSI-X table at 0x800, PBA at 0xc00
  *   BAR1  I/O, 32 bytes: the same registers (0x00-0x1f)
- *   BAR2  64-bit prefetchable memory, 16 KiB: the same registers, the rest a 4 KiB scratch RAM at 0x1000
- *   MSI-X with PCI_TESTDEV_VECTORS vectors, MSI with 1 vector, INTA#.
+ *   BAR2  64-bit prefetchable memory, 16 KiB: the same registers, the rest a 4 KiB scratch RAM at
+ * 0x1000 MSI-X with PCI_TESTDEV_VECTORS vectors, MSI with 1 vector, INTA#.
  *
  * Registers (32-bit, little endian; narrower accesses see the low bytes of the register):
  *   0x00 ID       RO  PCI_TESTDEV_MAGIC
