@@ -2,8 +2,8 @@
 /*
  * PCI core against core/bus.h buses and a counting pci_irq_ops: header masks, BAR sizing and
  * placement for every BAR kind, capability walk, decode enable, overlap refusal, MSI-X table/PBA at
- * every width, masking/pending/unmask delivery, MSI, INTx wired-OR, eventfd-bound vectors, firmware-
- * less BAR assignment and the test device.
+ * every width, masking/pending/unmask delivery, MSI, INTx wired-OR, eventfd-bound vectors,
+ * firmware-less BAR assignment and the test device.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -141,7 +141,8 @@ static struct pci_dev_cfg all_kinds_cfg(void)
 		.class_code = 0x020000,
 		.intx_pin = 2,
 		.bar = {
-			[0] = { .type = PCI_BAR_IO, .size = 32, .ops = &regs_ops, .opaque = &bar_regs[0] },
+			[0] = { .type = PCI_BAR_IO, .size = 32, .ops = &regs_ops,
+				.opaque = &bar_regs[0] },
 			[1] = { .type = PCI_BAR_MEM32, .size = 8192, .ops = &regs_ops,
 				.opaque = &bar_regs[1] },
 			[2] = { .type = PCI_BAR_MEM64, .prefetchable = true, .size = 1 << 20,
@@ -424,7 +425,7 @@ static void test_decode_and_move(void)
 	CHECK_EQ(st.bar_refused, 1);
 	CHECK(bus_write(&mmio, 0xe0100010, 4, 1));
 	CHECK_EQ(bar_regs[1].last_off, 0x10); /* still dev 1's window */
-	/* dev 1 moving onto dev2's... dev2 is unmapped, so dev 1 moving is free; dev2 then retries */
+	/* dev2 is unmapped, so its address is free for itself to retry elsewhere */
 	cf8_write(PCI_DEVFN(6, 0), PCI_BASE_ADDRESS_1, 4, 0xe0200000);
 	CHECK(pci_dev_bar_addr(dev2, 1, &addr) && addr == 0xe0200000);
 	/* moving dev 1 onto dev2 is refused: dev 1 ends unmapped, dev2 untouched */
@@ -955,7 +956,8 @@ static void test_bad_cfgs(void)
 	CHECK(pci_host_dev(host, 1) == NULL);
 	teardown();
 	{
-		struct pci_host_cfg hc = { .mmio = &mmio, .irq_ops = &fake_ops, .ecam_base = 0x1000 };
+		struct pci_host_cfg hc = { .mmio = &mmio, .irq_ops = &fake_ops,
+					   .ecam_base = 0x1000 };
 		struct pci_host *h;
 
 		CHECK(bus_init(&mmio, "mmio") == 0);
@@ -967,7 +969,7 @@ static void test_bad_cfgs(void)
 	}
 }
 
-/* vCPU-like and backend-like threads at once: every fire ends up delivered or pending, never lost. */
+/* vCPU-like and backend-like threads at once: every fire ends delivered or pending, never lost. */
 #define RACE_FIRES 20000
 static int race_stop; /* atomic */
 

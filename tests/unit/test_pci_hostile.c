@@ -3,8 +3,8 @@
  * Hostile configuration writes: every offset 0..4095 of every function, widths 1, 2, 4 (and 8 via
  * ECAM), aligned and unaligned, with all-ones, zero and pseudo-random values, through configuration
  * mechanism #1, ECAM and the host API; plus scribbling over every mapped BAR (MSI-X table and PBA
- * included) while the device fires interrupts. Nothing may crash, and the read-only identity of every
- * function (IDs, class, header type, pin, capability chain, BAR type bits) must survive.
+ * included) while the device fires interrupts. Nothing may crash, and the read-only identity of
+ * every function (IDs, class, header type, pin, capability chain, BAR type bits) must survive.
  */
 #include <linux/pci_regs.h>
 #include <stdio.h>
@@ -228,19 +228,21 @@ int main(void)
 			}
 			/* Give the BARs somewhere to live now and then, so moves happen too. */
 			if (off % 64 == 0 && devs[d]) {
-				for (unsigned b = 0; b < PCI_NUM_BARS; b++)
-					pci_host_cfg_write(host, df, PCI_BASE_ADDRESS_0 + 4 * b, 4,
-							   (uint32_t)(0xc000 + 0x100 * b + (rnd() & 0x7f000)));
+				for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
+					uint32_t a = (uint32_t)(0xc000 + 0x100 * b + (rnd() & 0x7f000));
+					unsigned reg = PCI_BASE_ADDRESS_0 + 4 * b;
+
+					pci_host_cfg_write(host, df, reg, 4, a);
+				}
 				pci_host_cfg_write(host, df, PCI_COMMAND, 2, 0x7);
 				/* and MSI-X or MSI turned on, so notifications get delivered */
-				if (pci_cap_find(devs[d], PCI_CAP_ID_MSIX) && (off / 64) % 2)
-					pci_host_cfg_write(host, df,
-							   pci_cap_find(devs[d], PCI_CAP_ID_MSIX) + 3, 1,
-							   0x80);
-				else if (pci_cap_find(devs[d], PCI_CAP_ID_MSI))
-					pci_host_cfg_write(host, df,
-							   pci_cap_find(devs[d], PCI_CAP_ID_MSI) + 2, 1,
-							   0x51);
+				unsigned mx = pci_cap_find(devs[d], PCI_CAP_ID_MSIX);
+				unsigned mi = pci_cap_find(devs[d], PCI_CAP_ID_MSI);
+
+				if (mx && (off / 64) % 2)
+					pci_host_cfg_write(host, df, mx + 3, 1, 0x80);
+				else if (mi)
+					pci_host_cfg_write(host, df, mi + 2, 1, 0x51);
 				scribble_bars(devs[d]);
 				(void)pci_irq_notify(devs[d], (unsigned)(rnd() % 80));
 				(void)pci_msix_notify(devs[d], (unsigned)(rnd() % 80));

@@ -130,8 +130,7 @@ int kvm_irq_create(int vm_fd, struct kvm_irq **out)
 	pthread_mutex_init(&ki->lock, NULL);
 	ret = kvm_irq_commit(ki);
 	if (ret) {
-		log_err("kvm_irq: cannot install the routing table (in-kernel irqchip created?): "
-			"%s",
+		log_err("kvm_irq: cannot install the routing table (no in-kernel irqchip?): %s",
 			strerror(-ret));
 		kvm_irq_destroy(ki);
 		return ret;
@@ -432,9 +431,7 @@ int kvm_irq_ioeventfd_deassign(struct kvm_irq *ki, const struct kvm_ioevent *ev)
 	return ret;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* pci_irq_ops on KVM */
+/* ---- pci_irq_ops on KVM ---- */
 
 static void pci_kvm_route_msi(void *opaque, struct pci_dev *dev, unsigned vector, uint64_t addr,
 			      uint32_t data)

@@ -82,9 +82,7 @@ void pci_cfg_set_w1cmask(struct pci_dev *dev, unsigned off, unsigned size, uint3
 	pci_dev_unlock(dev);
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* INTx */
+/* ---- INTx ---- */
 
 /* Wired-OR of the devices sharing a GSI; set_intx only on a change of the OR. */
 static void pci_host_intx_change(struct pci_host *host, unsigned gsi, bool assert)
@@ -154,9 +152,7 @@ int pci_dev_intx_gsi(const struct pci_dev *dev)
 	return (int)PCI_INTX_GSI(dev->devfn >> 3, dev->cfg.intx_pin);
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* BARs */
+/* ---- BARs ---- */
 
 static uint64_t pci_bar_dispatch_read(void *opaque, uint64_t off, unsigned size)
 {
@@ -336,9 +332,7 @@ bool pci_dev_bar_addr(struct pci_dev *dev, unsigned bar, uint64_t *addr)
 	return mapped;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Config space accesses */
+/* ---- Config space accesses ---- */
 
 static uint32_t pci_dev_cfg_read(struct pci_dev *dev, unsigned off, unsigned size)
 {
@@ -534,9 +528,7 @@ static void pci_ecam_write(void *opaque, uint64_t off, unsigned size, uint64_t v
 
 static const struct bus_ops pci_ecam_ops = {.read = pci_ecam_read, .write = pci_ecam_write};
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Capabilities */
+/* ---- Capabilities ---- */
 
 int pci_cap_add(struct pci_dev *dev, uint8_t cap_id, const void *body, unsigned len)
 {
@@ -608,9 +600,7 @@ static int pci_add_pcie_cap(struct pci_dev *dev)
 	return 0;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Devices */
+/* ---- Devices ---- */
 
 static bool is_pow2(uint64_t x)
 {
@@ -837,9 +827,7 @@ const char *pci_dev_name(const struct pci_dev *dev)
 	return dev->name;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Host */
+/* ---- Host ---- */
 
 int pci_host_create(const struct pci_host_cfg *cfg, struct pci_host **out)
 {
@@ -926,9 +914,7 @@ void pci_host_stats(struct pci_host *host, struct pci_stats *out)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Firmware-less BAR assignment */
+/* ---- Firmware-less BAR assignment ---- */
 
 struct pci_alloc_range {
 	uint64_t base, end;

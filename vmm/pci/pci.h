@@ -92,9 +92,7 @@
 struct pci_host;
 struct pci_dev;
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Interrupt delivery: supplied by the VMM (or a test) when creating the host. */
+/* ---- Interrupt delivery: supplied by the VMM (or a test) when creating the host. ---- */
 
 /*
  * State of one MSI/MSI-X vector as the guest programmed it, passed to pci_irq_ops.vector_update.
@@ -138,9 +136,7 @@ struct pci_irq_ops {
 			      const struct pci_msi_vector *state);
 };
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Host bridge */
+/* ---- Host bridge ---- */
 
 struct pci_host_cfg {
 	struct bus *pio;		   /* config mechanism #1 and I/O BARs; NULL: neither */
@@ -208,9 +204,7 @@ struct pci_stats {
 };
 void pci_host_stats(struct pci_host *host, struct pci_stats *out);
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Devices */
+/* ---- Devices ---- */
 
 enum pci_bar_type {
 	PCI_BAR_NONE = 0,
@@ -319,9 +313,7 @@ void pci_cfg_set(struct pci_dev *dev, unsigned off, unsigned size, uint32_t val)
 void pci_cfg_set_wmask(struct pci_dev *dev, unsigned off, unsigned size, uint32_t wmask);
 void pci_cfg_set_w1cmask(struct pci_dev *dev, unsigned off, unsigned size, uint32_t w1cmask);
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Interrupts from the device */
+/* ---- Interrupts from the device ---- */
 
 /*
  * Set the device's INTx level (level-triggered, the device deasserts). Honours the command

@@ -61,9 +61,7 @@ static void pci_vec_sync(struct pci_dev *dev, struct pci_vec_fd *vf, unsigned ve
 	vf->reported = st->fd >= 0;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* MSI-X */
+/* ---- MSI-X ---- */
 
 static uint16_t msix_ctrl(const struct pci_dev *dev)
 {
@@ -294,9 +292,7 @@ bool pci_msix_enabled(struct pci_dev *dev)
 	return on;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* MSI */
+/* ---- MSI ---- */
 
 static uint16_t msi_ctrl(const struct pci_dev *dev)
 {
@@ -398,9 +394,7 @@ bool pci_msi_enabled(struct pci_dev *dev)
 	return on;
 }
 
-/* ------------------------------------------------------------------------------------------------
- */
-/* Shared */
+/* ---- Shared ---- */
 
 bool pci_msi_any_enabled(struct pci_dev *dev)
 {

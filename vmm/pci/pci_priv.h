@@ -95,7 +95,8 @@ static inline void pci_le_set(uint8_t *p, unsigned size, uint32_t v)
 }
 
 /* pci_msi.c */
-int pci_msi_init(struct pci_dev *dev);	/* builds the MSI-X / MSI capabilities from dev->cfg */
+/* Build the MSI-X / MSI capabilities from dev->cfg. */
+int pci_msi_init(struct pci_dev *dev);
 void pci_msi_fini(struct pci_dev *dev); /* unbinds fds (vector_update fd -1), frees */
 /* A config write touched [off, off+size): react to MSI/MSI-X control changes. Lock held. */
 void pci_msi_cfg_written(struct pci_dev *dev, unsigned off, unsigned size);
