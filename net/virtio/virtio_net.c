@@ -191,6 +191,10 @@ static void vn_backend_up(struct virtio_net *vn)
 		vn->sock_dup = -1;
 	}
 	vn->backoff_ms = VN_BACKOFF_MIN_MS;
+	/* A kick the old backend never saw must not strand the guest's buffers: kick every ring. */
+	for (unsigned i = 0; i < vn->nq; i++)
+		if (vn->q[i].vq)
+			efd_signal(vn->q[i].kick);
 	vn->link = true;
 	vn->st.link_up++;
 	log_info("virtio-net %s: backend connected, link up", vn->name);
