@@ -150,33 +150,52 @@ static int rdma_finish(struct ne2k *n)
 	return 0;
 }
 
+static inline void outsl(uint16_t port, const void *buf, unsigned long count)
+{
+	__asm__ volatile("rep outsl" : "+S"(buf), "+c"(count) : "d"(port) : "memory");
+}
+
 /*
- * Data port in word mode: whole words by rep insw/outsw (one exit each on KVM); an odd trailing
- * byte goes through a bounce word so neither side's buffer is overrun.
+ * Data port: string input reaches the VMM as one exit per page on KVM, so reads go by 16-bit
+ * words (word mode) in one rep insw. String output exits once per element, so writes use the
+ * RTL8029AS's 32-bit accesses (four bytes each whatever DCR.WTS says, as Linux's ne2k-pci uses
+ * them) and halve the cost of a transmit. An odd last byte goes through a bounce word so neither
+ * side's buffer is overrun.
  */
 static void data_in(struct ne2k *n, void *buf, uint16_t count)
 {
+	uint8_t *p = buf;
 	uint16_t tail;
 
 	if (count >= 2) {
 		n->st.io_accesses++;
-		insw((uint16_t)(n->io + NE_DATA), buf, count / 2u);
+		insw((uint16_t)(n->io + NE_DATA), p, count / 2u);
+		p += count & ~1u;
 	}
 	if (count & 1) {
 		n->st.io_accesses++;
 		insw((uint16_t)(n->io + NE_DATA), &tail, 1);
-		((uint8_t *)buf)[count - 1] = (uint8_t)tail;
+		*p = (uint8_t)tail;
 	}
 }
 
 static void data_out(struct ne2k *n, const void *buf, uint16_t count)
 {
+	const uint8_t *p = buf;
+
+	if (!n->cfg.word_io && count >= 4) {
+		n->st.io_accesses += count / 4u;
+		outsl((uint16_t)(n->io + NE_DATA), p, count / 4u);
+		p += count & ~3u;
+		count &= 3;
+	}
 	if (count >= 2) {
-		n->st.io_accesses++;
-		outsw((uint16_t)(n->io + NE_DATA), buf, count / 2u);
+		n->st.io_accesses += count / 2u;
+		outsw((uint16_t)(n->io + NE_DATA), p, count / 2u);
+		p += count & ~1u;
 	}
 	if (count & 1) {
-		uint16_t tail = ((const uint8_t *)buf)[count - 1];
+		uint16_t tail = *p;
 
 		n->st.io_accesses++;
 		outsw((uint16_t)(n->io + NE_DATA), &tail, 1);

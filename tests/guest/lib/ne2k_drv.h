@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Polled NE2000 (RTL8029AS, PCI 10ec:8029) driver for freestanding test guests. Runs at CPL3:
- * every register access is a port I/O exit, so the driver keeps their number down (string I/O for
- * the data port, one ISR read per idle poll, Send Packet for reception when asked to).
+ * every register access is a port I/O exit, so the driver keeps their number down (32-bit string
+ * I/O for the data port, one ISR read per idle poll, Send Packet for reception when asked to).
  *
  * Chip memory as this driver lays it out (NE2000 16-bit mode, 32 KiB at pages 0x40-0x7F):
  *     0x40-0x45  transmit buffer (6 pages: one maximum frame)
@@ -44,6 +44,7 @@ struct ne2k_cfg {
 	enum ne2k_rx_mode rx_mode;
 	bool loopback;	       /* TCR LB=01: frames sent come back into our own ring, wire ignored */
 	bool promiscuous;      /* RCR.PRO (otherwise our address and broadcast: RCR.AB) */
+	bool word_io;	       /* transmit by 16-bit words only (default: 32-bit, RTL8029AS) */
 	uint32_t poll_limit;   /* register polls before a wait gives up; 0: 400000 */
 };
 
@@ -53,7 +54,9 @@ struct ne2k_stats {
 	uint64_t rx_bad_header; /* ring header that cannot be right: ring reset */
 	uint64_t rx_truncated;	/* frame longer than the caller's buffer: cut */
 	uint64_t rx_overflows;	/* ISR.OVW seen */
-	uint64_t io_accesses;	/* port accesses made (each one an exit on a trap-and-emulate NIC) */
+	uint64_t io_accesses;	/* port accesses made: one per register access and per string input
+				 * (KVM batches rep ins), one per element of string output (rep outs
+				 * exits once per element) */
 };
 
 struct ne2k {
