@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Freestanding virtio-pci modern driver (virtio 1.2 s4.1, driver side) for guest test programs:
+ * PCI discovery through CF8/CFC, the vendor capabilities that locate the common/ISR/device/notify
+ * structures (s4.1.4), the initialisation sequence of s3.1.1 and split virtqueues (s2.7) living
+ * in caller-provided guest RAM. Polling only: queues are set up without MSI-X vectors and with
+ * VRING_AVAIL_F_NO_INTERRUPT, so no interrupt is ever needed.
+ *
+ * Meant to run at CPL3 (the guest library's guest_enter_user()): every register access is an MMIO
+ * or port I/O exit, so the data-path helpers (vpq_*) touch only guest RAM, plus the notify address
+ * when the device asks for kicks. Not thread-safe: one vCPU drives one device.
+ *
+ * The device is not trusted blindly either: used-ring ids and lengths are range-checked and
+ * counted (struct vpq.bad_used) instead of being followed.
+ */
+#ifndef NFV_GUEST_VIRTIO_PCI_DRV_H
+#define NFV_GUEST_VIRTIO_PCI_DRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Device status bits (s2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+#define VIRTIO_F_VERSION_1 32
+
+/* Split ring layout (s2.7). */
+#define VRING_DESC_F_NEXT 1
+#define VRING_DESC_F_WRITE 2
+#define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY 1
+
+struct vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vring_avail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[];
+};
+
+struct vring_used_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vring_used {
+	uint16_t flags;
+	uint16_t idx;
+	struct vring_used_elem ring[];
+};
+
+/* Largest queue this driver sets up; a device offering more gets this size (s4.1.4.3.2). */
+#define VPQ_MAX_SIZE 256
+/* Bytes of guest RAM one queue of VPQ_MAX_SIZE needs (vpq_ring_mem): desc, avail, used (4 KiB
+ * aligned parts, more than the s2.7 alignment asks for). */
+#define VPQ_RING_MEM (3 * 4096)
+
+/* One split virtqueue as the driver sees it. */
+struct vpq {
+	uint16_t index;		/* queue number */
+	uint16_t size;		/* entries (power of two) */
+	volatile struct vring_desc *desc;
+	volatile struct vring_avail *avail;
+	volatile struct vring_used *used;
+	uint64_t notify_addr;	/* MMIO address to write the queue index to */
+	uint16_t avail_idx;	/* next free avail slot (shadow of avail->idx) */
+	uint16_t used_seen;	/* next used slot to consume */
+	uint16_t kick_pending;	/* entries added since the last kick decision */
+	uint64_t kicks;		/* notifications written */
+	uint64_t kicks_skipped;	/* suppressed by VRING_USED_F_NO_NOTIFY */
+	uint64_t bad_used;	/* used entries with an out-of-range id or length */
+};
+
+/* A virtio-pci function: where its structures are and what was negotiated. */
+struct vpci_dev {
+	unsigned slot;		/* PCI slot on bus 0 */
+	uint16_t device_id;	/* PCI device id (0x1040 + virtio id) */
+	uint64_t bar[6];	/* decoded BAR addresses (memory BARs only; 64-bit in the low slot) */
+	uint64_t common;	/* common configuration structure */
+	uint64_t isr;
+	uint64_t device;	/* device-specific configuration */
+	uint32_t device_len;
+	uint64_t notify_base;
+	uint32_t notify_mult;
+	uint16_t num_queues;
+	uint64_t features;	/* negotiated */
+};
+
+/* PCI configuration space through CF8/CFC (bus 0, function 0). */
+uint32_t vpci_cfg_read32(unsigned slot, unsigned off);
+void vpci_cfg_write32(unsigned slot, unsigned off, uint32_t v);
+
+/*
+ * Find the @nth (0-based) virtio function with PCI device id @device_id (0x1041 for net) on bus 0
+ * and fill @d from its capabilities. Enables memory decoding and bus mastering.
+ * Returns 0, -19 (ENODEV) when there is no such function, -22 (EINVAL) when a required capability
+ * is missing or points outside its BAR.
+ */
+int vpci_probe(struct vpci_dev *d, uint16_t device_id, unsigned nth);
+
+uint8_t vpci_status(const struct vpci_dev *d);
+void vpci_set_status(const struct vpci_dev *d, uint8_t status);
+/* Write 0 to device_status and wait until it reads back 0 (s4.1.4.3.2). */
+void vpci_reset(const struct vpci_dev *d);
+/* The device's offered features (all 64 bits, through device_feature_select). */
+uint64_t vpci_device_features(const struct vpci_dev *d);
+
+/*
+ * s3.1.1 steps 1-6: reset, ACKNOWLEDGE, DRIVER, write @wanted & offered, FEATURES_OK and check that
+ * it stuck. @required bits must all be offered. Returns 0 (d->features set) or -95 (EOPNOTSUPP)
+ * when a required feature is missing or the device refused FEATURES_OK (status FAILED is set).
+ */
+int vpci_negotiate(struct vpci_dev *d, uint64_t wanted, uint64_t required);
+
+/*
+ * s3.1.1 step 7 for queue @index: use the device's queue_size capped at @max_size (a power of two
+ * <= VPQ_MAX_SIZE), lay the rings out in @mem (VPQ_RING_MEM bytes, 4 KiB aligned, identity-mapped
+ * guest RAM), no MSI-X vector, and enable the queue. Returns 0, -19 when the queue does not exist
+ * (size 0), -22 for a bad @max_size or @mem.
+ */
+int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size, void *mem);
+
+/* s3.1.1 step 8. */
+void vpci_driver_ok(const struct vpci_dev *d);
+
+/* Device configuration reads, retried until config_generation is stable (s4.1.4.3.1). */
+void vpci_config_read(const struct vpci_dev *d, unsigned off, void *buf, unsigned len);
+
+/* ---- split virtqueue data path (guest RAM only, plus the notify write in vpq_kick) ---- */
+
+/* Fill descriptor @i (one buffer, no chaining). */
+static inline void vpq_set_desc(struct vpq *q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	q->desc[i].addr = addr;
+	q->desc[i].len = len;
+	q->desc[i].flags = flags;
+	q->desc[i].next = 0;
+}
+
+/* Put descriptor head @head in the next avail slot; visible to the device after vpq_publish(). */
+static inline void vpq_add(struct vpq *q, uint16_t head)
+{
+	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
+	q->avail_idx++;
+	q->kick_pending++;
+}
+
+/* Publish added entries (avail->idx) and notify the device unless it asked not to (s2.7.10). */
+void vpq_publish(struct vpq *q);
+
+/*
+ * Take the next used entry: returns true with its descriptor id and written length, false when the
+ * device has returned nothing new. Entries whose id is out of range are counted in bad_used and
+ * skipped.
+ */
+bool vpq_get_used(struct vpq *q, uint16_t *id, uint32_t *len);
+
+#endif

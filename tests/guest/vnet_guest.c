@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Traffic guest for virtio-net tests, the demo and the vnet-pps benchmark. It drives the first
+ * virtio-net function with the polled driver (lib/virtio_net_drv.h) at CPL3 and plays one role,
+ * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1]":
+ *
+ *   ping    waits for the link, prints "ready", then per 'g' on the serial line runs a round: sends
+ *           count unicast test frames to peer and one broadcast, collects answers (test frames
+ *           addressed to us) until all came back or 'x' arrives, prints "round R sent S got G".
+ *           'q' prints "ping done tx=T rx=R" and ends the VM.
+ *   echo    answers every test request addressed to it (or broadcast) with a reply to the sender;
+ *           'q' prints "echo done rx=R tx=T".
+ *   stream  after 'g', sends one frame to peer about every 2^21 TSC cycles while the link is up
+ *           and counts answers; prints "link down" / "link up N" when the device config status
+ *           changes and "flowing N" once 16 answers arrived since the N-th link up. 'q' ends.
+ *   gen     after 'g', sends size-byte frames to peer as fast as the ring allows (bursts of 32).
+ *   sink    counts what arrives.
+ *           gen and sink print "count tx=T rx=R" on 'r' and end on 'q'.
+ *
+ * verbose=1 prints every frame sent and received (the demo). The serial line is polled only every
+ * 2^22 TSC cycles or so, since each poll is a port I/O exit.
+ */
+#include "guest.h"
+#include "virtio_net_drv.h"
+
+#define ETH_TEST 0x88b5 /* IEEE 802 local experimental ethertype */
+#define T_REQ 1
+#define T_REPLY 2
+#define POLL_CYCLES (1ull << 22)
+
+/* Test frame: Ethernet header, then this. */
+struct test_hdr {
+	char magic[4]; /* "NFVT" */
+	uint8_t type;
+	uint8_t pad;
+	uint16_t round;
+	uint32_t seq;
+} __attribute__((packed));
+
+static struct vnet net __attribute__((aligned(4096)));
+static uint8_t peer[6];
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static unsigned count = 32, size = 64;
+static bool verbose;
+static uint64_t answers, next_poll;
+static uint16_t cur_round;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* A byte from the host, or 0; at most every POLL_CYCLES unless @now. */
+static char serial_poll(bool now)
+{
+	uint64_t t = rdtsc();
+
+	if (!now && t < next_poll)
+		return 0;
+	next_poll = t + POLL_CYCLES;
+	return (inb(0x3F8 + 5) & 1) ? (char)inb(0x3F8) : 0;
+}
+
+/* The value of "key=value" in the guest args, copied to @val (64 bytes), or NULL. */
+static const char *arg(const char *key, char *val)
+{
+	const char *a = guest_boot_info->args;
+	size_t kl = strlen(key);
+
+	for (const char *s = a; (s = strstr(s, key)); s += kl) {
+		size_t n = 0;
+
+		if ((s != a && s[-1] != ' ') || s[kl] != '=')
+			continue;
+		s += kl + 1;
+		while (s[n] && s[n] != ' ' && n + 1 < 64) {
+			val[n] = s[n];
+			n++;
+		}
+		val[n] = '\0';
+		return val;
+	}
+	return NULL;
+}
+
+static unsigned arg_uint(const char *key, unsigned def)
+{
+	char buf[64];
+	const char *v = arg(key, buf);
+	unsigned n = 0;
+
+	if (!v || !*v)
+		return def;
+	for (; *v >= '0' && *v <= '9'; v++)
+		n = n * 10 + (unsigned)(*v - '0');
+	return n;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		int h = hexval(s[3 * i]), l = hexval(s[3 * i + 1]);
+
+		if (h < 0 || l < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(h << 4 | l);
+	}
+	return true;
+}
+
+static void fmt_mac(char *buf, const uint8_t m[6])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* Build a test frame in the next transmit buffer; false when none is free. */
+static bool send_test(const uint8_t dst[6], uint8_t type, uint32_t seq, unsigned len)
+{
+	uint8_t *b = vnet_tx_buf(&net);
+	struct test_hdr *h;
+
+	if (!b)
+		return false;
+	memcpy(b, dst, 6);
+	memcpy(b + 6, net.mac, 6);
+	b[12] = ETH_TEST >> 8;
+	b[13] = ETH_TEST & 0xff;
+	h = (struct test_hdr *)(b + 14);
+	memcpy(h->magic, "NFVT", 4);
+	h->type = type;
+	h->pad = 0;
+	h->round = cur_round;
+	h->seq = seq;
+	vnet_tx_commit(&net, len);
+	if (verbose) {
+		char m[18];
+
+		fmt_mac(m, dst);
+		GUEST_PRINTF("tx %s %u bytes to %s seq %u", type == T_REQ ? "request" : "reply", len, m, seq);
+	}
+	return true;
+}
+
+static const struct test_hdr *test_frame(const uint8_t *f, uint32_t len)
+{
+	const struct test_hdr *h = (const struct test_hdr *)(f + 14);
+
+	if (len < 14 + sizeof(*h) || f[12] != (ETH_TEST >> 8) || f[13] != (ETH_TEST & 0xff) ||
+	    memcmp(h->magic, "NFVT", 4))
+		return NULL;
+	return h;
+}
+
+static void log_rx(const uint8_t *f, uint32_t len, const struct test_hdr *h)
+{
+	char m[18];
+
+	if (!verbose)
+		return;
+	fmt_mac(m, f + 6);
+	GUEST_PRINTF("rx %s %u bytes from %s seq %u", h && h->type == T_REPLY ? "reply" : "request", len, m,
+		     h ? h->seq : 0);
+}
+
+/* ping and stream: an answer is a test frame addressed to us (an echo's reply or a macswap). */
+static void on_answer(void *opaque, const uint8_t *f, uint32_t len)
+{
+	const struct test_hdr *h = test_frame(f, len);
+
+	(void)opaque;
+	if (!h || memcmp(f, net.mac, 6))
+		return;
+	log_rx(f, len, h);
+	if (h->round == cur_round)
+		answers++;
+}
+
+static void wait_link(void)
+{
+	while (!vnet_link_up(&net)) {
+		for (uint64_t t = rdtsc() + POLL_CYCLES; rdtsc() < t;)
+			cpu_relax();
+	}
+}
+
+static void ready(void)
+{
+	char m[18];
+
+	fmt_mac(m, net.mac);
+	GUEST_PRINTF("ready mac %s link %s", m, vnet_link_up(&net) ? "up" : "down");
+}
+
+static void role_ping(void)
+{
+	wait_link();
+	ready();
+	for (;;) {
+		char c = serial_getc();
+		unsigned sent = 0;
+
+		if (c == 'q')
+			break;
+		if (c != 'g')
+			continue;
+		cur_round++;
+		answers = 0;
+		for (unsigned i = 0; i <= count; i++) {
+			/* the last frame of a round is the broadcast */
+			while (!send_test(i < count ? peer : bcast, T_REQ, i, size))
+				vnet_flush(&net);
+			sent++;
+		}
+		vnet_flush(&net);
+		while (answers < sent) {
+			vnet_rx_burst(&net, 32, on_answer, NULL);
+			vnet_tx_reclaim(&net);
+			if (serial_poll(false) == 'x')
+				break;
+		}
+		GUEST_PRINTF("round %u sent %u got %lu", cur_round, sent, (unsigned long)answers);
+	}
+	GUEST_PRINTF("ping done tx=%lu rx=%lu", (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames);
+	GUEST_DONE();
+}
+
+static void on_request(void *opaque, const uint8_t *f, uint32_t len)
+{
+	const struct test_hdr *h = test_frame(f, len);
+	uint8_t *b;
+
+	(void)opaque;
+	if (!h || h->type != T_REQ || (memcmp(f, net.mac, 6) && memcmp(f, bcast, 6)))
+		return;
+	log_rx(f, len, h);
+	b = vnet_tx_buf(&net);
+	if (!b)
+		return; /* counted by nobody: the ring is 256 deep and we flush every burst */
+	memcpy(b, f, len);
+	memcpy(b, f + 6, 6);
+	memcpy(b + 6, net.mac, 6);
+	((struct test_hdr *)(b + 14))->type = T_REPLY;
+	vnet_tx_commit(&net, len);
+	if (verbose) {
+		char m[18];
+
+		fmt_mac(m, f + 6);
+		GUEST_PRINTF("tx reply %u bytes to %s seq %u", len, m, h->seq);
+	}
+}
+
+static void role_echo(void)
+{
+	ready();
+	for (;;) {
+		if (vnet_rx_burst(&net, 32, on_request, NULL))
+			vnet_flush(&net);
+		vnet_tx_reclaim(&net);
+		if (serial_poll(false) == 'q')
+			break;
+	}
+	GUEST_PRINTF("echo done rx=%lu tx=%lu", (unsigned long)net.st.rx_frames, (unsigned long)net.st.tx_frames);
+	GUEST_DONE();
+}
+
+static void role_stream(void)
+{
+	unsigned ups = 1;
+	uint64_t since_up = 0, next_send = 0, next_link = 0, t;
+	bool up = true, flowing = false;
+
+	wait_link();
+	ready();
+	while (serial_getc() != 'g')
+		;
+	cur_round = 1;
+	for (;;) {
+		char c = serial_poll(false);
+
+		if (c == 'q')
+			break;
+		t = rdtsc();
+		if (t >= next_link) {
+			/* two config-space exits: a few times per poll period only */
+			bool now = vnet_link_up(&net);
+
+			next_link = t + POLL_CYCLES / 4;
+			if (now != up) {
+				up = now;
+				if (up) {
+					ups++;
+					since_up = answers;
+					flowing = false;
+					GUEST_PRINTF("link up %u", ups);
+				} else {
+					GUEST_PRINTF("link down (sent %lu answers %lu)", (unsigned long)net.st.tx_frames,
+						     (unsigned long)answers);
+				}
+			}
+			if (vnet_dev_status(&net) & VIRTIO_STATUS_NEEDS_RESET)
+				GUEST_FAIL("device needs reset");
+		}
+		if (up && t >= next_send) {
+			next_send = t + (POLL_CYCLES >> 1);
+			if (send_test(peer, T_REQ, (uint32_t)net.st.tx_frames, size))
+				vnet_flush(&net);
+		}
+		vnet_rx_burst(&net, 32, on_answer, NULL);
+		vnet_tx_reclaim(&net);
+		if (!flowing && up && answers - since_up >= 16) {
+			flowing = true;
+			GUEST_PRINTF("flowing %u", ups);
+		}
+	}
+	GUEST_PRINTF("stream done tx=%lu rx=%lu", (unsigned long)net.st.tx_frames, (unsigned long)answers);
+	GUEST_DONE();
+}
+
+static void count_rx(void *opaque, const uint8_t *f, uint32_t len)
+{
+	(void)opaque, (void)f, (void)len;
+}
+
+static void report(void)
+{
+	GUEST_PRINTF("count tx=%lu rx=%lu", (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames);
+}
+
+static void role_gen(void)
+{
+	uint8_t *b;
+
+	ready();
+	while (serial_getc() != 'g')
+		;
+	cur_round = 1;
+	for (;;) {
+		char c;
+
+		for (unsigned i = 0; i < 32 && (b = vnet_tx_buf(&net)); i++) {
+			/* header written once per buffer would be enough; keep the frame honest */
+			memcpy(b, peer, 6);
+			memcpy(b + 6, net.mac, 6);
+			b[12] = ETH_TEST >> 8;
+			b[13] = ETH_TEST & 0xff;
+			vnet_tx_commit(&net, size);
+		}
+		vnet_flush(&net);
+		vnet_rx_burst(&net, 32, count_rx, NULL);
+		c = serial_poll(false);
+		if (c == 'r')
+			report();
+		else if (c == 'q')
+			break;
+	}
+	report();
+	GUEST_DONE();
+}
+
+static void role_sink(void)
+{
+	ready();
+	for (;;) {
+		char c;
+
+		vnet_rx_burst(&net, 64, count_rx, NULL);
+		c = serial_poll(false);
+		if (c == 'r')
+			report();
+		else if (c == 'q')
+			break;
+	}
+	report();
+	GUEST_DONE();
+}
+
+static void user_main(void)
+{
+	char rbuf[64], pbuf[64];
+	const char *role = arg("role", rbuf), *p = arg("peer", pbuf);
+	int ret;
+
+	count = arg_uint("count", 32);
+	size = arg_uint("size", 64);
+	verbose = arg_uint("verbose", 0) != 0;
+	if (size < 60)
+		size = 60;
+	if (size > 1514)
+		size = 1514; /* without the FCS, which virtio-net does not carry */
+	if (count > 200)
+		count = 200;
+	if (p && !parse_mac(p, peer))
+		GUEST_FAIL("peer=MAC is not a MAC address");
+	ret = vnet_init(&net, 0, arg_uint("mrg", 0) ? VNET_OPT_MRG_RXBUF : 0);
+	if (ret)
+		GUEST_ASSERT_EQ(ret, 0);
+	GUEST_PRINTF("virtio-net at 00:%02x.0: features %lx, queues %u/%u entries, notify mult %u",
+		     net.pci.slot, (unsigned long)net.pci.features, net.rxq.size, net.txq.size,
+		     net.pci.notify_mult);
+	if (!role || !strcmp(role, "ping"))
+		role_ping();
+	else if (!strcmp(role, "echo"))
+		role_echo();
+	else if (!strcmp(role, "stream"))
+		role_stream();
+	else if (!strcmp(role, "gen"))
+		role_gen();
+	else if (!strcmp(role, "sink"))
+		role_sink();
+	GUEST_FAIL("unknown role= (ping, echo, stream, gen, sink)");
+	GUEST_DONE();
+}
+
+void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
+{
+	(void)bi;
+	if (vcpu != 0 || nr != 1)
+		GUEST_DONE(); /* one vCPU drives the device */
+	guest_enter_user(user_main);
+}
