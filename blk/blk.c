@@ -523,7 +523,8 @@ static uint64_t blk_get_features(void *opaque)
 {
 	struct blk *blk = opaque;
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
-		     1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_BLK_F_SEG_MAX |
+		     1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_F_RING_PACKED |
+		     1ull << VIRTIO_BLK_F_SEG_MAX |
 		     1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH;
 
 	if (blk->cfg.readonly)

@@ -102,7 +102,8 @@ static bool wait_for(unsigned *counter, unsigned above)
 }
 
 /* Linux-style initialisation (virtio 1.2 s3.1.1) of queue 0 on rings laid out by @d. */
-static void driver_init(struct vq_drv *d, uint64_t want_features)
+static void driver_init(uint16_t size, uint64_t desc, uint64_t avail, uint64_t used,
+			uint64_t want_features)
 {
 	uint64_t f;
 
@@ -116,7 +117,8 @@ static void driver_init(struct vq_drv *d, uint64_t want_features)
 	f |= rd(VIRTIO_PCI_COMMON_DF, 4) << 32;
 	CHECK(f & (1ull << VIRTIO_F_VERSION_1));
 	CHECK(f & (1ull << VIRTIO_BLK_F_FLUSH));
-	CHECK(!(f & (1ull << VIRTIO_F_RING_PACKED)));
+	CHECK(f & (1ull << VIRTIO_F_RING_PACKED));
+	CHECK(!(f & (1ull << VIRTIO_F_ACCESS_PLATFORM)));
 	f &= want_features;
 	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
 	wr(VIRTIO_PCI_COMMON_GF, 4, (uint32_t)f);
@@ -129,15 +131,15 @@ static void driver_init(struct vq_drv *d, uint64_t want_features)
 	CHECK(rd(VIRTIO_PCI_COMMON_MSIX, 2) == 0);
 	wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2) == 64);
-	wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, d->size);
+	wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, size);
 	wr(VIRTIO_PCI_COMMON_Q_MSIX, 2, 1);
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_MSIX, 2) == 1);
-	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)d->desc_gpa);
-	wr(VIRTIO_PCI_COMMON_Q_DESCHI, 4, d->desc_gpa >> 32);
-	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 8, d->avail_gpa); /* one 64-bit access works too */
-	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)d->used_gpa);
-	wr(VIRTIO_PCI_COMMON_Q_USEDHI, 4, d->used_gpa >> 32);
-	CHECK(rd(VIRTIO_PCI_COMMON_Q_AVAILLO, 8) == d->avail_gpa);
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)desc);
+	wr(VIRTIO_PCI_COMMON_Q_DESCHI, 4, desc >> 32);
+	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 8, avail); /* one 64-bit access works too */
+	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)used);
+	wr(VIRTIO_PCI_COMMON_Q_USEDHI, 4, used >> 32);
+	CHECK(rd(VIRTIO_PCI_COMMON_Q_AVAILLO, 8) == avail);
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_NOFF, 2) == 0);
 	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1);
@@ -220,7 +222,7 @@ int main(void)
 
 	/* INTx first: MSI-X off. */
 	vqd_init(&d, ram, RAM_GPA, 64, RING_GPA);
-	driver_init(&d, ~0ull);
+	driver_init(d.size, d.desc_gpa, d.avail_gpa, d.used_gpa, ~(1ull << VIRTIO_F_RING_PACKED));
 	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 15);
 	CHECK(rd(VIRTIO_PCI_DEVICE_OFF, 8) == (1 << 20) / 512); /* capacity */
 	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 1);
@@ -240,7 +242,7 @@ int main(void)
 	CHECK(pci_msix_enabled(virtio_pci_dev(vp)));
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0); /* reset before the rings are reused */
 	vqd_init(&d, ram, RAM_GPA, 64, RING_GPA);
-	driver_init(&d, ~0ull);
+	driver_init(d.size, d.desc_gpa, d.avail_gpa, d.used_gpa, ~(1ull << VIRTIO_F_RING_PACKED));
 	CHECK(blk_read_req(&d, ram, 1, &msi_count[1]) == 0);
 	CHECK(blk_read_req(&d, ram, 2, &msi_count[1]) == 0);
 	CHECK(msi_count[0] == 0);
@@ -314,8 +316,31 @@ int main(void)
 	/* And a clean restart still works. */
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	vqd_init(&d, ram, RAM_GPA, 64, RING_GPA);
-	driver_init(&d, ~0ull);
+	driver_init(d.size, d.desc_gpa, d.avail_gpa, d.used_gpa, ~(1ull << VIRTIO_F_RING_PACKED));
 	CHECK(blk_read_req(&d, ram, 3, &msi_count[1]) == 0);
+
+	/* Packed ring (s2.8) negotiated; its size need not be a power of two. */
+	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	{
+		struct vq_pdrv p;
+		struct virtio_blk_outhdr h = { htole32(VIRTIO_BLK_T_IN), 0, htole64(5) };
+		struct vqd_seg segs[3] = { { HDR_GPA, 16, false }, { DATA_GPA, 4096, true },
+					   { STATUS_GPA, 1, true } };
+		unsigned before = msi_count[1];
+		uint32_t id = ~0u, len = 0;
+
+		vqp_init(&p, ram, RAM_GPA, 48, RING_GPA);
+		driver_init(48, p.desc_gpa, p.drv_gpa, p.dev_gpa, ~0ull);
+		CHECK(virtio_pci_features(vp) & (1ull << VIRTIO_F_RING_PACKED));
+		memcpy(ram + (HDR_GPA - RAM_GPA), &h, sizeof(h));
+		ram[STATUS_GPA - RAM_GPA] = 0xee;
+		vqp_add(&p, segs, 3, 7);
+		wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+		for (int i = 0; i < 5000 && !vqp_get_used(&p, &id, &len); i++)
+			usleep(1000);
+		CHECK(id == 7 && len == 4097 && ram[STATUS_GPA - RAM_GPA] == 0);
+		CHECK(wait_for(&msi_count[1], before));
+	}
 
 	virtio_pci_destroy(vp);
 	blk_destroy(blk);

@@ -4,8 +4,9 @@
  * RAM holding the descriptor table, available ring and indirect tables; the device pops and
  * pushes until the ring is empty or broken. Any crash, sanitizer report or hang is a bug.
  *
- * Header (8 bytes): [0] log2 queue size (mod 9), [1] bit0 event idx, bit1 indirect,
- *                   [2..3] avail idx to start from (le16), [4..7] unused.
+ * Header (8 bytes): [0] log2 queue size (mod 9), [1] bit0 event idx, bit1 indirect, bit2 packed
+ *                   ring (bit3: start with wrap counters 0), [2..3] avail idx to start from
+ *                   (le16; packed: modulo the size), [4..5] packed ring size - 1 (mod 512).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram2, 0, sizeof(ram2));
 	memcpy(ram, data + 8, size - 8 < sizeof(ram) ? size - 8 : sizeof(ram));
 
-	/* Rings at the start of RAM: desc table, avail ring, used ring (s2.7 layout). */
+	/* Rings at the start of RAM: desc table, avail ring, used ring (s2.7 layout), or the
+	 * packed descriptor ring followed by the driver and device event areas (s2.8). */
 	vq_init(&vq, &gm, "fuzz", 0);
 	c = (struct vq_cfg){
 		.size = qsize,
@@ -52,11 +54,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.avail_gpa = RAM_GPA + vring_desc_bytes(qsize),
 		.event_idx = data[1] & 1,
 		.indirect = data[1] & 2,
+		.packed = data[1] & 4,
 	};
-	c.used_gpa = (c.avail_gpa + vring_avail_bytes(qsize) + 3) & ~3ull;
+	if (c.packed) {
+		qsize = c.size = (uint16_t)((data[4] | data[5] << 8) % 512 + 1);
+		c.avail_gpa = RAM_GPA + vring_desc_bytes(qsize);
+		c.used_gpa = c.avail_gpa + 4;
+	} else {
+		c.used_gpa = (c.avail_gpa + vring_avail_bytes(qsize) + 3) & ~3ull;
+	}
 	if (vq_setup(&vq, &c))
 		return 0;
 	vq.last_avail = (uint16_t)(data[2] | data[3] << 8);
+	if (c.packed) {
+		vq.last_avail %= qsize;
+		vq.avail_wrap = vq.used_wrap = !(data[1] & 8);
+	}
 	vq.used_idx = vq.last_avail;
 	for (int n = 0; n < 4 * qsize + 4; n++) {
 		int ret = vq_pop(&vq, &e);
@@ -78,5 +91,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vq_call_if_needed(&vq);
 		(void)vq_enable_notify(&vq);
 	}
+	vq_reset(&vq);
 	return 0;
 }

@@ -368,6 +368,237 @@ static void test_hostile(void)
 	CHECK(pop(&vq, &e, iov, 4) == -EIO);
 }
 
+/* ---- packed rings (s2.8) ---- */
+
+struct pk_drv {
+	uint16_t size;
+	uint16_t avail_idx, used_idx;
+	bool avail_wrap, used_wrap;
+	uint64_t desc_gpa, drv_gpa, dev_gpa;
+};
+
+static void pk_fresh(struct vq *vq, struct pk_drv *p, uint16_t size, bool event_idx, bool indirect)
+{
+	struct vq_cfg c;
+
+	memset(ram, 0, 0x10000);
+	*p = (struct pk_drv){ .size = size, .avail_wrap = true, .used_wrap = true,
+			      .desc_gpa = RAM_GPA, .drv_gpa = RAM_GPA + 16ull * size,
+			      .dev_gpa = RAM_GPA + 16ull * size + 4 };
+	vq_init(vq, &gm, "packed", 0);
+	vq->on_broken = on_broken;
+	c = (struct vq_cfg){ .size = size, .desc_gpa = p->desc_gpa, .avail_gpa = p->drv_gpa,
+			     .used_gpa = p->dev_gpa, .packed = true, .event_idx = event_idx,
+			     .indirect = indirect };
+	CHECK(vq_setup(vq, &c) == 0);
+	broken_calls = 0;
+}
+
+static void pk_write(uint64_t gpa, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	struct vring_packed_desc d = { htole64(addr), htole32(len), htole16(id), 0 };
+	uint8_t *p = ram + (gpa - RAM_GPA);
+
+	memcpy(p, &d, 14); /* addr, len, id; flags last */
+	__atomic_store_n((uint16_t *)(p + 14), htole16(flags), __ATOMIC_RELEASE);
+}
+
+/* Make a chain of @n descriptors available (id in every descriptor; the last one counts). */
+static void pk_add(struct pk_drv *p, unsigned n, const uint32_t *lens, const bool *wr, uint16_t id,
+		   uint16_t extra_flags)
+{
+	for (unsigned k = 0; k < n; k++) {
+		uint16_t f = (uint16_t)((p->avail_wrap ? VRING_PACKED_DESC_F_AVAIL
+						       : VRING_PACKED_DESC_F_USED) |
+					(wr[k] ? VRING_DESC_F_WRITE : 0) |
+					(k + 1 < n ? VRING_DESC_F_NEXT : 0) | extra_flags);
+
+		pk_write(p->desc_gpa + 16ull * p->avail_idx, BUF_GPA + 4096ull * k, lens[k], id, f);
+		if (++p->avail_idx == p->size) {
+			p->avail_idx = 0;
+			p->avail_wrap = !p->avail_wrap;
+		}
+	}
+}
+
+/* Read the next used descriptor; false when none. Advances by @ndesc slots. */
+static bool pk_used(struct pk_drv *p, unsigned ndesc, uint16_t *id, uint32_t *len)
+{
+	struct vring_packed_desc d;
+	uint16_t f;
+
+	memcpy(&d, ram + (p->desc_gpa - RAM_GPA) + 16ull * p->used_idx, sizeof(d));
+	f = le16toh(d.flags);
+	if (!!(f & VRING_PACKED_DESC_F_AVAIL) != p->used_wrap ||
+	    !!(f & VRING_PACKED_DESC_F_USED) != p->used_wrap)
+		return false;
+	*id = le16toh(d.id);
+	*len = le32toh(d.len);
+	p->used_idx = (uint16_t)(p->used_idx + ndesc);
+	if (p->used_idx >= p->size) {
+		p->used_idx = (uint16_t)(p->used_idx - p->size);
+		p->used_wrap = !p->used_wrap;
+	}
+	return true;
+}
+
+static void pk_set_event(struct pk_drv *p, uint16_t flags, uint16_t off, bool wrap)
+{
+	struct vring_packed_event e = { htole16((uint16_t)(off | (wrap ? 0x8000 : 0))),
+					htole16(flags) };
+
+	memcpy(ram + (p->drv_gpa - RAM_GPA), &e, sizeof(e));
+}
+
+static void test_packed(void)
+{
+	static const uint32_t lens[3] = { 16, 512, 1 };
+	static const bool wr3[3] = { false, false, true }, wr1[1] = { true };
+	struct vq vq;
+	struct pk_drv p;
+	struct vq_elem e;
+	struct iovec iov[8];
+	uint16_t id;
+	uint32_t len;
+
+	/* A three-descriptor chain: readable, readable, writable; the id comes from the last. */
+	pk_fresh(&vq, &p, 8, false, false);
+	CHECK(pop(&vq, &e, iov, 8) == 0 && vq_avail_count(&vq) == 0);
+	pk_add(&p, 3, lens, wr3, 5, 0);
+	CHECK(vq_avail_count(&vq) == 1);
+	CHECK(pop(&vq, &e, iov, 8) == 1);
+	CHECK(e.head == 5 && e.n_out == 2 && e.n_in == 1 && e.out_len == 528 && e.in_len == 1);
+	CHECK(iov[1].iov_base == ram + 0x40000 + 4096);
+	CHECK(pop(&vq, &e, iov, 8) == 0);
+	CHECK(!pk_used(&p, 3, &id, &len));
+	vq_push(&vq, 5, 1);
+	CHECK(pk_used(&p, 3, &id, &len) && id == 5 && len == 1);
+	CHECK(vq.used_idx == 3 && p.used_idx == 3);
+
+	/* Notification suppression both ways. */
+	CHECK(vq_needs_call(&vq)); /* ENABLE (0) */
+	pk_set_event(&p, VRING_PACKED_EVENT_FLAG_DISABLE, 0, true);
+	CHECK(!vq_needs_call(&vq));
+	vq_disable_notify(&vq);
+	CHECK(le16toh(*(uint16_t *)(ram + (p.dev_gpa - RAM_GPA) + 2)) ==
+	      VRING_PACKED_EVENT_FLAG_DISABLE);
+	CHECK(!vq_enable_notify(&vq));
+	CHECK(le16toh(*(uint16_t *)(ram + (p.dev_gpa - RAM_GPA) + 2)) ==
+	      VRING_PACKED_EVENT_FLAG_ENABLE);
+	vq_reset(&vq);
+
+	/* Index wrap with event idx: 1-descriptor chains through a 4-slot ring, 10000 times. */
+	pk_fresh(&vq, &p, 4, true, false);
+	for (unsigned n = 0; n < 10000; n++) {
+		uint16_t want = (uint16_t)(n % 4);
+
+		pk_add(&p, 1, lens + 2, wr1, want, 0);
+		if (pop(&vq, &e, iov, 8) != 1 || e.head != want) {
+			fprintf(stderr, "packed wrap: pop failed at %u\n", n);
+			failures++;
+			break;
+		}
+		/*
+		 * Even rounds: the driver wants an interrupt when the slot about to be used is
+		 * used; odd rounds: only at the slot after it (not reached by this push).
+		 */
+		{
+			uint16_t off = p.used_idx;
+			bool w = p.used_wrap, want_call = !(n & 1);
+
+			if (n & 1 && ++off == p.size) {
+				off = 0;
+				w = !w;
+			}
+			pk_set_event(&p, VRING_PACKED_EVENT_FLAG_DESC, off, w);
+			vq_push(&vq, e.head, n & 0xff);
+			if (vq_needs_call(&vq) != want_call) {
+				fprintf(stderr, "packed wrap: interrupt decision wrong at %u\n", n);
+				failures++;
+				break;
+			}
+		}
+		if (!pk_used(&p, 1, &id, &len) || id != want || len != (n & 0xff)) {
+			fprintf(stderr, "packed wrap: used mismatch at %u\n", n);
+			failures++;
+			break;
+		}
+	}
+	CHECK(!vq.broken);
+	CHECK(vq_enable_notify(&vq) == false);
+	{
+		uint16_t ow = le16toh(*(uint16_t *)(ram + (p.dev_gpa - RAM_GPA)));
+
+		CHECK((ow & 0x7fff) == vq.last_avail && !!(ow & 0x8000) == vq.avail_wrap);
+	}
+	vq_reset(&vq);
+
+	/* Indirect. */
+	pk_fresh(&vq, &p, 8, false, true);
+	{
+		uint64_t tbl = BUF_GPA + 0x8000;
+
+		pk_write(tbl, BUF_GPA, 16, 0, 0);
+		pk_write(tbl + 16, BUF_GPA + 16, 4096, 0, VRING_DESC_F_WRITE);
+		pk_write(tbl + 32, BUF_GPA + 8192, 1, 0, VRING_DESC_F_WRITE);
+		pk_write(p.desc_gpa, tbl, 48, 3, VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT);
+		CHECK(pop(&vq, &e, iov, 8) == 1);
+		CHECK(e.head == 3 && e.n_out == 1 && e.n_in == 2 && e.in_len == 4097);
+		vq_push(&vq, 3, 4097);
+		CHECK(vq.used_idx == 1);
+	}
+	vq_reset(&vq);
+
+#define PK_HOSTILE(why, name, indirect, setup)                                                     \
+	do {                                                                                       \
+		pk_fresh(&vq, &p, 8, false, indirect);                                             \
+		setup;                                                                             \
+		CHECK(pop(&vq, &e, iov, 4) == -EIO);                                               \
+		expect_broken(&vq, why, name);                                                     \
+		vq_reset(&vq);                                                                     \
+	} while (0)
+
+	PK_HOSTILE(VQ_ERR_HEAD, "packed id out of range", false, pk_add(&p, 1, lens, wr3, 8, 0));
+	PK_HOSTILE(VQ_ERR_CHAIN, "packed chain into a stale slot", false, ({
+			pk_add(&p, 1, lens, wr3, 0, VRING_DESC_F_NEXT);
+		}));
+	PK_HOSTILE(VQ_ERR_CHAIN, "packed chain around the whole ring", false, ({
+			static const uint32_t zero_len[1] = { 0 };
+
+			for (int k = 0; k < 8; k++)
+				pk_add(&p, 1, zero_len, wr3, 0, VRING_DESC_F_NEXT);
+		}));
+	PK_HOSTILE(VQ_ERR_ORDER, "packed readable after writable", false, ({
+			static const bool wrr[2] = { true, false };
+
+			pk_add(&p, 2, lens, wrr, 0, 0);
+		}));
+	PK_HOSTILE(VQ_ERR_ADDR, "packed addr outside RAM", false,
+		   pk_write(p.desc_gpa, 0x1000, 16, 0, VRING_PACKED_DESC_F_AVAIL));
+	PK_HOSTILE(VQ_ERR_INDIRECT, "packed indirect not negotiated", false,
+		   pk_write(p.desc_gpa, BUF_GPA, 16, 0,
+			    VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT));
+	PK_HOSTILE(VQ_ERR_INDIRECT, "packed indirect bad size", true,
+		   pk_write(p.desc_gpa, BUF_GPA, 24, 0,
+			    VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT));
+	PK_HOSTILE(VQ_ERR_NESTED, "packed nested indirect", true, ({
+			pk_write(BUF_GPA, BUF_GPA + 64, 16, 0, VRING_DESC_F_INDIRECT);
+			pk_write(p.desc_gpa, BUF_GPA, 16, 0,
+				 VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT);
+		}));
+#undef PK_HOSTILE
+	{
+		struct vq_cfg c = { .size = 6, .desc_gpa = RAM_GPA + 8, .avail_gpa = RAM_GPA + 0x1000,
+				    .used_gpa = RAM_GPA + 0x1004, .packed = true };
+
+		vq_init(&vq, &gm, "packed", 1);
+		CHECK(vq_setup(&vq, &c) == -EINVAL); /* misaligned ring */
+		c.desc_gpa = RAM_GPA;
+		CHECK(vq_setup(&vq, &c) == 0 && vq.size == 6); /* any size is fine for packed */
+		vq_reset(&vq);
+	}
+}
+
 int main(void)
 {
 	log_set_level(LOGL_ERR);
@@ -383,6 +614,7 @@ int main(void)
 	test_event_idx();
 	test_wrap();
 	test_hostile();
+	test_packed();
 	free(ram);
 	free(ram2);
 	if (failures) {

@@ -193,6 +193,7 @@ static void vp_queue_enable_locked(struct virtio_pci *vp, unsigned qi)
 		.used_gpa = q->device,
 		.event_idx = vp->features & (1ull << VIRTIO_F_EVENT_IDX),
 		.indirect = vp->features & (1ull << VIRTIO_F_INDIRECT_DESC),
+		.packed = vp->features & (1ull << VIRTIO_F_RING_PACKED),
 	};
 	uint8_t status = __atomic_load_n(&vp->status, __ATOMIC_RELAXED);
 	int ret;
@@ -419,8 +420,9 @@ static void vp_common_write(struct virtio_pci *vp, unsigned off, unsigned size, 
 		vp->queue_select = (uint16_t)v; /* any value; unavailable queues read size 0 */
 		break;
 	case VIRTIO_PCI_COMMON_Q_SIZE:
-		/* s2.7: a power of two no larger than the device's maximum. */
-		if (!q || q->enabled || !v || v > vp->cfg.info.max_queue_size || (v & (v - 1))) {
+		/* s2.7: split rings take a power of two; s2.8: packed rings any size up to max. */
+		if (!q || q->enabled || !v || v > vp->cfg.info.max_queue_size ||
+		    (!(vp->features & (1ull << VIRTIO_F_RING_PACKED)) && (v & (v - 1)))) {
 			VP_STAT(vp, bad_value);
 			log_rl(LOGL_INFO, "%s: queue %u: refusing size %u", vp->name, vp->queue_select,
 			       v);
@@ -635,9 +637,9 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 	snprintf(vp->name, sizeof(vp->name), "%s", cfg->name ? cfg->name : "virtio");
 	vp->cfg.name = NULL;
 	pthread_mutex_init(&vp->lock, NULL);
-	/* Packed rings and platform IOMMU are not implemented: never offer them. */
+	/* There is no platform IOMMU here: never offer ACCESS_PLATFORM. */
 	vp->device_features = (cfg->ops->get_features(cfg->opaque) | 1ull << VIRTIO_F_VERSION_1) &
-			      ~(1ull << VIRTIO_F_RING_PACKED | 1ull << VIRTIO_F_ACCESS_PLATFORM);
+			      ~(1ull << VIRTIO_F_ACCESS_PLATFORM);
 	for (unsigned i = 0; i < in->num_queues; i++) {
 		vq_init(&vp->q[i].vq, cfg->gm, vp->name, (uint16_t)i);
 		vp->q[i].size = in->max_queue_size;

@@ -4,6 +4,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -48,12 +49,211 @@ static int vq_bad(struct vq *vq, enum vq_err why)
 	return -EIO;
 }
 
+static int vq_add_desc(struct vq *vq, struct vq_elem *elem, unsigned *n, const struct vring_desc *d,
+		       uint64_t *total);
+
+/* ---- packed rings (virtio 1.2 s2.8) ---- */
+
+static int vq_setup_packed(struct vq *vq, const struct vq_cfg *cfg)
+{
+	unsigned size = cfg->size;
+	void *desc, *drv, *dev;
+
+	/* s2.8.10.1 alignment: descriptor ring 16, event areas 4; any size up to 32768. */
+	if (size == 0 || size > VQ_MAX_SIZE || !IS_ALIGNED(cfg->desc_gpa, 16) ||
+	    !IS_ALIGNED(cfg->avail_gpa, 4) || !IS_ALIGNED(cfg->used_gpa, 4))
+		goto bad;
+	desc = gmem_ptr(vq->gm, cfg->desc_gpa, 16ull * size);
+	drv = gmem_ptr(vq->gm, cfg->avail_gpa, 4);
+	dev = gmem_ptr(vq->gm, cfg->used_gpa, 4);
+	if (!desc || !drv || !dev)
+		goto bad;
+	vq->pk_ndesc = calloc(size, sizeof(*vq->pk_ndesc));
+	if (!vq->pk_ndesc)
+		return -ENOMEM;
+	vq->packed = true;
+	vq->size = (uint16_t)size;
+	vq->desc_gpa = cfg->desc_gpa;
+	vq->pdesc = desc;
+	vq->driver_event = drv;
+	vq->device_event = dev;
+	vq->avail_wrap = vq->used_wrap = true; /* s2.8.1: both wrap counters start at 1 */
+	vq->event_idx = cfg->event_idx;
+	vq->indirect = cfg->indirect;
+	vq->ready = true;
+	return 0;
+bad:
+	__atomic_add_fetch(&vq->err[VQ_ERR_RING], 1, __ATOMIC_RELAXED);
+	log_rl(LOGL_WARN,
+	       "%s: queue %u: refusing packed ring size %u desc 0x%llx driver 0x%llx device 0x%llx",
+	       vq->name, vq->index, size, (unsigned long long)cfg->desc_gpa,
+	       (unsigned long long)cfg->avail_gpa, (unsigned long long)cfg->used_gpa);
+	return -EINVAL;
+}
+
+/* s2.8.1: available when AVAIL matches the wrap counter and USED does not. */
+static bool vq_packed_is_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & VRING_PACKED_DESC_F_AVAIL) == wrap &&
+	       !!(flags & VRING_PACKED_DESC_F_USED) != wrap;
+}
+
+/* Read descriptor @i once: flags first with acquire (s2.8.20), then the rest. */
+static uint16_t vq_packed_read(struct vq *vq, uint16_t i, struct vring_packed_desc *d)
+{
+	uint16_t flags = le16toh(__atomic_load_n(&vq->pdesc[i].flags, __ATOMIC_ACQUIRE));
+
+	d->addr = le64toh(vq->pdesc[i].addr);
+	d->len = le32toh(vq->pdesc[i].len);
+	d->id = le16toh(vq->pdesc[i].id);
+	d->flags = flags;
+	return flags;
+}
+
+/* An indirect table of a packed ring (s2.8.19): sequential entries, no nesting. */
+static int vq_packed_indirect(struct vq *vq, struct vq_elem *elem, unsigned *n,
+			      const struct vring_packed_desc *ind, uint64_t *total)
+{
+	const uint8_t *table;
+	unsigned count;
+
+	if (!vq->indirect || (ind->flags & VRING_DESC_F_NEXT) || ind->len == 0 || ind->len % 16 ||
+	    ind->len / 16 > VQ_MAX_SIZE)
+		return vq_bad(vq, VQ_ERR_INDIRECT);
+	table = gmem_ptr(vq->gm, ind->addr, ind->len);
+	if (!table)
+		return vq_bad(vq, VQ_ERR_INDIRECT);
+	count = ind->len / 16;
+	for (unsigned i = 0; i < count; i++) {
+		struct vring_packed_desc p;
+		struct vring_desc d;
+		int ret;
+
+		memcpy(&p, table + 16ull * i, sizeof(p)); /* read once */
+		if (le16toh(p.flags) & VRING_DESC_F_INDIRECT)
+			return vq_bad(vq, VQ_ERR_NESTED);
+		d = (struct vring_desc){ .addr = p.addr, .len = p.len, .flags = p.flags };
+		ret = vq_add_desc(vq, elem, n, &d, total);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int vq_pop_packed(struct vq *vq, struct vq_elem *elem)
+{
+	uint16_t i = vq->last_avail, id = 0;
+	bool wrap = vq->avail_wrap;
+	uint64_t total = 0;
+	unsigned n = 0, steps;
+
+	elem->n_out = elem->n_in = 0;
+	elem->out_len = elem->in_len = 0;
+	for (steps = 0; steps < vq->size; steps++) {
+		struct vring_packed_desc p;
+		uint16_t flags = vq_packed_read(vq, i, &p);
+		int ret;
+
+		if (!vq_packed_is_avail(flags, wrap)) {
+			if (steps == 0)
+				return 0; /* nothing new */
+			return vq_bad(vq, VQ_ERR_CHAIN); /* chain continues into a stale slot */
+		}
+		if (flags & VRING_DESC_F_INDIRECT) {
+			if (steps != 0)
+				return vq_bad(vq, VQ_ERR_INDIRECT);
+			ret = vq_packed_indirect(vq, elem, &n, &p, &total);
+		} else {
+			struct vring_desc d = { .addr = htole64(p.addr), .len = htole32(p.len),
+						.flags = htole16(flags) };
+
+			ret = vq_add_desc(vq, elem, &n, &d, &total);
+		}
+		if (ret < 0)
+			return ret;
+		if (++i == vq->size) {
+			i = 0;
+			wrap = !wrap;
+		}
+		if (!(flags & VRING_DESC_F_NEXT)) {
+			id = p.id; /* s2.8.6: the buffer id is in the last descriptor */
+			break;
+		}
+	}
+	if (steps == vq->size)
+		return vq_bad(vq, VQ_ERR_CHAIN);
+	if (id >= vq->size)
+		return vq_bad(vq, VQ_ERR_HEAD);
+	vq->pk_ndesc[id] = (uint16_t)(steps + 1);
+	vq->last_avail = i;
+	vq->avail_wrap = wrap;
+	elem->head = id;
+	vq->popped++;
+	return 1;
+}
+
+/* s2.8.7 (used descriptors): one per buffer, written at our used position, flags last. */
+static void vq_push_packed(struct vq *vq, uint16_t id, uint32_t len)
+{
+	volatile struct vring_packed_desc *d = &vq->pdesc[vq->used_idx];
+	uint16_t ndesc = id < vq->size && vq->pk_ndesc[id] ? vq->pk_ndesc[id] : 1;
+	uint16_t flags = vq->used_wrap ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0;
+
+	d->id = htole16(id);
+	d->len = htole32(len);
+	__atomic_store_n(&d->flags, htole16(flags), __ATOMIC_RELEASE);
+	if (id < vq->size)
+		vq->pk_ndesc[id] = 0;
+	/* ndesc <= size, so one subtraction brings the index back into the ring. */
+	vq->used_idx = (uint16_t)(vq->used_idx + ndesc);
+	if (vq->used_idx >= vq->size) {
+		vq->used_idx = (uint16_t)(vq->used_idx - vq->size);
+		vq->used_wrap = !vq->used_wrap;
+	}
+	vq->used_ctr = (uint16_t)(vq->used_ctr + ndesc);
+	vq->pushed++;
+}
+
+/* s2.8.10: the driver event suppression area decides whether it wants an interrupt. */
+static bool vq_needs_call_packed(struct vq *vq)
+{
+	struct vring_packed_event ev;
+	uint16_t old = vq->signalled_used, new_ctr = vq->used_ctr, off;
+	bool valid = vq->signalled_valid, wrap;
+	int32_t back;
+
+	vq->signalled_used = new_ctr;
+	vq->signalled_valid = true;
+	ev.flags = le16toh(vq->driver_event->flags);
+	ev.off_wrap = le16toh(vq->driver_event->off_wrap);
+	if (ev.flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return false;
+	if (ev.flags != VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx)
+		return true; /* ENABLE, or a value we do not know: interrupt rather than hang */
+	if (!valid)
+		return true;
+	off = ev.off_wrap & 0x7fff;
+	wrap = ev.off_wrap >> 15;
+	if (off >= vq->size)
+		return true;
+	/* Where the event slot lies relative to our used position, in ring slots. */
+	if (wrap == vq->used_wrap)
+		back = (int32_t)vq->used_idx - off;
+	else if (off <= vq->used_idx)
+		back = (int32_t)vq->used_idx - off - vq->size; /* next lap: ahead of us */
+	else
+		back = (int32_t)vq->used_idx + vq->size - off; /* previous lap */
+	return vring_need_event((uint16_t)(new_ctr - back), new_ctr, old);
+}
+
 int vq_setup(struct vq *vq, const struct vq_cfg *cfg)
 {
 	unsigned size = cfg->size;
 	void *desc, *avail, *used;
 
 	vq_reset(vq);
+	if (cfg->packed)
+		return vq_setup_packed(vq, cfg);
 	/* s2.7: Queue Size is a power of 2 up to 32768; s2.7.1 (alignment table): 16, 2, 4. */
 	if (size == 0 || size > VQ_MAX_SIZE || (size & (size - 1)) || !IS_ALIGNED(cfg->desc_gpa, 16) ||
 	    !IS_ALIGNED(cfg->avail_gpa, 2) || !IS_ALIGNED(cfg->used_gpa, 4))
@@ -86,6 +286,13 @@ bad:
 
 void vq_reset(struct vq *vq)
 {
+	free(vq->pk_ndesc);
+	vq->pk_ndesc = NULL;
+	vq->packed = false;
+	vq->pdesc = NULL;
+	vq->driver_event = vq->device_event = NULL;
+	vq->avail_wrap = vq->used_wrap = false;
+	vq->used_ctr = 0;
 	vq->ready = false;
 	vq->broken = false;
 	vq->size = 0;
@@ -111,6 +318,11 @@ uint16_t vq_avail_count(struct vq *vq)
 
 	if (!vq->ready || vq->broken)
 		return 0;
+	if (vq->packed) {
+		struct vring_packed_desc d;
+
+		return vq_packed_is_avail(vq_packed_read(vq, vq->last_avail, &d), vq->avail_wrap);
+	}
 	n = (uint16_t)(vq_avail_idx(vq) - vq->last_avail);
 	return n <= vq->size ? n : 0;
 }
@@ -221,6 +433,8 @@ int vq_pop(struct vq *vq, struct vq_elem *elem)
 
 	if (!vq->ready || vq->broken)
 		return -EIO;
+	if (vq->packed)
+		return vq_pop_packed(vq, elem);
 	avail_idx = vq_avail_idx(vq);
 	if (avail_idx == vq->last_avail)
 		return 0;
@@ -278,6 +492,10 @@ void vq_push(struct vq *vq, uint16_t head, uint32_t len)
 
 	if (!vq->ready)
 		return;
+	if (vq->packed) {
+		vq_push_packed(vq, head, len);
+		return;
+	}
 	e = &vq->used_ring[vq->used_idx & (vq->size - 1)];
 	e->id = htole32(head);
 	e->len = htole32(len);
@@ -296,6 +514,8 @@ bool vq_needs_call(struct vq *vq)
 		return false;
 	/* Our used->idx store must be visible before we read the driver's suppression fields. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (vq->packed)
+		return vq_needs_call_packed(vq);
 	if (!vq->event_idx) /* s2.7.7.1 without VIRTIO_F_EVENT_IDX: the flags hint */
 		return !(le16toh(vq->avail[0]) & VRING_AVAIL_F_NO_INTERRUPT);
 
@@ -324,7 +544,13 @@ void vq_call_if_needed(struct vq *vq)
 
 void vq_disable_notify(struct vq *vq)
 {
-	if (!vq->ready || vq->event_idx) /* with event idx, a stale avail_event suppresses kicks */
+	if (!vq->ready)
+		return;
+	if (vq->packed) { /* s2.8.10 */
+		vq->device_event->flags = htole16(VRING_PACKED_EVENT_FLAG_DISABLE);
+		return;
+	}
+	if (vq->event_idx) /* with event idx, a stale avail_event suppresses kicks */
 		return;
 	vq->used_hdr[0] = htole16(VRING_USED_F_NO_NOTIFY);
 }
@@ -333,6 +559,19 @@ bool vq_enable_notify(struct vq *vq)
 {
 	if (!vq->ready || vq->broken)
 		return false;
+	if (vq->packed) {
+		struct vring_packed_desc d;
+
+		if (vq->event_idx) { /* kick when the driver makes our next slot available */
+			vq->device_event->off_wrap =
+				htole16((uint16_t)(vq->last_avail | (vq->avail_wrap ? 0x8000 : 0)));
+			vq->device_event->flags = htole16(VRING_PACKED_EVENT_FLAG_DESC);
+		} else {
+			vq->device_event->flags = htole16(VRING_PACKED_EVENT_FLAG_ENABLE);
+		}
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		return vq_packed_is_avail(vq_packed_read(vq, vq->last_avail, &d), vq->avail_wrap);
+	}
 	if (vq->event_idx)
 		*vq->avail_event = htole16(vq->last_avail); /* s2.7.10: kick when idx passes this */
 	else

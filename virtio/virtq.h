@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Device side of virtio split virtqueues (virtio 1.2 s2.7).
+ * Device side of virtio virtqueues: split (virtio 1.2 s2.7) and packed (s2.8) layouts.
  *
  * The rings live in guest memory and every field in them is hostile input: the avail index, the
  * head numbers, each descriptor (address, length, flags, next) and indirect tables are read once,
@@ -53,6 +53,25 @@ struct vring_used_elem {
 	uint32_t len;
 };
 
+/* Packed ring (virtio 1.2 s2.8): one descriptor ring plus two event suppression areas. */
+#define VRING_PACKED_DESC_F_AVAIL (1u << 7)
+#define VRING_PACKED_DESC_F_USED (1u << 15)
+#define VRING_PACKED_EVENT_FLAG_ENABLE 0
+#define VRING_PACKED_EVENT_FLAG_DISABLE 1
+#define VRING_PACKED_EVENT_FLAG_DESC 2
+
+struct vring_packed_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+struct vring_packed_event {
+	uint16_t off_wrap; /* bits 0-14 ring offset, bit 15 wrap counter */
+	uint16_t flags;	   /* VRING_PACKED_EVENT_FLAG_* */
+};
+
 /* Largest split queue (virtio 1.2 s2.7: Queue Size up to 32768, a power of 2). */
 #define VQ_MAX_SIZE 32768
 
@@ -74,9 +93,10 @@ static inline uint64_t vring_used_bytes(unsigned size)
 enum vq_err {
 	VQ_ERR_RING,	     /* ring addresses misaligned or outside guest RAM at enable */
 	VQ_ERR_AVAIL_IDX,    /* avail->idx moved more than queue size ahead of us */
-	VQ_ERR_HEAD,	     /* head index from the avail ring >= queue size */
+	VQ_ERR_HEAD,	     /* head index from the avail ring (packed: buffer id) >= queue size */
 	VQ_ERR_NEXT,	     /* next index >= table size */
-	VQ_ERR_CHAIN,	     /* loop, or chain longer than the ring / indirect table */
+	VQ_ERR_CHAIN,	     /* loop, or chain longer than the ring / indirect table (packed:
+				or a chain running into a descriptor not yet available) */
 	VQ_ERR_ADDR,	     /* buffer not inside guest RAM (or wraps) */
 	VQ_ERR_ORDER,	     /* device-readable descriptor after a device-writable one */
 	VQ_ERR_INDIRECT,     /* indirect table: feature off, size 0 / not a multiple of 16 / too
@@ -91,10 +111,11 @@ const char *vq_err_name(enum vq_err e);
 
 /* Ring addresses and size as the driver programmed them through the transport. */
 struct vq_cfg {
-	uint16_t size;	     /* power of two, 1..VQ_MAX_SIZE */
+	uint16_t size;	     /* split: power of two, 1..VQ_MAX_SIZE; packed: 1..VQ_MAX_SIZE */
 	uint64_t desc_gpa;   /* 16-byte aligned */
-	uint64_t avail_gpa;  /* 2-byte aligned */
-	uint64_t used_gpa;   /* 4-byte aligned */
+	uint64_t avail_gpa;  /* split: avail ring, 2-byte aligned; packed: driver event area, 4 */
+	uint64_t used_gpa;   /* split: used ring, 4-byte aligned; packed: device event area, 4 */
+	bool packed;	     /* VIRTIO_F_RING_PACKED negotiated */
 	bool event_idx;	     /* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect;	     /* VIRTIO_F_INDIRECT_DESC negotiated */
 };
@@ -114,6 +135,15 @@ struct vq {
 	volatile uint16_t *used_hdr;	/* flags, idx */
 	volatile struct vring_used_elem *used_ring;
 	volatile uint16_t *avail_event;
+
+	/* Packed ring state (s2.8): positions and wrap counters, buffer id -> descriptor count. */
+	bool packed;
+	volatile struct vring_packed_desc *pdesc;
+	volatile struct vring_packed_event *driver_event; /* driver -> device: interrupts */
+	volatile struct vring_packed_event *device_event; /* device -> driver: kicks */
+	bool avail_wrap, used_wrap;
+	uint16_t used_ctr;	/* free-running count of used ring slots (for event suppression) */
+	uint16_t *pk_ndesc;	/* allocated by vq_setup for packed queues, freed by vq_reset */
 
 	/* Device state. */
 	uint16_t last_avail;	/* next avail slot we will consume */
@@ -145,13 +175,14 @@ struct vq_elem {
 void vq_init(struct vq *vq, struct gmem *gm, const char *name, uint16_t index);
 
 /*
- * Check @cfg (size a power of two, alignment, every ring part inside guest RAM) and map the rings.
- * Resets the indices to 0 and clears "broken" (virtio 1.2 s2.7: a fresh queue starts at 0).
- * Returns 0, or -EINVAL (counted as VQ_ERR_RING, logged rate-limited) leaving the queue not ready.
+ * Check @cfg (size, alignment, every ring part inside guest RAM) and map the rings. Resets the
+ * indices (split: 0, s2.7; packed: index 0 with wrap counters 1, s2.8.1) and clears "broken".
+ * Returns 0, -ENOMEM (packed bookkeeping), or -EINVAL (counted as VQ_ERR_RING, logged
+ * rate-limited) leaving the queue not ready.
  */
 int vq_setup(struct vq *vq, const struct vq_cfg *cfg) __attribute__((warn_unused_result));
 
-/* Forget the rings (queue reset / device reset); keeps the error counters. */
+/* Forget the rings (queue reset / device reset) and free packed bookkeeping; keeps counters. */
 void vq_reset(struct vq *vq);
 
 /*
@@ -161,7 +192,10 @@ void vq_reset(struct vq *vq);
  */
 int vq_pop(struct vq *vq, struct vq_elem *elem) __attribute__((warn_unused_result));
 
-/* Number of chains the driver made available that we have not popped (0 if broken/not ready). */
+/*
+ * Number of chains the driver made available that we have not popped (0 if broken/not ready);
+ * for packed rings only 0 or 1 (whether the next descriptor is available).
+ */
 uint16_t vq_avail_count(struct vq *vq);
 
 /*

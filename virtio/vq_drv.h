@@ -136,4 +136,98 @@ static inline bool vqd_get_used(struct vq_drv *d, uint32_t *id, uint32_t *len)
 	return true;
 }
 
+/* ---- packed ring driver (virtio 1.2 s2.8) ---- */
+
+#define VQ_PDRV_MAX_ID 256
+
+struct vqd_seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+struct vq_pdrv {
+	uint8_t *hva;
+	uint64_t gpa_base;
+	uint16_t size;
+	uint16_t avail_idx, used_idx;
+	bool avail_wrap, used_wrap;
+	uint64_t desc_gpa, drv_gpa, dev_gpa;
+	uint16_t chain_len[VQ_PDRV_MAX_ID]; /* descriptors per outstanding buffer id */
+};
+
+/* Descriptor ring at @ring_gpa, then the driver and the device event areas; zeroed. */
+static inline void vqp_init(struct vq_pdrv *p, void *hva, uint64_t gpa_base, uint16_t size,
+			    uint64_t ring_gpa)
+{
+	memset(p, 0, sizeof(*p));
+	p->hva = hva;
+	p->gpa_base = gpa_base;
+	p->size = size;
+	p->avail_wrap = p->used_wrap = true; /* s2.8.1 */
+	p->desc_gpa = ring_gpa;
+	p->drv_gpa = ring_gpa + 16ull * size;
+	p->dev_gpa = p->drv_gpa + 4;
+	memset(p->hva + (ring_gpa - gpa_base), 0, 16ull * size + 8);
+}
+
+static inline void vqp_cfg(const struct vq_pdrv *p, struct vq_cfg *c, bool event_idx, bool indirect)
+{
+	*c = (struct vq_cfg){ .size = p->size, .desc_gpa = p->desc_gpa, .avail_gpa = p->drv_gpa,
+			      .used_gpa = p->dev_gpa, .packed = true, .event_idx = event_idx,
+			      .indirect = indirect };
+}
+
+/* Make a chain available as buffer @id (< VQ_PDRV_MAX_ID); the head's flags are written last. */
+static inline void vqp_add(struct vq_pdrv *p, const struct vqd_seg *segs, unsigned n, uint16_t id)
+{
+	uint16_t head_flags = 0, head = p->avail_idx;
+
+	for (unsigned k = 0; k < n; k++) {
+		struct vring_packed_desc d = { htole64(segs[k].gpa), htole32(segs[k].len), htole16(id),
+					       0 };
+		uint16_t f = (uint16_t)((p->avail_wrap ? VRING_PACKED_DESC_F_AVAIL
+						       : VRING_PACKED_DESC_F_USED) |
+					(segs[k].write ? VRING_DESC_F_WRITE : 0) |
+					(k + 1 < n ? VRING_DESC_F_NEXT : 0));
+		uint8_t *slot = p->hva + (p->desc_gpa - p->gpa_base) + 16ull * p->avail_idx;
+
+		memcpy(slot, &d, 14);
+		if (k == 0)
+			head_flags = f;
+		else
+			__atomic_store_n((uint16_t *)(slot + 14), htole16(f), __ATOMIC_RELEASE);
+		if (++p->avail_idx == p->size) {
+			p->avail_idx = 0;
+			p->avail_wrap = !p->avail_wrap;
+		}
+	}
+	p->chain_len[id % VQ_PDRV_MAX_ID] = (uint16_t)n;
+	__atomic_store_n((uint16_t *)(p->hva + (p->desc_gpa - p->gpa_base) + 16ull * head + 14),
+			 htole16(head_flags), __ATOMIC_RELEASE);
+}
+
+/* Take the next used buffer; false when there is none. */
+static inline bool vqp_get_used(struct vq_pdrv *p, uint32_t *id, uint32_t *len)
+{
+	uint8_t *slot = p->hva + (p->desc_gpa - p->gpa_base) + 16ull * p->used_idx;
+	uint16_t f = le16toh(__atomic_load_n((uint16_t *)(slot + 14), __ATOMIC_ACQUIRE));
+	struct vring_packed_desc d;
+	uint16_t n;
+
+	if (!!(f & VRING_PACKED_DESC_F_AVAIL) != p->used_wrap ||
+	    !!(f & VRING_PACKED_DESC_F_USED) != p->used_wrap)
+		return false;
+	memcpy(&d, slot, sizeof(d));
+	*id = le16toh(d.id);
+	*len = le32toh(d.len);
+	n = p->chain_len[*id % VQ_PDRV_MAX_ID];
+	p->used_idx = (uint16_t)(p->used_idx + (n ? n : 1));
+	if (p->used_idx >= p->size) {
+		p->used_idx = (uint16_t)(p->used_idx - p->size);
+		p->used_wrap = !p->used_wrap;
+	}
+	return true;
+}
+
 #endif
