@@ -520,12 +520,21 @@ static void cr_write(struct dp8390 *s, uint8_t v)
 	} else {
 		rdma_command(s, rd);
 	}
+	bool was_started = started(s);
+
 	s->cr = (uint8_t)((v & DP_CR_PS_MASK) | run | rd | (s->cr & DP_CR_TXP));
 	if (v & DP_CR_STP) {
 		/* Software reset: offline at once (nothing is ever in flight here), RST set. */
 		s->isr |= DP_ISR_RST;
 	} else if (v & DP_CR_STA) {
 		s->isr &= (uint8_t)~DP_ISR_RST;
+		/*
+		 * Leaving the reset state restarts the receiver even if no packet was removed
+		 * (the s7.0 overflow recovery: STP, ..., STA): a frame larger than the whole ring
+		 * must not wedge reception for good.
+		 */
+		if (!was_started)
+			s->rx_overflow = false;
 	}
 	if (v & DP_CR_TXP) {
 		if (started(s)) {

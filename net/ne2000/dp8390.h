@@ -208,7 +208,8 @@ void dp8390_reset(struct dp8390 *s);
  * receive ring with its 4-byte header (receive status, next page, byte count low/high), raising
  * ISR.PRX. Returns 0 (stored, or not for us, or seen in monitor mode), -ENOBUFS (the ring has no
  * room: OVW/RST set on the first refusal, CNTR2 counts, nothing more is stored until the guest
- * writes BNRY), -ENETDOWN (stopped or loopback) or -EMSGSIZE (longer than NETDEV_MAX_FRAME).
+ * writes BNRY or restarts the chip with STP then STA), -ENETDOWN (stopped or loopback) or
+ * -EMSGSIZE (longer than NETDEV_MAX_FRAME).
  */
 int dp8390_receive(struct dp8390 *s, const void *frame, size_t len)
 	__attribute__((warn_unused_result));

@@ -664,9 +664,14 @@ static void test_ring_edges(void)
 	CHECK_EQ(dp8390_receive(s, f, 60), -ENOBUFS);
 	CHECK(rd(s, 0, DP_ISR) & DP_ISR_OVW);
 
-	/* A packet larger than the ring can never fit. */
+	/* A packet larger than the ring can never fit; a stop/start cycle revives the receiver. */
 	drv_init(s, true, 0x60, 0x62, DP_RCR_AB);
 	CHECK_EQ(dp8390_receive(s, f, 1000), -ENOBUFS);
+	CHECK_EQ(dp8390_receive(s, f, 60), -ENOBUFS);
+	page(s, 0);
+	dp8390_write(s, DP_CR, DP_CR_STP | DP_CR_RD_ABORT);
+	dp8390_write(s, DP_CR, DP_CR_STA | DP_CR_RD_ABORT);
+	CHECK_EQ(dp8390_receive(s, f, 60), 0);
 
 	/* CURR outside the ring, PSTART >= PSTOP, ring outside RAM: dropped, counted, no crash. */
 	drv_init(s, true, 0x60, 0x64, DP_RCR_AB);
