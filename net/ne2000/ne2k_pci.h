@@ -16,11 +16,9 @@
  *   tap:        tap_create(&(struct tap_cfg){ .ifname, .fd = -1, .loop }, &tap);
  *               tap_backend(tap, &cfg.backend); ne2k_pci_create(host, &cfg, &nic);
  *               dp8390_frontend(ne2k_pci_chip(nic), &fe); tap_attach(tap, &fe);
- *   switch:     the vhost-user netdev (net/virtio/vhost_user_netdev.h) is single-threaded, so
- *               wrap vun_send in a netdev_relay (net/netdev_relay.h) and give the relay's backend
- *               to the chip; on vun_rx_fd readiness call vun_poll_rx() with a callback that feeds
- *               fe.receive(), polling only while fe.can_receive() and again after the relay's
- *               inner rx_ready fires.
+ *   switch:     vun_port_create(...) (net/virtio/vun_port.h, thread-safe send);
+ *               vun_port_backend(port, &cfg.backend); ne2k_pci_create(...);
+ *               dp8390_frontend(ne2k_pci_chip(nic), &fe); vun_port_attach(port, &fe);
  * pci_host_assign_bars() (or the guest's firmware) places BAR0; the guest enables I/O decode.
  */
 #ifndef NFV_NET_NE2000_NE2K_PCI_H
