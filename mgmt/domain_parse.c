@@ -899,7 +899,6 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 		if (!attr(p, n, "type"))
 			perr(p, n, "missing attribute 'type'");
 		t = DOMAIN_NET_VHOSTUSER;
-		ni->source_path = xstrdup(p, "?");
 	}
 	ni->type = t;
 	if (ni->type == DOMAIN_NET_HOSTDEV)
@@ -966,7 +965,6 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 		}
 	} else if (ni->type == DOMAIN_NET_VHOSTUSER && !ni->source_path) {
 		perr(p, n, "missing <source type='unix' path=... mode=...>");
-		ni->source_path = xstrdup(p, "?");
 	}
 	if ((c = child(p, n, "target"))) {
 		ni->target_dev = xstrdup(p, attr(p, c, "dev"));
@@ -1443,6 +1441,11 @@ static char *finish_msg(struct pctx *p, const char *extra)
 	return sb_steal(&sb);
 }
 
+/* libxml2 reports some errors (encoding) through its generic handler; ours come from the context. */
+static void xml_silent(void *ctx __unused, const char *msg __unused, ...)
+{
+}
+
 int domain_parse_string(const char *xml, size_t len, const char *source_name, unsigned flags,
 			struct domain_def **out, char **errmsg)
 {
@@ -1461,6 +1464,8 @@ int domain_parse_string(const char *xml, size_t len, const char *source_name, un
 		return -EFBIG;
 	}
 	xmlInitParser();
+	/* per-thread libxml2 state: keeps hostile documents from writing to our stderr */
+	xmlSetGenericErrorFunc(NULL, xml_silent);
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return -ENOMEM;
