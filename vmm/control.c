@@ -102,6 +102,17 @@ static void control_counters(struct vm *vm, struct jbuf *b)
 	jbuf_printf(b, "\"exits\":{");
 	for (int k = 0; k < VX__MAX; k++)
 		jbuf_printf(b, "%s\"%s\":%llu", k ? "," : "", names[k], (unsigned long long)tot[k]);
+	{
+		static const char *const en[] = { "rdtscp", "xgetbv", "clac", "stac", "popcnt", "x87" };
+		uint64_t em[6] = { 0 };
+
+		for (unsigned i = 0; i < vm->cfg.nr_vcpus; i++)
+			for (int k = 0; k < 6; k++)
+				em[k] += __atomic_load_n(&vm->vcpu[i]->emulated[k], __ATOMIC_RELAXED);
+		jbuf_printf(b, "},\"emulated\":{");
+		for (int k = 0; k < 6; k++)
+			jbuf_printf(b, "%s\"%s\":%llu", k ? "," : "", en[k], (unsigned long long)em[k]);
+	}
 	jbuf_printf(b, "},\"unclaimed\":{\"pio_read\":%llu,\"pio_write\":%llu,\"mmio_read\":%llu,\"mmio_write\":%llu}",
 		    (unsigned long long)vm->pio.unclaimed_reads, (unsigned long long)vm->pio.unclaimed_writes,
 		    (unsigned long long)vm->mmio.unclaimed_reads, (unsigned long long)vm->mmio.unclaimed_writes);

@@ -122,13 +122,13 @@ int domain_cfg_load(const char *path, struct vm_cfg *cfg, void **keep)
 		cfg->backing.mode = BACKING_MEMFD;
 	cfg->backing.lock = d->mem_locked;
 	if (d->os_kernel) {
+		/* <cmdline> is the Linux command line, and the argument string of freestanding guests. */
 		cfg->kernel = d->os_kernel;
 		cfg->guest_args = d->os_cmdline;
-	}
-	if (d->os_initrd) {
-		log_err("%s: <initrd>: Linux boot with an initrd is not implemented in nfv-vmm yet", path);
-		ret = -ENOTSUP;
-		goto err;
+		cfg->cmdline = d->os_cmdline;
+		cfg->initrd = d->os_initrd;
+		if (d->os_initrd)
+			cfg->boot = VM_BOOT_LINUX;
 	}
 	for (size_t i = 0; i < d->n_nets; i++) {
 		const struct domain_net *n = &d->nets[i];

@@ -30,6 +30,9 @@ static void usage(FILE *out)
 		"  -d, --domain FILE        libvirt domain XML (name, memory, vcpus, pinning, hugepages, kernel,\n"
 		"                           vhost-user interfaces, disks); later options override it\n"
 		"  -k, --kernel FILE        guest image: freestanding ELF64 (64-bit entry), or flat with --real-mode\n"
+		"      --initrd FILE        Linux initrd (with a bzImage or --boot linux)\n"
+		"      --cmdline STR        Linux command line\n"
+		"      --boot MODE          elf (freestanding, default), linux (bzImage is detected), real\n"
 		"      --real-mode          load FILE as a flat binary at 0x7c00 and start in 16-bit real mode\n"
 		"  -n, --name NAME          VM name (logs, memfd names)\n"
 		"  -m, --memory SIZE        guest RAM, e.g. 64M, 2G (default 64M)\n"
@@ -146,12 +149,18 @@ enum {
 	OPT_LOGLEVEL,
 	OPT_LOGFILE,
 	OPT_DEVICE,
+	OPT_INITRD,
+	OPT_CMDLINE,
+	OPT_BOOT,
 };
 
 static const struct option long_opts[] = {
 	{ "domain", required_argument, NULL, 'd' },
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "real-mode", no_argument, NULL, OPT_REAL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "boot", required_argument, NULL, OPT_BOOT },
 	{ "name", required_argument, NULL, 'n' },
 	{ "memory", required_argument, NULL, 'm' },
 	{ "vcpus", required_argument, NULL, 'c' },
@@ -209,6 +218,24 @@ int main(int argc, char **argv)
 			break;
 		case OPT_REAL:
 			cfg.boot = VM_BOOT_REAL;
+			break;
+		case OPT_INITRD:
+			cfg.initrd = optarg;
+			break;
+		case OPT_CMDLINE:
+			cfg.cmdline = optarg;
+			break;
+		case OPT_BOOT:
+			if (!strcmp(optarg, "elf"))
+				cfg.boot = VM_BOOT_ELF64;
+			else if (!strcmp(optarg, "linux"))
+				cfg.boot = VM_BOOT_LINUX;
+			else if (!strcmp(optarg, "real"))
+				cfg.boot = VM_BOOT_REAL;
+			else {
+				log_err("--boot: '%s' is not elf, linux or real", optarg);
+				return VM_EXIT_CONFIG;
+			}
 			break;
 		case 'n':
 			cfg.name = optarg;

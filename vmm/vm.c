@@ -20,7 +20,9 @@
 #include "guest_abi.h"
 #include "kvm.h"
 #include "layout.h"
+#include "linux.h"
 #include "loader.h"
+#include "mptable.h"
 #include "log.h"
 #include "serial.h"
 #include "testdev.h"
@@ -198,6 +200,35 @@ static int vm_load_guest(struct vm *vm)
 		log_err("%s: %s", vm->cfg.kernel, strerror(-ret));
 		return ret;
 	}
+	if (vm->cfg.boot != VM_BOOT_REAL && linux_is_bzimage(img, len))
+		vm->cfg.boot = VM_BOOT_LINUX;
+	if (vm->cfg.boot == VM_BOOT_LINUX) {
+		uint8_t *initrd = NULL;
+		size_t initrd_len = 0;
+		uint64_t t0 = clock_ns();
+
+		if (vm->cfg.initrd) {
+			ret = loader_read_file(vm->cfg.initrd, VM_IMAGE_MAX, &initrd, &initrd_len);
+			if (ret) {
+				log_err("%s: %s", vm->cfg.initrd, strerror(-ret));
+				free(img);
+				return ret;
+			}
+		}
+		ret = linux_load(&vm->gm, &vm->layout, img, len, initrd, initrd_len, vm->cfg.cmdline, &vm->linux_boot,
+				 err, sizeof(err));
+		free(initrd);
+		free(img);
+		if (ret) {
+			log_err("%s: %s", vm->cfg.kernel, err);
+			return ret;
+		}
+		vm->entry = vm->linux_boot.entry;
+		log_info("Linux: %s loaded in %.0f ms, entry 0x%llx, initrd %llu KiB, cmdline \"%s\"", vm->cfg.kernel,
+			 (double)(clock_ns() - t0) / 1e6, (unsigned long long)vm->entry,
+			 (unsigned long long)(vm->linux_boot.initrd_size >> 10), vm->cfg.cmdline ? vm->cfg.cmdline : "");
+		return 0;
+	}
 	if (vm->cfg.boot == VM_BOOT_REAL)
 		ret = loader_flat(&vm->gm, img, len, GUEST_REALMODE_LOAD, &res, err, sizeof(err));
 	else
@@ -242,6 +273,20 @@ static int vm_setup_boot(struct vm *vm)
 	ret = boot_build_gdt(&vm->gm, vm->cfg.nr_vcpus);
 	if (ret)
 		return ret;
+	if (vm->cfg.boot == VM_BOOT_LINUX) {
+		uint32_t sig = 0, feat = 0;
+
+		for (uint32_t i = 0; i < vm->kvm->supported_cpuid->nent; i++) {
+			if (vm->kvm->supported_cpuid->entries[i].function == 1) {
+				sig = vm->kvm->supported_cpuid->entries[i].eax;
+				feat = vm->kvm->supported_cpuid->entries[i].edx;
+			}
+		}
+		ret = mptable_write(&vm->gm, vm->cfg.nr_vcpus, sig, feat);
+		if (ret)
+			log_err("MP table: %s", strerror(-ret));
+		return ret;
+	}
 	bi = gmem_ptr(&vm->gm, GUEST_BOOT_INFO_GPA, sizeof(*bi));
 	if (!bi)
 		return -EFAULT;
@@ -260,6 +305,25 @@ static int vm_setup_boot(struct vm *vm)
 	if (vm->cfg.guest_args)
 		snprintf(bi->args, sizeof(bi->args), "%s", vm->cfg.guest_args);
 	return 0;
+}
+
+/* LINT0 = ExtINT (the 8259 behind the local APIC), LINT1 = NMI, as firmware leaves them for Linux. */
+static int vm_lapic_lint(struct vcpu *v)
+{
+	struct kvm_lapic_state la;
+	uint32_t lvt0, lvt1;
+
+	if (!v->env->kvm->irqchip)
+		return 0;
+	if (ioctl(v->fd, KVM_GET_LAPIC, &la) < 0)
+		return -errno;
+	memcpy(&lvt0, la.regs + 0x350, 4);
+	memcpy(&lvt1, la.regs + 0x360, 4);
+	lvt0 = (lvt0 & ~0x700u & ~0x10000u) | (7u << 8); /* delivery mode ExtINT, unmasked */
+	lvt1 = (lvt1 & ~0x700u & ~0x10000u) | (4u << 8); /* delivery mode NMI, unmasked */
+	memcpy(la.regs + 0x350, &lvt0, 4);
+	memcpy(la.regs + 0x360, &lvt1, 4);
+	return ioctl(v->fd, KVM_SET_LAPIC, &la) < 0 ? -errno : 0;
 }
 
 /* Runs on each vCPU thread before the start barrier. */
@@ -282,6 +346,19 @@ static int vm_vcpu_prepare(struct vcpu *v, void *opaque)
 	}
 	if (vm->cfg.boot == VM_BOOT_REAL) {
 		ret = boot_set_real_mode(v->fd, 0, GUEST_REALMODE_LOAD);
+	} else if (vm->cfg.boot == VM_BOOT_LINUX) {
+		/* The boot CPU enters startup_64; application processors wait for INIT/SIPI from Linux. */
+		ret = vm_lapic_lint(v);
+		if (!ret && v->id == 0) {
+			struct boot_long_mode lm = {
+				.entry = vm->entry,
+				.cr3 = vm->cr3,
+				.rsp = GUEST_RSP0_TOP(0),
+				.rsi = vm->linux_boot.zero_page,
+				.vcpu_id = 0,
+			};
+			ret = boot_set_long_mode(v->fd, &lm);
+		}
 	} else {
 		/* Freestanding guests start every vCPU at the entry point; with an in-kernel LAPIC,
 		 * application processors would otherwise wait for INIT/SIPI. */

@@ -30,6 +30,7 @@ enum vm_exit_status {
 enum vm_boot {
 	VM_BOOT_ELF64, /* freestanding ELF, 64-bit entry with identity page tables */
 	VM_BOOT_REAL,  /* flat binary at 0x7c00 in real mode */
+	VM_BOOT_LINUX, /* Linux bzImage or vmlinux, 64-bit boot protocol (chosen automatically for bzImages) */
 };
 
 struct vm_cfg {
@@ -44,6 +45,8 @@ struct vm_cfg {
 	enum vm_boot boot;
 	const char *kernel;
 	const char *guest_args;
+	const char *initrd;  /* Linux only */
+	const char *cmdline; /* Linux only */
 	const char *serial; /* --serial spec */
 	const char *control; /* control socket path or NULL */
 	int pvm_quirks;	    /* -1 auto, 0 off, 1 on */

@@ -10,6 +10,7 @@
 #include "gmem.h"
 #include "kvm.h"
 #include "layout.h"
+#include "linux.h"
 #include "serial.h"
 #include "testdev.h"
 #include "vcpu.h"
@@ -43,6 +44,7 @@ struct vm {
 	struct vcpu *vcpu[VM_MAX_VCPUS];
 	pthread_barrier_t barrier;
 	uint64_t entry;
+	struct linux_boot linux_boot;
 	uint64_t cr3;
 	uint32_t dirty_flags;
 	struct control *control;

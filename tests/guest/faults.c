@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Guests that misbehave: a triple fault ends the VM with status 3 and a register dump; unclaimed
- * port and MMIO accesses read all-ones, are counted and the VM keeps running; an instruction this
- * host's KVM cannot emulate (fld1 at CPL0 on kvm_pvm) ends with status 4, registers and the
- * instruction bytes read through the page-table walker (on hosts that run it, the guest just passes).
+ * port and MMIO accesses read all-ones, are counted and the VM keeps running; an instruction neither
+ * this host's KVM nor our fallback emulates (fsqrt at CPL0 on kvm_pvm) ends with status 4, registers and
+ * the instruction bytes read through the page-table walker (on hosts that run it, the guest just passes).
  */
 #ifdef GUEST
 #include "guest.h"
@@ -31,8 +31,8 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 
 		__asm__ volatile("lidt %0; ud2" : : "m"(empty));
 	} else if (!strcmp(bi->args, "emulfail")) {
-		__asm__ volatile("fld1; fstp %%st(0)" ::: "memory");
-		GUEST_PRINTF("fld1 ran at CPL0");
+		__asm__ volatile("fsqrt" ::: "memory");
+		GUEST_PRINTF("fsqrt ran at CPL0");
 		GUEST_DONE();
 	}
 	guest_enter_user(unclaimed_user);
@@ -72,13 +72,13 @@ int main(int argc, char **argv)
 
 	st = run(&p, argv[1], argv[2], "emulfail");
 	if (st == 0) {
-		HOST_ASSERT(&p, vmm_output_has(&p, "fld1 ran at CPL0"), "status 0 without the guest's report");
-		printf("emulation failure: this host runs fld1 at CPL0; dump path not exercised\n");
+		HOST_ASSERT(&p, vmm_output_has(&p, "fsqrt ran at CPL0"), "status 0 without the guest's report");
+		printf("emulation failure: this host runs fsqrt at CPL0; dump path not exercised\n");
 	} else {
 		HOST_ASSERT(&p, st == 4, "emulation failure: exit status %d, want 4", st);
 		HOST_ASSERT(&p, vmm_output_has(&p, "internal error") && vmm_output_has(&p, "code at"),
 			    "no register/instruction dump");
-		HOST_ASSERT(&p, vmm_output_has(&p, ": d9 e8"), "instruction bytes (d9 e8 = fld1) not shown");
+		HOST_ASSERT(&p, vmm_output_has(&p, ": d9 fa"), "instruction bytes (d9 fa = fsqrt) not shown");
 	}
 	vmm_cleanup(&p);
 	printf("faults: ok\n");

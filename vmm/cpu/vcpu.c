@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "emulate.h"
 #include "log.h"
 #include "pgwalk.h"
 
@@ -119,6 +120,18 @@ static bool vcpu_stopping(const struct vcpu *v)
 	return __atomic_load_n(v->env->stop, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Instruction fallback (emulate.h); true when the vCPU can resume. */
+static bool vcpu_try_emulate(struct vcpu *v)
+{
+	enum emu_insn kind;
+
+	if (emu_fallback(v, &kind) != 0)
+		return false;
+	__atomic_add_fetch(&v->emulated[kind], 1, __ATOMIC_RELAXED);
+	log_rl(LOGL_DEBUG, "vCPU %u: emulated %s in user space", v->id, emu_insn_name(kind));
+	return true;
+}
+
 /* One exit; returns false when this vCPU must stop. */
 static bool vcpu_handle_exit(struct vcpu *v)
 {
@@ -146,6 +159,8 @@ static bool vcpu_handle_exit(struct vcpu *v)
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		vcpu_count(v, VX_INTERNAL);
+		if (r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && vcpu_try_emulate(v))
+			return true;
 		v->env->event(v->env->opaque, v, VCPU_EV_INTERNAL_ERROR);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:

@@ -66,6 +66,7 @@ struct vcpu {
 	bool pinned;
 	cpu_set_t pin;		/* valid when pinned */
 	uint64_t exits[VX__MAX]; /* atomic */
+	uint64_t emulated[8];	 /* atomic: instructions the fallback emulated, by enum emu_insn */
 	int (*prepare)(struct vcpu *v, void *opaque); /* initial register state, on the vCPU thread */
 	void *prepare_opaque;
 	pthread_barrier_t *start_barrier;
