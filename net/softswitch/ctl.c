@@ -12,6 +12,7 @@
 
 #include "util.h"	/* before DPDK headers: rte_common.h defers to its container_of */
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 
 #include "log.h"
@@ -458,6 +459,9 @@ static int cmd_show(struct req *q)
 		swjb_u64(q->r, "cpu", (uint64_t)rte_lcore_to_cpu_id((int)pmd->lcore));
 		swjb_u64(q->r, "loops", __atomic_load_n(&pmd->loops, __ATOMIC_RELAXED));
 		swjb_u64(q->r, "busy_loops", __atomic_load_n(&pmd->busy_loops, __ATOMIC_RELAXED));
+		swjb_u64(q->r, "busy_cycles", __atomic_load_n(&pmd->busy_cycles, __ATOMIC_RELAXED));
+		swjb_u64(q->r, "rx_frames", __atomic_load_n(&pmd->rx_frames, __ATOMIC_RELAXED));
+		swjb_u64(q->r, "tsc_hz", rte_get_tsc_hz());
 		swjb_arr_open(q->r, "rxqs");
 		for (unsigned i = 0; i < SW_MAX_PORTS; i++) {
 			struct sw_port *p = sw->ports[i];

@@ -285,10 +285,10 @@ int sw_pmd_main(void *arg)
 	log_info("pmd %u running on lcore %u", pmd->idx, pmd->lcore);
 	__atomic_store_n(&pmd->running, true, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&pmd->stop, __ATOMIC_ACQUIRE)) {
-		uint64_t work = 0;
+		uint64_t work = 0, t0 = rte_rdtsc();
 
 		c.t = __atomic_load_n(&pmd->table, __ATOMIC_ACQUIRE);
-		c.now_ms = sw_now_ms(pmd->sw);
+		c.now_ms = t0 / pmd->sw->tsc_per_ms;
 		if (c.t) {
 			for (uint16_t i = 0; i < c.t->nrxq; i++) {
 				uint16_t n = pmd_rx(pmd, &c.t->rxq[i], pkts);
@@ -303,6 +303,10 @@ int sw_pmd_main(void *arg)
 		__atomic_store_n(&pmd->seq, pmd->seq + 1, __ATOMIC_RELEASE);
 		pmd->loops++;
 		if (work) {
+			/* Cycles per frame = busy_cycles / rx_frames, as OVS's pmd-stats-show. */
+			__atomic_store_n(&pmd->busy_cycles, pmd->busy_cycles + (rte_rdtsc() - t0),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(&pmd->rx_frames, pmd->rx_frames + work, __ATOMIC_RELAXED);
 			pmd->busy_loops++;
 			idle = 0;
 		} else if (pmd->sw->cfg.power_mode && ++idle > 64) {

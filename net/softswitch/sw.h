@@ -114,6 +114,8 @@ struct sw_pmd {
 	bool running;			/* atomic */
 	bool stop;			/* atomic */
 	uint64_t loops, busy_loops;	/* written by the PMD */
+	uint64_t busy_cycles;		/* TSC cycles of rounds that moved frames */
+	uint64_t rx_frames;		/* frames received (all ports) */
 	struct sw *sw;
 } __rte_cache_aligned;
 
