@@ -8,6 +8,7 @@
 
 #include "boot.h"
 #include "cpuid.h"
+#include "emulate.h"
 #include "gmem.h"
 #include "guest_abi.h"
 #include "layout.h"
@@ -247,6 +248,49 @@ static void test_cpuid(void)
 	CHECK_EQ(c.e[4].eax, 0);
 }
 
+static void test_emu_decode(void)
+{
+	static const struct {
+		uint8_t b[15];
+		size_t n;
+		int lm;
+		int ok;
+		enum emu_insn kind;
+		unsigned len;
+	} cases[] = {
+		{ { 0x0f, 0x01, 0xf9 }, 3, 1, 1, EMU_RDTSCP, 3 },
+		{ { 0x0f, 0x01, 0xd0 }, 3, 1, 1, EMU_XGETBV, 3 },
+		{ { 0x0f, 0x01, 0xca }, 3, 0, 1, EMU_CLAC, 3 },
+		{ { 0x0f, 0x01, 0xcb }, 3, 1, 1, EMU_STAC, 3 },
+		{ { 0xf3, 0x48, 0x0f, 0xb8, 0xc3 }, 5, 1, 1, EMU_POPCNT, 5 },		 /* popcnt rax, rbx */
+		{ { 0xf3, 0x0f, 0xb8, 0x05, 1, 2, 3, 4 }, 8, 1, 1, EMU_POPCNT, 8 },	 /* rip-relative */
+		{ { 0x66, 0xf3, 0x0f, 0xb8, 0x44, 0x24, 0x08 }, 7, 1, 1, EMU_POPCNT, 7 }, /* [rsp+8], 16-bit */
+		{ { 0xf3, 0x4a, 0x0f, 0xb8, 0x04, 0xc5, 0, 0, 0, 0 }, 10, 1, 1, EMU_POPCNT, 10 }, /* SIB, no base */
+		{ { 0xd9, 0xe8 }, 2, 1, 1, EMU_X87, 2 },
+		{ { 0xdb, 0xe3 }, 2, 1, 1, EMU_X87, 2 },
+		{ { 0xd9, 0xfa }, 2, 1, 0, 0, 0 },		  /* fsqrt: not emulated */
+		{ { 0x0f, 0xb8, 0xc3 }, 3, 1, 0, 0, 0 },	  /* no f3: jmpe, not popcnt */
+		{ { 0xf3, 0x0f, 0xb8, 0x84, 0x24 }, 5, 1, 0, 0, 0 }, /* truncated disp32 */
+		{ { 0x0f, 0x01 }, 2, 1, 0, 0, 0 },		  /* truncated */
+		{ { 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66 }, 15, 1, 0, 0, 0 },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+		enum emu_insn k = EMU__MAX;
+		unsigned len = 0;
+		int ret = emu_decode(cases[i].b, cases[i].n, cases[i].lm, &k, &len);
+
+		if (cases[i].ok) {
+			CHECK(ret == 0);
+			CHECK_EQ(k, cases[i].kind);
+			CHECK_EQ(len, cases[i].len);
+		} else {
+			CHECK(ret == -ENOTSUP);
+		}
+	}
+	CHECK(!strcmp(emu_insn_name(EMU_POPCNT), "popcnt"));
+}
+
 int main(void)
 {
 	log_set_level(LOGL_ERR);
@@ -255,5 +299,6 @@ int main(void)
 	test_pgwalk_hostile();
 	test_loader();
 	test_cpuid();
+	test_emu_decode();
 	TEST_DONE("vmm");
 }
