@@ -653,6 +653,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	const struct domain_chr *chr = first_chr(def);
 	char *argv[12];
 	int argc = 0, logfd, r;
+	bool early_exit = false;
 	uint64_t deadline;
 	pid_t pid;
 
@@ -749,6 +750,11 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 			int status = reap(dom);
 			char tail[1024];
 
+			if (status == 0) {
+				/* a short guest that already powered off: started, then stopped */
+				early_exit = true;
+				break;
+			}
 			tail_log(d, dom, tail, sizeof(tail));
 			dom->pid = 0;
 			unwatch(d, dom);
@@ -770,6 +776,8 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	if ((r = nfvd_runtime_save(d, dom)) < 0)
 		log_warn("domain '%s': cannot save runtime state: %s", dom->name, strerror(-r));
 	nfvd_dom_log(d, dom, "started: nfv-vmm pid %d, id %d", dom->pid, dom->id);
+	if (early_exit)
+		handle_exit(d, dom, 0);
 	return 0;
 fail:
 	nfvd_dom_log(d, dom, "start failed: %s", *err ? *err : strerror(-r));
