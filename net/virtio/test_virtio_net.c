@@ -68,6 +68,12 @@ static bool is_up(void *vn)
 	return virtio_net_link_up(vn);
 }
 
+static bool config_changes_2(void *unused)
+{
+	(void)unused;
+	return config_changes >= 2;
+}
+
 static bool is_down(void *vn)
 {
 	return !virtio_net_link_up(vn);
@@ -254,6 +260,8 @@ int main(void)
 	fbe_close(&fb);
 	spin(loop, is_down, vn, 3000);
 	CHECK(!virtio_net_link_up(vn));
+	/* The config interrupt is raised from the loop, outside the device lock. */
+	spin(loop, config_changes_2, NULL, 1000);
 	CHECK(config_changes == 2);
 	virtio_net_dev_ops.config_read(vn, 6, cs, 2);
 	CHECK(cs[0] == 0);

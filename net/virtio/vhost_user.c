@@ -243,6 +243,7 @@ static int vu_send(struct vhost_user *vu, const struct vhost_user_msg *m, const 
 	} ctl;
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = VHOST_USER_HDR_SIZE + m->size };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
 	if (vu->fd < 0)
 		return -ENOTCONN;
 	if (nfds > VHOST_USER_MAX_FDS)

@@ -91,6 +91,8 @@ struct virtio_net {
 	struct virtio_net_cfg cfg;
 	char *name;
 	pthread_mutex_t lock; /* recursive: vhost-user callbacks run inside our own calls */
+	pthread_mutex_t ctrl_lock; /* serialises control-queue processing (see vn_queue_notify) */
+	bool ctrl_rerun;	      /* atomic: a notification arrived while ctrl_lock was held */
 	struct vhost_user *vu;
 	unsigned max_pairs;
 	unsigned nq;	      /* data queues */
@@ -105,6 +107,7 @@ struct virtio_net {
 	int timer_fd;
 	unsigned backoff_ms;
 	int sock_dup;	      /* dup of the vhost-user socket watched on the loop, or -1 */
+	bool config_pending;  /* a config-change interrupt is owed to the guest */
 	bool listen_watched;
 	struct vn_queue q[2 * VIRTIO_NET_MAX_PAIRS + 1];
 	struct virtio_net_stats st;
@@ -138,9 +141,27 @@ static void vn_arm_timer(struct virtio_net *vn, unsigned ms)
 		log_rl(LOGL_ERR, "virtio-net %s: timerfd: %s", vn->name, strerror(errno));
 }
 
+/*
+ * The config-change interrupt goes through the transport, which calls into us with its own lock
+ * held; so it is never raised with our lock held or from inside a transport callback. It is
+ * marked pending here and raised by vn_flush_config() on the loop thread after unlocking.
+ */
 static void vn_config_changed(struct virtio_net *vn)
 {
-	if (vn->cfg.config_changed)
+	vn->config_pending = true;
+	vn_arm_timer(vn, 1);
+}
+
+/* Loop thread (or create), lock NOT held. */
+static void vn_flush_config(struct virtio_net *vn)
+{
+	bool pending;
+
+	vn_lock(vn);
+	pending = vn->config_pending;
+	vn->config_pending = false;
+	vn_unlock(vn);
+	if (pending && vn->cfg.config_changed)
 		vn->cfg.config_changed(vn->cfg.opaque);
 }
 
@@ -160,7 +181,7 @@ static void vn_on_disconnect(void *opaque)
 		vn_config_changed(vn);
 	}
 	vn->backoff_ms = VN_BACKOFF_MIN_MS;
-	vn_arm_timer(vn, 1);
+	vn_arm_timer(vn, 1); /* clean-up and the first attempt happen on the loop thread */
 }
 
 /* Base for a ring on replay: the used index the guest sees is where the old backend got to. */
@@ -241,6 +262,7 @@ static void vn_timer_cb(struct evloop *loop, int fd, uint32_t events, void *opaq
 		}
 	}
 	vn_unlock(vn);
+	vn_flush_config(vn);
 }
 
 static void vn_listen_cb(struct evloop *loop, int fd, uint32_t events, void *opaque)
@@ -264,6 +286,7 @@ static void vn_listen_cb(struct evloop *loop, int fd, uint32_t events, void *opa
 		}
 	}
 	vn_unlock(vn);
+	vn_flush_config(vn);
 }
 
 static void vn_sock_cb(struct evloop *loop, int fd, uint32_t events, void *opaque)
@@ -278,6 +301,7 @@ static void vn_sock_cb(struct evloop *loop, int fd, uint32_t events, void *opaqu
 	if (!vhost_user_poll(vn->vu))
 		vn_unwatch_sock(vn);
 	vn_unlock(vn);
+	vn_flush_config(vn);
 }
 
 /* Interrupt relay, used only when the VMM did not give an irqfd for the queue. */
@@ -472,13 +496,18 @@ static void vn_queue_stop(void *opaque, unsigned qi)
 	struct vn_queue *q;
 	uint16_t base;
 
-	vn_lock(vn);
-	if (qi > vn_ctrl_q(vn)) {
-		vn_unlock(vn);
+	if (qi > vn_ctrl_q(vn))
+		return;
+	q = &vn->q[qi];
+	if (qi == vn_ctrl_q(vn)) {
+		/* No control command may be in progress when the transport resets the ring. */
+		pthread_mutex_lock(&vn->ctrl_lock);
+		__atomic_store_n(&q->vq, NULL, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&vn->ctrl_lock);
 		return;
 	}
-	q = &vn->q[qi];
-	if (qi < vn->nq && q->vq) {
+	vn_lock(vn);
+	if (q->vq) {
 		/* GET_VRING_BASE stops the ring: the backend no longer touches guest memory. */
 		if (vhost_user_connected(vn->vu))
 			vn_backend_result(vn, "GET_VRING_BASE",
@@ -570,7 +599,8 @@ static uint8_t vn_ctrl_cmd(struct virtio_net *vn, const uint8_t *c, size_t len)
 	}
 }
 
-static void vn_ctrl_process(struct virtio_net *vn, struct vq *vq)
+/* Control queue; ctrl_lock held. Returns true when the driver wants an interrupt. */
+static bool vn_ctrl_process(struct virtio_net *vn, struct vq *vq)
 {
 	struct iovec iov[VN_CTRL_MAX_IOV];
 	uint8_t *cmd = malloc(VN_CTRL_MAX_CMD);
@@ -578,7 +608,7 @@ static void vn_ctrl_process(struct virtio_net *vn, struct vq *vq)
 	int ret;
 
 	if (!cmd)
-		return;
+		return false;
 	for (;;) {
 		uint8_t ack = VN_CTRL_ERR;
 		uint32_t written = 0;
@@ -587,6 +617,7 @@ static void vn_ctrl_process(struct virtio_net *vn, struct vq *vq)
 		ret = vq_pop(vq, &e);
 		if (ret <= 0)
 			break;
+		vn_lock(vn);
 		if (e.out_len < 2 || e.out_len > VN_CTRL_MAX_CMD || e.n_in < 1 ||
 		    e.iov[e.n_out].iov_len < 1 || !vn_read_out(&e, cmd, e.out_len)) {
 			/* s5.1.6.5: a header, data and a one-byte ack; anything else is malformed. */
@@ -600,6 +631,7 @@ static void vn_ctrl_process(struct virtio_net *vn, struct vq *vq)
 			else
 				vn->st.ctrl_err++;
 		}
+		vn_unlock(vn);
 		if (e.n_in >= 1 && e.iov[e.n_out].iov_len >= 1) {
 			*(uint8_t *)e.iov[e.n_out].iov_base = ack;
 			written = 1;
@@ -607,19 +639,40 @@ static void vn_ctrl_process(struct virtio_net *vn, struct vq *vq)
 		vq_push(vq, e.head, written);
 	}
 	free(cmd);
-	vq_call_if_needed(vq);
+	return vq_needs_call(vq);
 }
 
+/*
+ * Locking: the transport may call this with its own locks held (even the PCI device lock, for a
+ * notification through the PCI cfg window), and raising an interrupt takes the PCI device lock.
+ * So the control queue is processed under ctrl_lock taken with trylock (a concurrent notifier
+ * just asks the holder to go round again), our device lock is held only around each command,
+ * and the interrupt is raised with no lock of ours held.
+ */
 static void vn_queue_notify(void *opaque, unsigned qi)
 {
 	struct virtio_net *vn = opaque;
+	struct vq *vq = NULL;
+	bool call = false;
 
-	vn_lock(vn);
-	if (qi == vn_ctrl_q(vn) && vn->q[qi].vq)
-		vn_ctrl_process(vn, vn->q[qi].vq);
-	else if (qi < vn->nq)
+	if (qi < vn->nq) {
 		efd_signal(vn->q[qi].kick); /* no ioeventfd bound: forward by hand */
-	vn_unlock(vn);
+		return;
+	}
+	if (qi != vn_ctrl_q(vn))
+		return;
+	__atomic_store_n(&vn->ctrl_rerun, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&vn->ctrl_rerun, __ATOMIC_SEQ_CST)) {
+		if (pthread_mutex_trylock(&vn->ctrl_lock))
+			return; /* the holder sees ctrl_rerun and processes our buffers */
+		__atomic_store_n(&vn->ctrl_rerun, false, __ATOMIC_SEQ_CST);
+		vq = __atomic_load_n(&vn->q[qi].vq, __ATOMIC_ACQUIRE);
+		if (vq && vn_ctrl_process(vn, vq))
+			call = true;
+		pthread_mutex_unlock(&vn->ctrl_lock);
+	}
+	if (call && vq && vq->call)
+		vq->call(vq->call_opaque);
 }
 
 static void vn_reset(void *opaque)
@@ -705,6 +758,7 @@ int virtio_net_create(const struct virtio_net_cfg *cfg, struct virtio_net **out)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&vn->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&vn->ctrl_lock, NULL);
 	for (unsigned i = 0; i < ARRAY_SIZE(vn->q); i++)
 		vn->q[i].kick = vn->q[i].call_own = -1;
 	if (!vn->name) {
@@ -793,6 +847,7 @@ void virtio_net_destroy(struct virtio_net *vn)
 	}
 	vn_unlock(vn);
 	pthread_mutex_destroy(&vn->lock);
+	pthread_mutex_destroy(&vn->ctrl_lock);
 	free(vn->name);
 	free(vn);
 }

@@ -58,10 +58,15 @@ struct virtio_net_cfg {
 	struct evloop *loop;	   /* control loop for reconnects and call relays; required */
 	/*
 	 * Optional: the eventfd bound as irqfd to data queue @q's interrupt vector (the VMM owns it).
-	 * Return -1 to have the device relay interrupts through vq->call instead.
+	 * Return -1 to have the device relay interrupts through vq->call instead. Called from
+	 * queue_start with the device lock held: it must not call back into the transport.
 	 */
 	int (*queue_call_fd)(void *opaque, unsigned q);
-	/* Raise the configuration-change interrupt (s4.1.4.3 config_generation, s2.5). Optional. */
+	/*
+	 * Raise the configuration-change interrupt (s4.1.4.3 config_generation, s2.5). Optional.
+	 * Always called on the loop's thread with no device lock held (so it may take the
+	 * transport's locks), shortly after the link changed.
+	 */
 	void (*config_changed)(void *opaque);
 	void *opaque;
 };
