@@ -2,20 +2,22 @@
 /*
  * Traffic guest for virtio-net tests, the demo and the vnet-pps benchmark. It drives the first
  * virtio-net function with the polled driver (lib/virtio_net_drv.h) at CPL3 and plays one role,
- * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1]":
+ * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1] [auto=R] [frames=N]":
  *
  *   ping    waits for the link, prints "ready", then per 'g' on the serial line runs a round: sends
  *           count unicast test frames to peer and one broadcast, collects answers (test frames
  *           addressed to us) until all came back or 'x' arrives, prints "round R sent S got G".
- *           'q' prints "ping done tx=T rx=R" and ends the VM.
+ *           'q' prints "ping done tx=T rx=R" and ends the VM. auto=R runs R rounds by itself (each
+ *           ending after all answers or about 2^30 TSC cycles) and then ends.
  *   echo    answers every test request addressed to it (or broadcast) with a reply to the sender;
- *           'q' prints "echo done rx=R tx=T".
+ *           'q' (or, with frames=N, N answers sent) prints "echo done rx=R tx=T" and ends.
  *   stream  after 'g', sends one frame to peer about every 2^21 TSC cycles while the link is up
  *           and counts answers; prints "link down" / "link up N" when the device config status
  *           changes and "flowing N" once 16 answers arrived since the N-th link up. 'q' ends.
  *   gen     after 'g', sends size-byte frames to peer as fast as the ring allows (bursts of 32).
  *   sink    counts what arrives.
- *           gen and sink print "count tx=T rx=R" on 'r' and end on 'q'.
+ *           gen and sink print "count tx=T rx=R kicks=K skipped=S" on 'r' (K notifications
+ *           written, S suppressed by the device's NO_NOTIFY) and end on 'q'.
  *
  * verbose=1 prints every frame sent and received (the demo). The serial line is polled only every
  * 2^22 TSC cycles or so, since each poll is a port I/O exit.
@@ -205,12 +207,17 @@ static void ready(void)
 	GUEST_PRINTF("ready mac %s link %s", m, vnet_link_up(&net) ? "up" : "down");
 }
 
-static void role_ping(void)
+/*
+ * Interactive rounds ('g' per round, 'x' ends one early, 'q' quits), or with auto=R, R rounds on
+ * their own, each ending when all answers came or after about 2^30 TSC cycles.
+ */
+static void role_ping(unsigned autorounds)
 {
 	wait_link();
 	ready();
 	for (;;) {
-		char c = serial_getc();
+		char c = autorounds ? (cur_round < autorounds ? 'g' : 'q') : serial_getc();
+		uint64_t deadline = rdtsc() + (1ull << 30);
 		unsigned sent = 0;
 
 		if (c == 'q')
@@ -229,7 +236,7 @@ static void role_ping(void)
 		while (answers < sent) {
 			vnet_rx_burst(&net, 32, on_answer, NULL);
 			vnet_tx_reclaim(&net);
-			if (serial_poll(false) == 'x')
+			if (autorounds ? rdtsc() > deadline : serial_poll(false) == 'x')
 				break;
 		}
 		GUEST_PRINTF("round %u sent %u got %lu", cur_round, sent, (unsigned long)answers);
@@ -263,16 +270,22 @@ static void on_request(void *opaque, const uint8_t *f, uint32_t len)
 	}
 }
 
-static void role_echo(void)
+/* Until 'q', or with frames=N until N answers went out. */
+static void role_echo(unsigned frames)
 {
 	ready();
 	for (;;) {
 		if (vnet_rx_burst(&net, 32, on_request, NULL))
 			vnet_flush(&net);
 		vnet_tx_reclaim(&net);
+		if (frames && net.st.tx_frames >= frames)
+			break;
 		if (serial_poll(false) == 'q')
 			break;
 	}
+	/* Let the backend take the last answers before the VM (and with it the rings) goes away. */
+	for (uint64_t end = rdtsc() + (1ull << 30); net.tx_nfree < net.txq.size && rdtsc() < end;)
+		vnet_tx_reclaim(&net);
 	GUEST_PRINTF("echo done rx=%lu tx=%lu", (unsigned long)net.st.rx_frames, (unsigned long)net.st.tx_frames);
 	GUEST_DONE();
 }
@@ -335,9 +348,15 @@ static void count_rx(void *opaque, const uint8_t *f, uint32_t len)
 	(void)opaque, (void)f, (void)len;
 }
 
+static uint64_t loops, ring_full;
+
 static void report(void)
 {
-	GUEST_PRINTF("count tx=%lu rx=%lu", (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames);
+	GUEST_PRINTF("count tx=%lu rx=%lu kicks=%lu skipped=%lu loops=%lu full=%lu tsc=%lu",
+		     (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames,
+		     (unsigned long)(net.txq.kicks + net.rxq.kicks),
+		     (unsigned long)(net.txq.kicks_skipped + net.rxq.kicks_skipped), (unsigned long)loops,
+		     (unsigned long)ring_full, (unsigned long)rdtsc());
 }
 
 static void role_gen(void)
@@ -351,6 +370,9 @@ static void role_gen(void)
 	for (;;) {
 		char c;
 
+		loops++;
+		if (!vnet_tx_buf(&net))
+			ring_full++;
 		for (unsigned i = 0; i < 32 && (b = vnet_tx_buf(&net)); i++) {
 			/* header written once per buffer would be enough; keep the frame honest */
 			memcpy(b, peer, 6);
@@ -377,6 +399,7 @@ static void role_sink(void)
 	for (;;) {
 		char c;
 
+		loops++;
 		vnet_rx_burst(&net, 64, count_rx, NULL);
 		c = serial_poll(false);
 		if (c == 'r')
@@ -412,9 +435,9 @@ static void user_main(void)
 		     net.pci.slot, (unsigned long)net.pci.features, net.rxq.size, net.txq.size,
 		     net.pci.notify_mult);
 	if (!role || !strcmp(role, "ping"))
-		role_ping();
+		role_ping(arg_uint("auto", 0));
 	else if (!strcmp(role, "echo"))
-		role_echo();
+		role_echo(arg_uint("frames", 0));
 	else if (!strcmp(role, "stream"))
 		role_stream();
 	else if (!strcmp(role, "gen"))

@@ -119,10 +119,11 @@ void vnet_host_cleanup(void)
 		unlink(logs[i]);
 	nlogs = 0;
 	if (host_dir[0]) {
-		char cmd[128];
+		char cmd[256];
 
-		/* sockets the backends left behind */
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", host_dir);
+		/* sockets the backends left behind, and DPDK's runtime directories */
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' /var/run/dpdk/nfvvnet%d /var/run/dpdk/nfvvnettp%d", host_dir,
+			 (int)getpid(), (int)getpid());
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", host_dir);
 		host_dir[0] = '\0';
@@ -211,6 +212,27 @@ static bool wait_path(const char *path, pid_t pid, int timeout_s)
 	return false;
 }
 
+/* The control socket accepts connections (it exists a moment before it listens). */
+static bool wait_ctl(const char *path, pid_t pid, int timeout_s)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (int i = 0; i < timeout_s * 20; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return true;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return false;
+		usleep(50000);
+	}
+	return false;
+}
+
 void vnet_switch_start(struct vnet_switch *sw, const char *bin, const char *dir)
 {
 	char prefix[64];
@@ -240,7 +262,7 @@ void vnet_switch_start(struct vnet_switch *sw, const char *bin, const char *dir)
 	fprintf(stderr, "+ %s ... --control %s (log %s)\n", bin, sw->ctl, sw->log);
 	sw->pid = spawn(argv, sw->log, NULL);
 	track((void **)switches, sw);
-	if (!wait_path(sw->ctl, sw->pid, 30)) {
+	if (!wait_ctl(sw->ctl, sw->pid, 30)) {
 		if (!switch_started_once) {
 			print_tail(sw->log, 2000);
 			host_ok = true; /* a skip, not a failure: no second copy of the log */
