@@ -34,14 +34,14 @@ void tp_kill(struct testpmd *tp)
 }
 
 int tp_start_ex(struct testpmd *tp, const char *bin, const char *lcores, const char *const *vdevs,
-		unsigned nvdev, const char *fwd)
+		unsigned nvdev, const char *fwd, const char *const *extra, unsigned nextra)
 {
 	char prefix[64], fwd_arg[64];
 	const char *argv[40];
 	unsigned n = 0;
 	int pin[2], pout[2];
 
-	if (nvdev > 4)
+	if (nvdev > 4 || nextra > 8)
 		return -EINVAL;
 	snprintf(prefix, sizeof(prefix), "nfvvun%d-%u", getpid(), tp_serial++);
 	snprintf(fwd_arg, sizeof(fwd_arg), "--forward-mode=%s", fwd);
@@ -68,6 +68,8 @@ int tp_start_ex(struct testpmd *tp, const char *bin, const char *lcores, const c
 	argv[n++] = "--port-topology=loop";
 	argv[n++] = fwd_arg;
 	argv[n++] = "--total-num-mbufs=8192";
+	for (unsigned i = 0; i < nextra; i++)
+		argv[n++] = extra[i];
 	argv[n] = NULL;
 	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC))
 		return -errno;
@@ -98,7 +100,7 @@ int tp_start(struct testpmd *tp, const char *bin, const char *sock, bool client,
 
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1,client=%d", sock, client);
 	/* Both lcores on one CPU: the forwarding lcore spins; leave the other CPU alone. */
-	return tp_start_ex(tp, bin, "0@0,1@0", v, 1, fwd);
+	return tp_start_ex(tp, bin, "0@0,1@0", v, 1, fwd, NULL, 0);
 }
 
 /* Read testpmd's output until @pat appears after offset @from (or timeout). */

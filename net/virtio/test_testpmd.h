@@ -21,9 +21,9 @@ struct testpmd {
 
 /* Start testpmd on vhost-user socket @sock (client=@client) with forwarding mode @fwd. */
 int tp_start(struct testpmd *tp, const char *bin, const char *sock, bool client, const char *fwd);
-/* General form: @lcores for --lcores, up to 4 --vdev arguments. */
+/* General form: @lcores for --lcores, up to 4 --vdev arguments, up to 8 extra testpmd options. */
 int tp_start_ex(struct testpmd *tp, const char *bin, const char *lcores, const char *const *vdevs,
-		unsigned nvdev, const char *fwd);
+		unsigned nvdev, const char *fwd, const char *const *extra, unsigned nextra);
 /* RX-packets / TX-packets of one port, asked once. */
 bool tp_port_stats(struct testpmd *tp, unsigned port, uint64_t *rx, uint64_t *tx);
 /* Wait for the prompt, then "start" forwarding. */

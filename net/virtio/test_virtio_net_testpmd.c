@@ -40,8 +40,9 @@
 #define SLOT 3
 #define DEVFN PCI_DEVFN(SLOT, 0)
 #define QSZ 128
-#define RXBUF_GPA (RAM_GPA + 0x100000)	/* QSZ x 2 KiB */
-#define TXBUF_GPA (RAM_GPA + 0x200000)	/* QSZ x 2 KiB */
+/* Per queue pair p: RX and TX buffers, QSZ x 2 KiB each. */
+#define RXBUF_GPA(p) (RAM_GPA + 0x100000 + (uint64_t)(p) * 0x80000)
+#define TXBUF_GPA(p) (RAM_GPA + 0x140000 + (uint64_t)(p) * 0x80000)
 #define CTRL_GPA (RAM_GPA + 0x300000)
 #define BUF 2048u
 #define HDR 12u /* virtio_net_hdr_mrg_rxbuf (VERSION_1) */
@@ -51,6 +52,7 @@
 #define F_STATUS (1ull << 16)
 #define F_CTRL_VQ (1ull << 17)
 #define F_CTRL_RX (1ull << 18)
+#define F_MQ (1ull << 22)
 #define F_V1 (1ull << 32)
 
 static int failures;
@@ -157,8 +159,8 @@ static void notify(unsigned q)
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa }, mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
 
-/* TX @n frames (keeping fewer than the RX ring outstanding); count what comes back right. */
-static unsigned traffic(struct vq_drv *rx, struct vq_drv *tx, unsigned n, unsigned *bad)
+/* TX @n frames on pair @p (keeping fewer than the RX ring outstanding); count what comes back. */
+static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsigned n, unsigned *bad)
 {
 	unsigned sent = 0, back = 0, tx_free = QSZ;
 	uint64_t end = clock_ms() + 10000;
@@ -171,34 +173,34 @@ static unsigned traffic(struct vq_drv *rx, struct vq_drv *tx, unsigned n, unsign
 		while (vqd_get_used(tx, &id, &len))
 			tx_free++;
 		if (sent < n && tx_free && sent - back < QSZ / 2) {
-			uint64_t b = TXBUF_GPA + (uint64_t)(sent % QSZ) * BUF;
-			uint8_t *p = gpa(b);
+			uint64_t b = TXBUF_GPA(p) + (uint64_t)(sent % QSZ) * BUF;
+			uint8_t *f = gpa(b);
 
-			memset(p, 0, HDR);
-			memcpy(p + HDR, mac_b, 6);
-			memcpy(p + HDR + 6, mac_a, 6);
-			p[HDR + 12] = 0x88;
-			p[HDR + 13] = 0xb5;
-			memcpy(p + HDR + 14, &sent, sizeof(sent));
+			memset(f, 0, HDR);
+			memcpy(f + HDR, mac_b, 6);
+			memcpy(f + HDR + 6, mac_a, 6);
+			f[HDR + 12] = 0x88;
+			f[HDR + 13] = 0xb5;
+			memcpy(f + HDR + 14, &sent, sizeof(sent));
 			vqd_desc(tx, (uint16_t)(sent % QSZ), b, HDR + 60, 0, 0);
 			vqd_kick_head(tx, (uint16_t)(sent % QSZ));
 			tx_free--;
 			sent++;
-			notify(1);
+			notify(2 * p + 1);
 			idle = false;
 		}
 		while (vqd_get_used(rx, &id, &len)) {
-			uint8_t *p = gpa(RXBUF_GPA + (uint64_t)id * BUF);
+			uint8_t *f = gpa(RXBUF_GPA(p) + (uint64_t)(id % QSZ) * BUF);
 			uint16_t nbuf;
 
-			memcpy(&nbuf, p + 10, 2);
+			memcpy(&nbuf, f + 10, 2);
 			if (id < QSZ && len == HDR + 60 && le16toh(nbuf) == 1 &&
-			    !memcmp(p + HDR, mac_a, 6) && !memcmp(p + HDR + 6, mac_b, 6))
+			    !memcmp(f + HDR, mac_a, 6) && !memcmp(f + HDR + 6, mac_b, 6))
 				back++;
 			else
 				(*bad)++;
 			/* Give the buffer back (same descriptor: it still points at buffer id). */
-			vqd_kick_head(rx, (uint16_t)id);
+			vqd_kick_head(rx, (uint16_t)(id % QSZ));
 			idle = false;
 		}
 		if (idle)
@@ -207,54 +209,79 @@ static unsigned traffic(struct vq_drv *rx, struct vq_drv *tx, unsigned n, unsign
 	return back;
 }
 
-int main(int argc, char **argv)
+/* One control command with a 1-byte ack; returns the ack or -1. */
+static int ctrl_cmd(struct vq_drv *ctl, unsigned q, const uint8_t *cmd, unsigned len)
+{
+	uint8_t *c = gpa(CTRL_GPA);
+	uint32_t id, l;
+
+	memcpy(c, cmd, len);
+	c[64] = 0xee;
+	vqd_desc(ctl, 0, CTRL_GPA, len, VRING_DESC_F_NEXT, 1);
+	vqd_desc(ctl, 1, CTRL_GPA + 64, 1, VRING_DESC_F_WRITE, 0);
+	vqd_kick_head(ctl, 0);
+	notify(q);
+	if (!vqd_get_used(ctl, &id, &l) || l != 1)
+		return -1;
+	return c[64];
+}
+
+/* The whole scenario with @pairs queue pairs (testpmd gets as many queues). */
+static void scenario(const char *bin, unsigned pairs)
 {
 	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops };
 	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000,
 				       .mem32_base = 0xe0000000, .mem32_limit = 0xfec00000,
 				       .mem64_base = 1ull << 36,
 				       .mem64_limit = (1ull << 36) + (1ull << 30) };
-	char dir[64], sock[128];
+	char dir[64], sock[128], vdev[192];
+	const char *vdevs[1] = { vdev };
+	const char *mq_args[2] = { "--rxq=2", "--txq=2" };
 	struct testpmd tp = TESTPMD_INIT;
 	struct virtio_net *vn = NULL;
 	struct virtio_pci_cfg vc = { .name = "virtio-net-test", .ops = &virtio_net_dev_ops };
-	struct vq_drv rx, tx, ctl;
+	struct vq_drv rx[2], tx[2], ctl;
 	struct evloop *loop = NULL;
 	struct gmem gm = { 0 };
 	pthread_t lt;
 	bool loop_running = false;
 	uint64_t f, want;
-	unsigned msix, back, bad, cfg_irqs;
+	unsigned msix, back, bad, cfg_irqs, ctlq = 2 * pairs;
 	const unsigned N = 2000;
 	int memfd;
 
-	if (argc < 2 || access(argv[1], X_OK)) {
-		printf("SKIP: dpdk-testpmd not given\n");
-		return 77;
-	}
-	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
-	snprintf(dir, sizeof(dir), "/tmp/nfv-vnet-%d", getpid());
+	printf("# scenario: %u queue pair(s)\n", pairs);
+	memset(msi_count, 0, sizeof(msi_count));
+	snprintf(dir, sizeof(dir), "/tmp/nfv-vnet-%d-%u", getpid(), pairs);
 	snprintf(sock, sizeof(sock), "%s/tp.sock", dir);
-	if (mkdir(dir, 0700))
-		return 1;
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u,client=0", sock, pairs);
+	if (mkdir(dir, 0700)) {
+		failures++;
+		return;
+	}
 	memfd = memfd_create("guest-ram", MFD_CLOEXEC);
-	if (memfd < 0 || ftruncate(memfd, RAM_SIZE) < 0)
-		return 1;
+	if (memfd < 0 || ftruncate(memfd, RAM_SIZE) < 0) {
+		failures++;
+		return;
+	}
 	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (ram == MAP_FAILED || bus_init(&mmio, "mmio") || bus_init(&pio, "pio") ||
 	    gmem_add_region(&gm, RAM_GPA, RAM_SIZE, ram, memfd, 0) || pci_host_create(&hc, &host) ||
 	    evloop_create(&loop)) {
 		fprintf(stderr, "setup failed\n");
-		return 1;
+		failures++;
+		return;
 	}
-	if (tp_start(&tp, argv[1], sock, false, "macswap") || !tp_ready(&tp)) {
+	if (tp_start_ex(&tp, bin, "0@0,1@0", vdevs, 1, "macswap", mq_args, pairs > 1 ? 2 : 0) ||
+	    !tp_ready(&tp)) {
 		fprintf(stderr, "testpmd did not start\n");
 		failures++;
 		goto out;
 	}
 	{
 		struct virtio_net_cfg nc = {
-			.name = "net0", .mac = { 0x52, 0x54, 0, 1, 2, 3 }, .max_queue_pairs = 1,
+			.name = "net0", .mac = { 0x52, 0x54, 0, 1, 2, 3 },
+			.max_queue_pairs = (uint16_t)pairs,
 			.queue_size = 256, .gm = &gm, .socket_path = sock, .timeout_ms = 3000,
 			.loop = loop, .config_changed = config_changed,
 		};
@@ -278,9 +305,9 @@ int main(int argc, char **argv)
 	if (pthread_create(&lt, NULL, loop_main, loop) == 0)
 		loop_running = true;
 
-	/* MSI-X: vector 0 config, 1 RX, 2 TX, 3 control queue. */
+	/* MSI-X: vector 0 config, vector q + 1 for queue q. */
 	msix = pci_cap_find(virtio_pci_dev(vp), 0x11);
-	for (unsigned v = 0; v < 4; v++) {
+	for (unsigned v = 0; v < ctlq + 2; v++) {
 		CHECK(bus_write(&mmio, bar2 + 16 * v, 4, 0xfee00000));
 		CHECK(bus_write(&mmio, bar2 + 16 * v + 8, 4, 0x40 + v));
 		CHECK(bus_write(&mmio, bar2 + 16 * v + 12, 4, 0));
@@ -295,8 +322,8 @@ int main(int argc, char **argv)
 	wr(VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
 	f |= rd(VIRTIO_PCI_COMMON_DF, 4) << 32;
 	printf("# offered features %#llx\n", (unsigned long long)f);
-	want = F_V1 | F_MRG | F_MAC | F_STATUS | F_CTRL_VQ | F_CTRL_RX;
-	CHECK((f & want) == want); /* DPDK's vhost offers VERSION_1 and MRG_RXBUF */
+	want = F_V1 | F_MRG | F_MAC | F_STATUS | F_CTRL_VQ | F_CTRL_RX | (pairs > 1 ? F_MQ : 0);
+	CHECK((f & want) == want); /* DPDK's vhost offers VERSION_1, MRG_RXBUF and the queues */
 	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
 	wr(VIRTIO_PCI_COMMON_GF, 4, (uint32_t)want);
 	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
@@ -304,46 +331,53 @@ int main(int argc, char **argv)
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3 | VIRTIO_STATUS_FEATURES_OK);
 	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
 	wr(VIRTIO_PCI_COMMON_MSIX, 2, 0);
-	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 3);
-	queue_setup(&rx, 0, RAM_GPA + 0x10000);
-	queue_setup(&tx, 1, RAM_GPA + 0x20000);
-	queue_setup(&ctl, 2, RAM_GPA + 0x30000);
-	for (unsigned i = 0; i < QSZ; i++) {
-		vqd_desc(&rx, (uint16_t)i, RXBUF_GPA + (uint64_t)i * BUF, BUF, VRING_DESC_F_WRITE, 0);
-		vqd_kick_head(&rx, (uint16_t)i);
+	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == ctlq + 1);
+	CHECK(rd(VIRTIO_PCI_DEVICE_OFF + 8, 2) == pairs); /* max_virtqueue_pairs */
+	for (unsigned p = 0; p < pairs; p++) {
+		queue_setup(&rx[p], 2 * p, RAM_GPA + 0x10000 + p * 0x20000);
+		queue_setup(&tx[p], 2 * p + 1, RAM_GPA + 0x20000 + p * 0x20000);
+		for (unsigned i = 0; i < QSZ; i++) {
+			vqd_desc(&rx[p], (uint16_t)i, RXBUF_GPA(p) + (uint64_t)i * BUF, BUF,
+				 VRING_DESC_F_WRITE, 0);
+			vqd_kick_head(&rx[p], (uint16_t)i);
+		}
 	}
+	queue_setup(&ctl, ctlq, RAM_GPA + 0x70000);
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
-	notify(0);
-	CHECK(!memcmp((uint8_t[]){ (uint8_t)rd(VIRTIO_PCI_DEVICE_OFF, 1) }, "\x52", 1));
+	for (unsigned p = 0; p < pairs; p++)
+		notify(2 * p);
+	CHECK(rd(VIRTIO_PCI_DEVICE_OFF, 1) == 0x52);
 	CHECK(link_status() == 1);
 
-	/* Data path: guest TX -> testpmd macswap -> guest RX, interrupts as MSI-X on vector 1. */
+	/* Control queue: handled by the VMM (CTRL_RX promisc on -> VIRTIO_NET_OK). */
+	{
+		unsigned before = msi_count[ctlq + 1];
+
+		CHECK(ctrl_cmd(&ctl, ctlq, (const uint8_t[]){ 0, 0, 1 }, 3) == 0);
+		CHECK(wait_msi(ctlq + 1, before, 1000));
+	}
+	if (pairs > 1) {
+		/* s5.1.6.5.5: the driver turns the second pair on. */
+		CHECK(ctrl_cmd(&ctl, ctlq, (const uint8_t[]){ 4, 0, (uint8_t)pairs, 0 }, 4) == 0);
+		CHECK(virtio_net_active_pairs(vn) == pairs);
+	}
+
+	/* Data path on every pair: guest TX -> testpmd macswap -> guest RX, MSI-X per RX queue. */
 	usleep(200 * 1000);
-	back = traffic(&rx, &tx, N, &bad);
-	printf("# sent %u, back %u (bad %u), RX MSI-X %u\n", N, back, bad, msi_count[1]);
-	CHECK(back == N && bad == 0);
-	CHECK(msi_count[1] > 0);
+	for (unsigned p = 0; p < pairs; p++) {
+		back = traffic(p, &rx[p], &tx[p], N, &bad);
+		/* The relay runs on the loop thread, which a busy machine may schedule late. */
+		CHECK(wait_msi(2 * p + 1, 0, 3000));
+		printf("# pair %u: sent %u, back %u (bad %u), RX MSI-X %u\n", p, N, back, bad,
+		       msi_count[2 * p + 1]);
+		CHECK(back == N && bad == 0);
+	}
 	{
 		uint64_t trx, ttx;
 
 		CHECK(tp_stats(&tp, &trx, &ttx));
 		printf("# testpmd RX %lu TX %lu\n", trx, ttx);
-		CHECK(trx == N && ttx == N);
-	}
-
-	/* Control queue: handled by the VMM (CTRL_RX promisc on -> VIRTIO_NET_OK). */
-	{
-		uint8_t *c = gpa(CTRL_GPA);
-		uint32_t id, len;
-		unsigned before = msi_count[3];
-
-		c[0] = 0, c[1] = 0, c[2] = 1, c[16] = 0xee;
-		vqd_desc(&ctl, 0, CTRL_GPA, 3, VRING_DESC_F_NEXT, 1);
-		vqd_desc(&ctl, 1, CTRL_GPA + 16, 1, VRING_DESC_F_WRITE, 0);
-		vqd_kick_head(&ctl, 0);
-		notify(2);
-		CHECK(vqd_get_used(&ctl, &id, &len) && len == 1 && c[16] == 0);
-		CHECK(wait_msi(3, before, 1000));
+		CHECK(trx == N * pairs && ttx == N * pairs);
 	}
 
 	/* Backend restart. */
@@ -354,14 +388,18 @@ int main(int argc, char **argv)
 	printf("# testpmd killed: link down, config interrupts %u\n", msi_count[0]);
 	unlink(sock);
 	cfg_irqs = msi_count[0];
-	CHECK(tp_start(&tp, argv[1], sock, false, "macswap") == 0 && tp_ready(&tp));
+	CHECK(tp_start_ex(&tp, bin, "0@0,1@0", vdevs, 1, "macswap", mq_args, pairs > 1 ? 2 : 0) ==
+		      0 &&
+	      tp_ready(&tp));
 	CHECK(wait_msi(0, cfg_irqs, 15000));
 	CHECK(link_status() == 1);
 	printf("# testpmd back: link up, config interrupts %u\n", msi_count[0]);
 	usleep(200 * 1000);
-	back = traffic(&rx, &tx, N, &bad);
-	printf("# after reconnect: sent %u, back %u (bad %u)\n", N, back, bad);
-	CHECK(back == N && bad == 0);
+	for (unsigned p = 0; p < pairs; p++) {
+		back = traffic(p, &rx[p], &tx[p], N, &bad);
+		printf("# after reconnect, pair %u: sent %u, back %u (bad %u)\n", p, N, back, bad);
+		CHECK(back == N && bad == 0);
+	}
 
 	/* Reset by the driver: rings stopped in the backend (GET_VRING_BASE), no crash. */
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
@@ -376,11 +414,25 @@ out:
 	virtio_net_destroy(vn);
 	tp_quit(&tp);
 	pci_host_destroy(host);
+	host = NULL;
 	evloop_destroy(loop);
 	bus_fini(&mmio);
 	bus_fini(&pio);
+	munmap(ram, RAM_SIZE);
+	close(memfd);
 	unlink(sock);
 	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || access(argv[1], X_OK)) {
+		printf("SKIP: dpdk-testpmd not given\n");
+		return 77;
+	}
+	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
+	scenario(argv[1], 1);
+	scenario(argv[1], 2);
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;

@@ -96,11 +96,11 @@ int main(int argc, char **argv)
 	snprintf(vp, sizeof(vp), "net_virtio_user0,path=%s,queues=1", sock1);
 
 	/* The receiver spins on CPU 0; both senders live on CPU 1. */
-	if (tp_start_ex(&rx, bin, "0@0,1@0", rx_vdevs, 2, "rxonly") || !tp_ready(&rx)) {
+	if (tp_start_ex(&rx, bin, "0@0,1@0", rx_vdevs, 2, "rxonly", NULL, 0) || !tp_ready(&rx)) {
 		fprintf(stderr, "receiving testpmd did not start\n");
 		goto out;
 	}
-	if (tp_start_ex(&peer, bin, "0@1,1@1", peer_vdev, 1, "txonly") ||
+	if (tp_start_ex(&peer, bin, "0@1,1@1", peer_vdev, 1, "txonly", NULL, 0) ||
 	    !tp_wait(&peer, 0, "testpmd> ", 20000)) {
 		fprintf(stderr, "peer testpmd did not start\n");
 		goto out;
