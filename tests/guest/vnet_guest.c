@@ -19,7 +19,9 @@
  *           gen and sink print "count tx=T rx=R kicks=K skipped=S" on 'r' (K notifications
  *           written, S suppressed by the device's NO_NOTIFY) and end on 'q'.
  *
- * verbose=1 prints every frame sent and received (the demo). The serial line is polled only every
+ * verbose=1 prints every frame sent and received (the demo). idle=1 (gen and sink) halts the vCPU
+ * instead of spinning when the transmit ring is full or nothing arrives, woken by the queue's
+ * MSI-X interrupt (see idle_setup). The serial line is polled only every
  * 2^22 TSC cycles or so, since each poll is a port I/O exit.
  */
 #include "guest.h"
@@ -53,6 +55,80 @@ static inline uint64_t rdtsc(void)
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * Sleeping instead of spinning (idle=1; the benchmark, where two guests and a backend share two
+ * CPUs). CPL3 cannot halt, so the guest executes HLT anyway: the #GP it raises lands in
+ * vnet_gp_entry at CPL0, which, if this guest armed a wait, re-checks the watched used index with
+ * interrupts still off and only then does STI; HLT, so a completion between the CPL3 check and
+ * the halt cannot be missed. The MSI-X interrupt of the queue (or a 10 ms LAPIC timer tick, so
+ * the serial line keeps being served) ends the halt, and it returns past the HLT. Other #GPs go
+ * to the library's handler.
+ */
+static volatile uint16_t *volatile idle_watch __attribute__((used));
+static volatile uint16_t idle_val __attribute__((used));
+static bool idle_mode;
+static uint64_t sleeps;
+
+void vnet_gp_entry(void);
+__asm__(".text\n"
+	".globl vnet_gp_entry\n"
+	"vnet_gp_entry:\n\t"
+	"pushq %rax\n\t"
+	"pushq %rdx\n\t"
+	"testb $3, 32(%rsp)\n\t"	/* frame: rdx rax error rip cs rflags rsp ss */
+	"jz 1f\n\t"
+	"movq 24(%rsp), %rax\n\t"
+	"cmpb $0xf4, (%rax)\n\t"
+	"jne 1f\n\t"
+	"movq idle_watch(%rip), %rdx\n\t"
+	"testq %rdx, %rdx\n\t"
+	"jz 1f\n\t"
+	"incq 24(%rsp)\n\t"
+	"movzwl (%rdx), %eax\n\t"
+	"cmpw idle_val(%rip), %ax\n\t"
+	"jne 2f\n\t"
+	"sti\n\t"
+	"hlt\n\t"
+	"cli\n"
+	"2:\tpopq %rdx\n\t"
+	"popq %rax\n\t"
+	"addq $8, %rsp\n\t"
+	"iretq\n"
+	"1:\tpopq %rdx\n\t"
+	"popq %rax\n\t"
+	"jmp guest_exc_13\n");
+
+/* At CPL0: route #GP to vnet_gp_entry, enable the LAPIC, start a periodic 10 ms timer tick. */
+static void idle_setup(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr;
+	volatile uint16_t *e;
+	uint64_t h = (uint64_t)vnet_gp_entry;
+
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	e = (volatile uint16_t *)(idtr.base + 13 * 16); /* 64-bit gate: offset 15:0, 31:16, 63:32 */
+	e[0] = (uint16_t)h;
+	e[3] = (uint16_t)(h >> 16);
+	*(volatile uint32_t *)(e + 4) = (uint32_t)(h >> 32);
+	guest_lapic_enable();
+	mmio_write32(GUEST_LAPIC_BASE + 0x3E0, 0xB);				 /* divide by 1 */
+	mmio_write32(GUEST_LAPIC_BASE + 0x320, (1u << 17) | (GUEST_IRQ_BASE + 2)); /* periodic */
+	mmio_write32(GUEST_LAPIC_BASE + 0x380, 10000000);			 /* 10 ms at 1 GHz */
+}
+
+/* Halt until *@idx moves away from @seen (or any interrupt). */
+static void idle_sleep(volatile uint16_t *idx, uint16_t seen)
+{
+	idle_val = seen;
+	idle_watch = idx;
+	__asm__ volatile("hlt" ::: "memory");
+	idle_watch = NULL;
+	sleeps++;
 }
 
 /* A byte from the host, or 0; at most every POLL_CYCLES unless @now. */
@@ -352,11 +428,12 @@ static uint64_t loops, ring_full;
 
 static void report(void)
 {
-	GUEST_PRINTF("count tx=%lu rx=%lu kicks=%lu skipped=%lu loops=%lu full=%lu tsc=%lu",
+	GUEST_PRINTF("count tx=%lu rx=%lu kicks=%lu skipped=%lu loops=%lu full=%lu sleeps=%lu irqs=%u/%u/%u tsc=%lu",
 		     (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames,
 		     (unsigned long)(net.txq.kicks + net.rxq.kicks),
 		     (unsigned long)(net.txq.kicks_skipped + net.rxq.kicks_skipped), (unsigned long)loops,
-		     (unsigned long)ring_full, (unsigned long)rdtsc());
+		     (unsigned long)ring_full, (unsigned long)sleeps, guest_irq_count[0], guest_irq_count[1],
+		     guest_irq_count[2], (unsigned long)rdtsc());
 }
 
 static void role_gen(void)
@@ -371,8 +448,14 @@ static void role_gen(void)
 		char c;
 
 		loops++;
-		if (!vnet_tx_buf(&net))
+		if (!vnet_tx_buf(&net)) {
 			ring_full++;
+			if (idle_mode) {
+				if (vnet_tx_arm(&net))
+					idle_sleep(&net.txq.used->idx, net.txq.used_seen);
+				vnet_tx_disarm(&net);
+			}
+		}
 		for (unsigned i = 0; i < 32 && (b = vnet_tx_buf(&net)); i++) {
 			/* header written once per buffer would be enough; keep the frame honest */
 			memcpy(b, peer, 6);
@@ -395,12 +478,26 @@ static void role_gen(void)
 
 static void role_sink(void)
 {
+	uint64_t last_rx = 0;
+
 	ready();
 	for (;;) {
 		char c;
 
 		loops++;
-		vnet_rx_burst(&net, 64, count_rx, NULL);
+		if (vnet_rx_burst(&net, 64, count_rx, NULL)) {
+			last_rx = 0;
+		} else if (idle_mode) {
+			/* nothing for ~15 us: sleep until the next frame */
+			if (!last_rx) {
+				last_rx = rdtsc();
+			} else if (rdtsc() - last_rx > (1u << 15)) {
+				if (vnet_rx_arm(&net))
+					idle_sleep(&net.rxq.used->idx, net.rxq.used_seen);
+				vnet_rx_disarm(&net);
+				last_rx = 0;
+			}
+		}
 		c = serial_poll(false);
 		if (c == 'r')
 			report();
@@ -428,7 +525,7 @@ static void user_main(void)
 		count = 200;
 	if (p && !parse_mac(p, peer))
 		GUEST_FAIL("peer=MAC is not a MAC address");
-	ret = vnet_init(&net, 0, arg_uint("mrg", 0) ? VNET_OPT_MRG_RXBUF : 0);
+	ret = vnet_init(&net, 0, (arg_uint("mrg", 0) ? VNET_OPT_MRG_RXBUF : 0) | (idle_mode ? VNET_OPT_IRQ : 0));
 	if (ret)
 		GUEST_ASSERT_EQ(ret, 0);
 	GUEST_PRINTF("virtio-net at 00:%02x.0: features %lx, queues %u/%u entries, notify mult %u",
@@ -450,8 +547,13 @@ static void user_main(void)
 
 void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 {
+	char v[64];
+
 	(void)bi;
 	if (vcpu != 0 || nr != 1)
 		GUEST_DONE(); /* one vCPU drives the device */
+	idle_mode = arg("idle", v) && v[0] == '1';
+	if (idle_mode)
+		idle_setup();
 	guest_enter_user(user_main);
 }

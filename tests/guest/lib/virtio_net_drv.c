@@ -30,12 +30,19 @@ int vnet_init(struct vnet *n, unsigned nth, unsigned opts)
 		return ret;
 	if (opts & VNET_OPT_MRG_RXBUF)
 		want |= 1ull << VIRTIO_NET_F_MRG_RXBUF;
+	if (opts & VNET_OPT_IRQ)
+		want |= 1ull << VIRTIO_RING_F_EVENT_IDX;
 	ret = vpci_negotiate(&n->pci, want, 1ull << VIRTIO_F_VERSION_1);
 	if (ret)
 		return ret;
-	ret = vpci_queue_setup(&n->pci, &n->rxq, RXQ, VNET_QSIZE, n->rx_ring);
+	if (opts & VNET_OPT_IRQ)
+		ret = vpci_msix_enable(&n->pci, 2, GUEST_IRQ_BASE);
 	if (!ret)
-		ret = vpci_queue_setup(&n->pci, &n->txq, TXQ, VNET_QSIZE, n->tx_ring);
+		ret = vpci_queue_setup_msix(&n->pci, &n->rxq, RXQ, VNET_QSIZE, n->rx_ring,
+					    (opts & VNET_OPT_IRQ) ? 0 : VIRTIO_MSI_NO_VECTOR);
+	if (!ret)
+		ret = vpci_queue_setup_msix(&n->pci, &n->txq, TXQ, VNET_QSIZE, n->tx_ring,
+					    (opts & VNET_OPT_IRQ) ? 1 : VIRTIO_MSI_NO_VECTOR);
 	if (ret) {
 		vpci_set_status(&n->pci, vpci_status(&n->pci) | VIRTIO_STATUS_FAILED);
 		return ret;
@@ -119,6 +126,28 @@ int vnet_send(struct vnet *n, const void *frame, uint32_t len)
 	memcpy(b, frame, len);
 	vnet_tx_commit(n, len);
 	return 0;
+}
+
+bool vnet_rx_arm(struct vnet *n)
+{
+	return vpq_irq_arm(&n->rxq, 1);
+}
+
+bool vnet_tx_arm(struct vnet *n)
+{
+	uint16_t in_flight = (uint16_t)(n->txq.size - n->tx_nfree);
+
+	return vpq_irq_arm(&n->txq, (uint16_t)(in_flight * 3 / 4));
+}
+
+void vnet_rx_disarm(struct vnet *n)
+{
+	vpq_irq_disarm(&n->rxq);
+}
+
+void vnet_tx_disarm(struct vnet *n)
+{
+	vpq_irq_disarm(&n->txq);
 }
 
 void vnet_flush(struct vnet *n)

@@ -35,6 +35,10 @@
 
 /* vnet_init() options. */
 #define VNET_OPT_MRG_RXBUF 1u
+/* MSI-X: receiveq1 on table entry 0 -> IDT vector GUEST_IRQ_BASE, transmitq1 on entry 1 ->
+ * GUEST_IRQ_BASE + 1 (LAPIC of CPU 0; the caller enables its LAPIC); EVENT_IDX when offered.
+ * Interrupts stay suppressed until vnet_rx_arm()/vnet_tx_arm(). */
+#define VNET_OPT_IRQ 2u
 
 struct vnet_stats {
 	uint64_t rx_frames, rx_bytes;
@@ -83,6 +87,17 @@ int vnet_send(struct vnet *n, const void *frame, uint32_t len);
  */
 uint8_t *vnet_tx_buf(struct vnet *n);
 void vnet_tx_commit(struct vnet *n, uint32_t len);
+
+/*
+ * With VNET_OPT_IRQ: ask for the receive interrupt at the next frame (vnet_rx_arm), or for the
+ * transmit interrupt once about three quarters of the frames in flight are done (vnet_tx_arm).
+ * Both return false when there is already something to do (do not sleep then). Disarm after
+ * waking.
+ */
+bool vnet_rx_arm(struct vnet *n);
+bool vnet_tx_arm(struct vnet *n);
+void vnet_rx_disarm(struct vnet *n);
+void vnet_tx_disarm(struct vnet *n);
 
 /* Publish queued transmit descriptors and kick the device if it wants kicks. */
 void vnet_flush(struct vnet *n);

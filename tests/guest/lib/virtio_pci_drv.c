@@ -4,11 +4,13 @@
 
 #include "guest.h"
 
+#define EIO 5
 #define ENODEV 19
 #define EINVAL 22
 #define EOPNOTSUPP 95
 
 #define PCI_CAP_ID_VNDR 0x09
+#define PCI_CAP_ID_MSIX 0x11
 
 /* Common configuration layout (virtio 1.2 s4.1.4.3). */
 #define CC_DFSELECT 0x00
@@ -110,6 +112,8 @@ static int read_caps(struct vpci_dev *d)
 		uint32_t off, len;
 		uint64_t addr;
 
+		if ((w0 & 0xFF) == PCI_CAP_ID_MSIX && !d->msix_cap)
+			d->msix_cap = cap;
 		if ((w0 & 0xFF) != PCI_CAP_ID_VNDR || type < CAP_COMMON || type > CAP_DEVICE)
 			continue;
 		if (found & (1u << type))
@@ -229,7 +233,36 @@ int vpci_negotiate(struct vpci_dev *d, uint64_t wanted, uint64_t required)
 	return 0;
 }
 
+int vpci_msix_enable(struct vpci_dev *d, unsigned nvec, uint8_t idt_base)
+{
+	uint32_t ctl, tbl;
+	uint64_t table;
+
+	if (!d->msix_cap)
+		return -ENODEV;
+	ctl = vpci_cfg_read32(d->slot, d->msix_cap);
+	tbl = vpci_cfg_read32(d->slot, d->msix_cap + 4);
+	if (nvec > ((ctl >> 16) & 0x7ff) + 1u || (tbl & 7) > 5 || !d->bar[tbl & 7])
+		return -EINVAL;
+	table = d->bar[tbl & 7] + (tbl & ~7u);
+	/* PCI Local Bus 3.0 s6.8.2: address, upper address, data, vector control (bit 0 = mask) */
+	for (unsigned v = 0; v < nvec; v++) {
+		mmio_write32(table + 16 * v + 0, 0xFEE00000u);
+		mmio_write32(table + 16 * v + 4, 0);
+		mmio_write32(table + 16 * v + 8, (uint32_t)idt_base + v);
+		mmio_write32(table + 16 * v + 12, 0);
+	}
+	vpci_cfg_write32(d->slot, d->msix_cap, ctl | (1u << 31)); /* MSI-X Enable */
+	return 0;
+}
+
 int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size, void *mem)
+{
+	return vpci_queue_setup_msix(d, q, index, max_size, mem, NO_VECTOR);
+}
+
+int vpci_queue_setup_msix(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size,
+			  void *mem, uint16_t vector)
 {
 	uint64_t base = (uint64_t)mem;
 	uint16_t size;
@@ -253,9 +286,12 @@ int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t
 	/* Polling: ask the device not to interrupt (s2.7.7). */
 	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	q->notify_addr = d->notify_base + (uint64_t)rd16(d->common + CC_Q_NOFF) * d->notify_mult;
+	q->event_idx = d->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
 
 	wr16(d->common + CC_Q_SIZE, size);
-	wr16(d->common + CC_Q_MSIX, NO_VECTOR);
+	wr16(d->common + CC_Q_MSIX, vector);
+	if (rd16(d->common + CC_Q_MSIX) != vector)
+		return -EIO;
 	mmio_write32(d->common + CC_Q_DESC, (uint32_t)base);
 	mmio_write32(d->common + CC_Q_DESC + 4, (uint32_t)(base >> 32));
 	mmio_write32(d->common + CC_Q_AVAIL, (uint32_t)(base + 4096));
@@ -284,23 +320,60 @@ void vpci_config_read(const struct vpci_dev *d, unsigned off, void *buf, unsigne
 	} while (gen != rd8(d->common + CC_CFGGEN));
 }
 
+/* s2.7.10: used_event is the last avail ring entry, avail_event the last used ring entry. */
+static inline volatile uint16_t *used_event(struct vpq *q)
+{
+	return &q->avail->ring[q->size];
+}
+
+static inline volatile uint16_t *avail_event(struct vpq *q)
+{
+	return (volatile uint16_t *)&q->used->ring[q->size];
+}
+
 void vpq_publish(struct vpq *q)
 {
+	uint16_t old = (uint16_t)(q->avail_idx - q->kick_pending);
+	bool kick;
+
 	if (!q->kick_pending)
 		return;
 	/* s2.7.13: ring entries before the index (x86 keeps stores in order; stop the compiler). */
 	barrier();
 	q->avail->idx = q->avail_idx;
 	q->kick_pending = 0;
-	/* s2.7.10: the device's NO_NOTIFY must be read after the index is visible. */
+	/* s2.7.10: the device's suppression state must be read after the index is visible. */
 	mb();
-	if (q->used->flags & VRING_USED_F_NO_NOTIFY) {
+	if (q->event_idx) {
+		/* notify when the device's avail_event lies in [old, new) (s2.7.10.1 vring_need_event) */
+		uint16_t ev = *avail_event(q);
+
+		kick = (uint16_t)(q->avail_idx - ev - 1) < (uint16_t)(q->avail_idx - old);
+	} else {
+		kick = !(q->used->flags & VRING_USED_F_NO_NOTIFY);
+	}
+	if (!kick) {
 		q->kicks_skipped++;
 		return;
 	}
 	/* Without VIRTIO_F_NOTIFICATION_DATA the notification is the queue index (s4.1.5.2). */
 	wr16(q->notify_addr, q->index);
 	q->kicks++;
+}
+
+bool vpq_irq_arm(struct vpq *q, uint16_t n)
+{
+	if (q->event_idx)
+		*used_event(q) = (uint16_t)(q->used_seen + (n ? n : 1) - 1);
+	else
+		q->avail->flags = 0;
+	mb();
+	return q->used->idx == q->used_seen;
+}
+
+void vpq_irq_disarm(struct vpq *q)
+{
+	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 }
 
 bool vpq_get_used(struct vpq *q, uint16_t *id, uint32_t *len)

@@ -28,6 +28,8 @@
 #define VIRTIO_STATUS_FAILED 0x80
 
 #define VIRTIO_F_VERSION_1 32
+#define VIRTIO_RING_F_EVENT_IDX 29
+#define VIRTIO_MSI_NO_VECTOR 0xffff
 
 /* Split ring layout (s2.7). */
 #define VRING_DESC_F_NEXT 1
@@ -73,6 +75,7 @@ struct vpq {
 	volatile struct vring_avail *avail;
 	volatile struct vring_used *used;
 	uint64_t notify_addr;	/* MMIO address to write the queue index to */
+	bool event_idx;		/* VIRTIO_RING_F_EVENT_IDX negotiated (s2.7.10) */
 	uint16_t avail_idx;	/* next free avail slot (shadow of avail->idx) */
 	uint16_t used_seen;	/* next used slot to consume */
 	uint16_t kick_pending;	/* entries added since the last kick decision */
@@ -94,6 +97,7 @@ struct vpci_dev {
 	uint32_t notify_mult;
 	uint16_t num_queues;
 	uint64_t features;	/* negotiated */
+	uint8_t msix_cap;	/* MSI-X capability offset, 0 if none */
 };
 
 /* PCI configuration space through CF8/CFC (bus 0, function 0). */
@@ -125,10 +129,22 @@ int vpci_negotiate(struct vpci_dev *d, uint64_t wanted, uint64_t required);
 /*
  * s3.1.1 step 7 for queue @index: use the device's queue_size capped at @max_size (a power of two
  * <= VPQ_MAX_SIZE), lay the rings out in @mem (VPQ_RING_MEM bytes, 4 KiB aligned, identity-mapped
- * guest RAM), no MSI-X vector, and enable the queue. Returns 0, -19 when the queue does not exist
- * (size 0), -22 for a bad @max_size or @mem.
+ * guest RAM), no MSI-X vector, and enable the queue with interrupts suppressed. Returns 0, -19 when
+ * the queue does not exist (size 0), -22 for a bad @max_size or @mem.
  */
 int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size, void *mem);
+/* The same with MSI-X table entry @vector for the queue (VIRTIO_MSI_NO_VECTOR: none); interrupts
+ * stay suppressed until vpq_irq_arm(). Also -5 (EIO) when the device refused the vector
+ * (s4.1.5.1.2.1). */
+int vpci_queue_setup_msix(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size,
+			  void *mem, uint16_t vector);
+
+/*
+ * Program MSI-X table entries 0..@nvec-1 to deliver IDT vectors @idt_base + i to the local APIC
+ * of CPU 0 (fixed, edge), unmasked, and enable MSI-X. Call before queue setup assigns vectors.
+ * Returns 0, -19 without an MSI-X capability, -22 when @nvec exceeds the table.
+ */
+int vpci_msix_enable(struct vpci_dev *d, unsigned nvec, uint8_t idt_base);
 
 /* s3.1.1 step 8. */
 void vpci_driver_ok(const struct vpci_dev *d);
@@ -157,6 +173,16 @@ static inline void vpq_add(struct vpq *q, uint16_t head)
 
 /* Publish added entries (avail->idx) and notify the device unless it asked not to (s2.7.10). */
 void vpq_publish(struct vpq *q);
+
+/*
+ * Ask for an interrupt once the device has used @n more entries (with EVENT_IDX, used_event =
+ * used_seen + n - 1; without, VRING_AVAIL_F_NO_INTERRUPT cleared: after any). Returns false when
+ * entries are already waiting, i.e. the caller must not sleep; the check follows a full barrier,
+ * so an entry used after it raises the interrupt (s2.7.10, s2.7.14).
+ */
+bool vpq_irq_arm(struct vpq *q, uint16_t n);
+/* Suppress interrupts again (best effort with EVENT_IDX: the device may still send one). */
+void vpq_irq_disarm(struct vpq *q);
 
 /*
  * Take the next used entry: returns true with its descriptor id and written length, false when the
