@@ -10,7 +10,8 @@
  *           'q' prints "ping done tx=T rx=R" and ends the VM. auto=R runs R rounds by itself (each
  *           ending after all answers or about 2^30 TSC cycles) and then ends.
  *   echo    answers every test request addressed to it (or broadcast) with a reply to the sender;
- *           'q' (or, with frames=N, N answers sent) prints "echo done rx=R tx=T" and ends.
+ *           'q' (or, with frames=N, N answers sent) prints "echo done rx=R tx=T sleeps=S irqs=A/B/C" (interrupts
+ *           counted on IDT vectors 0x40 receive, 0x41 transmit, 0x42 timer) and ends.
  *   stream  after 'g', sends one frame to peer about every 2^21 TSC cycles while the link is up
  *           and counts answers; prints "link down" / "link up N" when the device config status
  *           changes and "flowing N" once 16 answers arrived since the N-th link up. 'q' ends.
@@ -19,7 +20,7 @@
  *           gen and sink print "count tx=T rx=R kicks=K skipped=S" on 'r' (K notifications
  *           written, S suppressed by the device's NO_NOTIFY) and end on 'q'.
  *
- * verbose=1 prints every frame sent and received (the demo). idle=1 (gen and sink) halts the vCPU
+ * verbose=1 prints every frame sent and received (the demo). idle=1 (gen, sink, echo) halts the vCPU
  * instead of spinning when the transmit ring is full or nothing arrives, woken by the queue's
  * MSI-X interrupt (see idle_setup). The serial line is polled only every
  * 2^22 TSC cycles or so, since each poll is a port I/O exit.
@@ -129,6 +130,23 @@ static void idle_sleep(volatile uint16_t *idx, uint16_t seen)
 	__asm__ volatile("hlt" ::: "memory");
 	idle_watch = NULL;
 	sleeps++;
+}
+
+/* idle=1: after ~15 us without frames, halt until the receive interrupt (or the timer tick). */
+static void rx_idle(bool got, uint64_t *since)
+{
+	if (!idle_mode)
+		return;
+	if (got) {
+		*since = 0;
+	} else if (!*since) {
+		*since = rdtsc();
+	} else if (rdtsc() - *since > (1u << 15)) {
+		if (vnet_rx_arm(&net))
+			idle_sleep(&net.rxq.used->idx, net.rxq.used_seen);
+		vnet_rx_disarm(&net);
+		*since = 0;
+	}
 }
 
 /* A byte from the host, or 0; at most every POLL_CYCLES unless @now. */
@@ -349,10 +367,15 @@ static void on_request(void *opaque, const uint8_t *f, uint32_t len)
 /* Until 'q', or with frames=N until N answers went out. */
 static void role_echo(unsigned frames)
 {
+	uint64_t since = 0;
+
 	ready();
 	for (;;) {
-		if (vnet_rx_burst(&net, 32, on_request, NULL))
+		unsigned got = vnet_rx_burst(&net, 32, on_request, NULL);
+
+		if (got)
 			vnet_flush(&net);
+		rx_idle(got, &since);
 		vnet_tx_reclaim(&net);
 		if (frames && net.st.tx_frames >= frames)
 			break;
@@ -362,7 +385,9 @@ static void role_echo(unsigned frames)
 	/* Let the backend take the last answers before the VM (and with it the rings) goes away. */
 	for (uint64_t end = rdtsc() + (1ull << 30); net.tx_nfree < net.txq.size && rdtsc() < end;)
 		vnet_tx_reclaim(&net);
-	GUEST_PRINTF("echo done rx=%lu tx=%lu", (unsigned long)net.st.rx_frames, (unsigned long)net.st.tx_frames);
+	GUEST_PRINTF("echo done rx=%lu tx=%lu sleeps=%lu irqs=%u/%u/%u", (unsigned long)net.st.rx_frames,
+		     (unsigned long)net.st.tx_frames, (unsigned long)sleeps, guest_irq_count[0],
+		     guest_irq_count[1], guest_irq_count[2]);
 	GUEST_DONE();
 }
 
@@ -478,26 +503,14 @@ static void role_gen(void)
 
 static void role_sink(void)
 {
-	uint64_t last_rx = 0;
+	uint64_t since = 0;
 
 	ready();
 	for (;;) {
 		char c;
 
 		loops++;
-		if (vnet_rx_burst(&net, 64, count_rx, NULL)) {
-			last_rx = 0;
-		} else if (idle_mode) {
-			/* nothing for ~15 us: sleep until the next frame */
-			if (!last_rx) {
-				last_rx = rdtsc();
-			} else if (rdtsc() - last_rx > (1u << 15)) {
-				if (vnet_rx_arm(&net))
-					idle_sleep(&net.rxq.used->idx, net.rxq.used_seen);
-				vnet_rx_disarm(&net);
-				last_rx = 0;
-			}
-		}
+		rx_idle(vnet_rx_burst(&net, 64, count_rx, NULL) != 0, &since);
 		c = serial_poll(false);
 		if (c == 'r')
 			report();
