@@ -354,7 +354,7 @@ static void test_unresponsive(void)
 		ret = vun_connect(vun, 1000);
 		printf("# connect -> %d (%s) after %lu ms\n", ret, strerror(-ret), clock_ms() - t0);
 		CHECK(ret == -ETIMEDOUT);
-		CHECK(clock_ms() - t0 < 3000);
+		CHECK(clock_ms() - t0 < 5000);
 		CHECK(!vun_link_up(vun));
 		vun_destroy(vun);
 	} else {
@@ -370,12 +370,12 @@ static void test_unresponsive(void)
 	if (hb > 0) {
 		struct vhost_user_stats vst;
 
-		vun = mk_vun(sock, false, 500);
+		vun = mk_vun(sock, false, 5000);
 		t0 = clock_ms();
 		ret = vun_connect(vun, 1000);
 		printf("# connect -> %d (%s) after %lu ms\n", ret, strerror(-ret), clock_ms() - t0);
 		CHECK(ret == -EPROTO || ret == -EMSGSIZE);
-		CHECK(clock_ms() - t0 < 3000);
+		CHECK(clock_ms() - t0 < 5000);
 		vhost_user_get_stats(vun_vhost_user(vun), &vst);
 		CHECK(vst.bad_replies == 1);
 		vun_destroy(vun);
