@@ -12,6 +12,7 @@
 
 #include "blk.h"
 #include "bus.h"
+#include "evloop.h"
 #include "log.h"
 #include "pci.h"
 #include "util.h"
@@ -59,6 +60,31 @@ static void t_set_intx(void *opaque, unsigned gsi, int level)
 
 static const struct pci_irq_ops t_irq_ops = { .route_msi = t_route_msi, .set_intx = t_set_intx };
 
+/* "irqfd" mode: the host binds an eventfd per vector, as the KVM irq ops do. */
+static int vfd[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+static void t_vector_update(void *opaque, struct pci_dev *dev, unsigned vector, int old_fd,
+			    const struct pci_msi_vector *state)
+{
+	(void)opaque;
+	(void)dev;
+	(void)old_fd;
+	if (vector < 8)
+		vfd[vector] = state->fd;
+}
+
+static const struct pci_irq_ops t_irq_ops_fd = { .route_msi = t_route_msi,
+						 .set_intx = t_set_intx,
+						 .vector_update = t_vector_update };
+
+/* What KVM would inject: every signal of a bound eventfd counts as one message. */
+static void drain_vfds(void)
+{
+	for (unsigned v = 0; v < 8; v++)
+		if (vfd[v] >= 0)
+			__atomic_add_fetch(&msi_count[v], (unsigned)efd_drain(vfd[v]), __ATOMIC_SEQ_CST);
+}
+
 static struct bus mmio, pio;
 static uint64_t bar0, bar2;
 
@@ -94,6 +120,7 @@ static unsigned find_vcap(uint8_t type)
 static bool wait_for(unsigned *counter, unsigned above)
 {
 	for (int i = 0; i < 5000; i++) {
+		drain_vfds();
 		if (__atomic_load_n(counter, __ATOMIC_SEQ_CST) > above)
 			return true;
 		usleep(1000);
@@ -168,8 +195,9 @@ static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigne
 	return ram[STATUS_GPA - RAM_GPA];
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bool irqfd_mode = argc > 1 && !strcmp(argv[1], "irqfd");
 	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops };
 	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000,
 				       .mem32_base = 0xe0000000, .mem32_limit = 0xfec00000,
@@ -187,6 +215,8 @@ int main(void)
 	int fd;
 
 	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
+	if (irqfd_mode)
+		hc.irq_ops = &t_irq_ops_fd;
 	fd = mkstemp(img);
 	ram = aligned_alloc(4096, RAM_SIZE);
 	if (fd < 0 || ftruncate(fd, 1 << 20) < 0 || !ram || bus_init(&mmio, "mmio") ||
@@ -245,7 +275,9 @@ int main(void)
 	driver_init(d.size, d.desc_gpa, d.avail_gpa, d.used_gpa, ~(1ull << VIRTIO_F_RING_PACKED));
 	CHECK(blk_read_req(&d, ram, 1, &msi_count[1]) == 0);
 	CHECK(blk_read_req(&d, ram, 2, &msi_count[1]) == 0);
+	drain_vfds();
 	CHECK(msi_count[0] == 0);
+	CHECK(irqfd_mode == (vfd[1] >= 0));
 
 	/* VIRTIO_PCI_CAP_PCI_CFG window: read num_queues (BAR 0 offset 0x12, 2 bytes). */
 	c = find_vcap(VIRTIO_PCI_CAP_PCI_CFG);
@@ -353,6 +385,6 @@ int main(void)
 		fprintf(stderr, "%d failures\n", failures);
 		return 1;
 	}
-	printf("virtio_pci: all tests passed\n");
+	printf("virtio_pci%s: all tests passed\n", irqfd_mode ? " (irqfd)" : "");
 	return 0;
 }

@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "evloop.h"
 #include "log.h"
 #include "util.h"
 
@@ -39,6 +42,10 @@ struct virtio_pci {
 	struct vp_queue q[VIRTIO_PCI_MAX_QUEUES];
 
 	unsigned pcicfg_off; /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
+	unsigned msix_cap;   /* offset of the MSI-X capability */
+	bool msix_on;	     /* atomic: mirror of MSI-X Enable, kept by the cfg_write hook */
+	unsigned nvec;
+	int vec_fd[VIRTIO_PCI_MAX_QUEUES + 1]; /* eventfd per MSI-X vector (irqfd), or -1 */
 	bool bar_mapped;
 	uint64_t bar_addr;
 
@@ -49,14 +56,24 @@ struct virtio_pci {
 
 /* ---- interrupts (s4.1.5.3, s4.1.5.4) ---- */
 
+/*
+ * Device threads raise queue interrupts here. With an eventfd bound to the vector (the VMM's
+ * irqfd), this takes no lock at all: masking and pending bits are handled by the PCI core and
+ * KVM around that eventfd. Otherwise it goes through pci_msix_notify().
+ */
 static void vp_irq(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 {
 	int ret = -EAGAIN;
 
-	if (pci_msix_enabled(vp->pci)) {
+	if (__atomic_load_n(&vp->msix_on, __ATOMIC_ACQUIRE)) {
 		/* With MSI-X on, NO_VECTOR means the driver wants no interrupt for this source. */
 		if (vector == VIRTIO_MSI_NO_VECTOR)
 			return;
+		if (vector < vp->nvec && vp->vec_fd[vector] >= 0) {
+			efd_signal(vp->vec_fd[vector]);
+			VP_STAT(vp, irqs_msix);
+			return;
+		}
 		ret = pci_msix_notify(vp->pci, vector);
 		if (ret == 0) {
 			VP_STAT(vp, irqs_msix);
@@ -586,6 +603,11 @@ static void vp_cfg_write(void *opaque, unsigned off, unsigned size, uint32_t val
 	uint32_t bar_off;
 	unsigned len;
 
+	/* Mirror MSI-X Enable (PCI 3.0 s6.8.2.3) so interrupt paths need not take the PCI lock. */
+	if (vp->msix_cap && range_overlaps(off, size, vp->msix_cap + 2, 2))
+		__atomic_store_n(&vp->msix_on, !!(pci_cfg_get(vp->pci, vp->msix_cap + 2, 2) & 0x8000),
+				 __ATOMIC_RELEASE);
+
 	if (!vp->pcicfg_off || off != vp->pcicfg_off + 16 || !vp_pcicfg_target(vp, size, &bar_off, &len))
 		return;
 	vp_bar_write(vp, bar_off, len, val & (len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1));
@@ -611,6 +633,29 @@ static int vp_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_
 	if (has_extra)
 		memcpy(body + 14, &extra, 4);
 	return pci_cap_add(vp->pci, PCI_CAP_ID_VNDR, body, blen);
+}
+
+/*
+ * One eventfd per MSI-X vector, bound through the PCI core so the VMM attaches it as an irqfd
+ * (pci_irq_ops.vector_update). Hosts without vector_update keep the pci_msix_notify() path.
+ */
+static void vp_bind_vector_fds(struct virtio_pci *vp)
+{
+	for (unsigned v = 0; v < vp->nvec; v++) {
+		int fd = efd_create(), ret;
+
+		if (fd < 0)
+			break;
+		ret = pci_msi_set_vector_fd(vp->pci, true, v, fd);
+		if (ret < 0) {
+			close(fd);
+			if (ret != -EOPNOTSUPP)
+				log_warn("%s: cannot bind an eventfd to MSI-X vector %u: %s", vp->name,
+					 v, strerror(-ret));
+			break;
+		}
+		vp->vec_fd[v] = fd;
+	}
 }
 
 int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, unsigned slot,
@@ -646,6 +691,9 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 		vp->q[i].msix_vector = VIRTIO_MSI_NO_VECTOR;
 	}
 	vp->config_vector = VIRTIO_MSI_NO_VECTOR;
+	vp->nvec = in->num_queues + 1u;
+	for (unsigned v = 0; v < ARRAY_SIZE(vp->vec_fd); v++)
+		vp->vec_fd[v] = -1;
 
 	pc = (struct pci_dev_cfg){
 		.name = vp->name,
@@ -694,6 +742,8 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 8, 4, 0xffffffffu);	    /* offset */
 	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 12, 4, 0xffffffffu);    /* length */
 	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 16, 4, 0xffffffffu);    /* data */
+	vp->msix_cap = pci_cap_find(vp->pci, 0x11);
+	vp_bind_vector_fds(vp);
 	*out = vp;
 	return 0;
 err_dev:
@@ -712,7 +762,10 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	pthread_mutex_lock(&vp->lock);
 	vp_reset_locked(vp);
 	pthread_mutex_unlock(&vp->lock);
-	pci_dev_remove(vp->pci); /* unmaps BAR 0: bar_map removes the ioeventfds */
+	pci_dev_remove(vp->pci); /* unmaps BAR 0 (bar_map removes the ioeventfds), unbinds fds */
+	for (unsigned v = 0; v < vp->nvec; v++)
+		if (vp->vec_fd[v] >= 0)
+			close(vp->vec_fd[v]);
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 }

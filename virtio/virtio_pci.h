@@ -18,7 +18,9 @@
  * queue (virtio_dev_ops.queue_kick_fd), each queue's notify address is bound to that eventfd as a
  * KVM ioeventfd whenever BAR 0 is mapped, so kicks never exit to the VMM; otherwise MMIO writes to
  * the notify area call virtio_dev_ops.queue_notify. Interrupts: vq->call fires the queue's MSI-X
- * vector, or, while MSI-X is off, sets ISR bit 0 and asserts INTA#.
+ * vector, or, while MSI-X is off, sets ISR bit 0 and asserts INTA#. When the host's pci_irq_ops
+ * has vector_update (pci_kvm_irq_ops does), every MSI-X vector gets an eventfd bound with
+ * pci_msi_set_vector_fd(), i.e. a KVM irqfd, and device threads signal it without any lock.
  *
  * Everything the driver writes is checked: bad sizes, offsets, vectors, queue numbers and ring
  * addresses are counted (struct virtio_pci_stats), logged rate-limited and ignored; a ring
