@@ -157,7 +157,7 @@ int main(void)
 	struct virtio_net_cfg cfg = {
 		.name = "net0", .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, .mtu = 1500,
 		.max_queue_pairs = 2, .queue_size = 256, .gm = &g.gm, .socket_path = path,
-		.timeout_ms = 5000, .loop = loop, .config_changed = on_config,
+		.timeout_ms = 5000, .connect_wait_ms = -1, .loop = loop, .config_changed = on_config,
 	};
 	CHECK(virtio_net_create(&cfg, &vn) == 0);
 	if (!vn)

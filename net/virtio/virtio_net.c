@@ -729,7 +729,7 @@ int virtio_net_create(const struct virtio_net_cfg *cfg, struct virtio_net **out)
 	pthread_mutexattr_t ma;
 	struct virtio_net *vn;
 	unsigned pairs = cfg->max_queue_pairs ? cfg->max_queue_pairs : 1;
-	int ret;
+	int ret, wait;
 
 	if (!cfg->gm || !cfg->loop || !cfg->socket_path || pairs > VIRTIO_NET_MAX_PAIRS ||
 	    (cfg->queue_size & (cfg->queue_size - 1)) || cfg->queue_size > VQ_MAX_SIZE)
@@ -806,7 +806,10 @@ int virtio_net_create(const struct virtio_net_cfg *cfg, struct virtio_net **out)
 		vn->listen_watched = true;
 	}
 	vn_lock(vn);
-	if (vn_try_connect(vn, cfg->server ? 0 : cfg->timeout_ms) != 0) {
+	wait = cfg->connect_wait_ms < 0 ? 0
+	       : cfg->connect_wait_ms ? cfg->connect_wait_ms
+	       : cfg->timeout_ms > 0 ? cfg->timeout_ms : 5000;
+	if (vn_try_connect(vn, wait) != 0) {
 		log_warn("virtio-net %s: no backend at %s yet; link down, waiting", vn->name,
 			 cfg->socket_path);
 		if (!cfg->server)

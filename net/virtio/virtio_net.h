@@ -55,6 +55,12 @@ struct virtio_net_cfg {
 	const char *socket_path;   /* vhost-user socket */
 	bool server;		   /* we listen (libvirt <source mode='server'>) */
 	int timeout_ms;		   /* per backend reply; 0 means 5000 */
+	/*
+	 * How long create waits for the backend (client: for its socket to accept; server: for it
+	 * to connect), so that the guest can be offered its features: 0 means timeout_ms, < 0 one
+	 * attempt only. Without a backend by then the device starts link down (see create).
+	 */
+	int connect_wait_ms;
 	struct evloop *loop;	   /* control loop for reconnects and call relays; required */
 	/*
 	 * Optional: the eventfd bound as irqfd to data queue @q's interrupt vector (the VMM owns it).
@@ -81,10 +87,9 @@ struct virtio_net_stats {
 };
 
 /*
- * Create the device and try to reach the backend once (client: connect with cfg->timeout_ms;
- * server: accept if one is already waiting). Without a backend the device still comes up, link
- * down, offering only VERSION_1 among the data-path features, and keeps trying. 0 or -errno
- * (-EINVAL for a bad cfg, -ENOTSUP when guest RAM has no fd to share).
+ * Create the device and wait up to cfg->connect_wait_ms for the backend. Without a backend the
+ * device still comes up, link down, offering only VERSION_1 among the data-path features, and
+ * keeps trying. 0 or -errno (-EINVAL for a bad cfg, -ENOTSUP when guest RAM has no fd to share).
  */
 int virtio_net_create(const struct virtio_net_cfg *cfg, struct virtio_net **out)
 	__attribute__((warn_unused_result));
