@@ -597,6 +597,12 @@ int devices_check_spec(const char *spec, char *why, size_t whylen)
 	return 0;
 }
 
+static void devices_reset_request(void *opaque)
+{
+	log_info("guest requested a reset through 0xCF9");
+	vm_request_reset(opaque);
+}
+
 int devices_create(struct vm *vm)
 {
 	struct pci_host_cfg hc = {
@@ -604,6 +610,8 @@ int devices_create(struct vm *vm)
 		.mmio = &vm->mmio,
 		.ecam_base = LAYOUT_PCI_ECAM_BASE,
 		.irq_ops = &pci_kvm_irq_ops,
+		.reset_request = devices_reset_request,
+		.reset_opaque = vm,
 	};
 	struct pci_bar_windows win = {
 		.io_base = 0xc000,

@@ -138,6 +138,11 @@ static void vm_vcpu_event(void *opaque, struct vcpu *v, enum vcpu_event ev)
 	}
 }
 
+void vm_request_reset(struct vm *vm)
+{
+	vm_stop(vm, VM_EXIT_RESET);
+}
+
 static void vm_testdev_end(void *opaque, int status)
 {
 	vm_stop(opaque, status);
@@ -435,8 +440,14 @@ static int vm_setup_loop(struct vm *vm)
 	return evloop_add(vm->loop, vm->sig_fd, EPOLLIN, vm_signal_cb, vm);
 }
 
+static void vm_guest_reset(void *opaque)
+{
+	vm_stop(opaque, VM_EXIT_RESET);
+}
+
 static int vm_setup_devices(struct vm *vm)
 {
+	struct legacy_ops lops = { .reset = vm_guest_reset, .opaque = vm };
 	struct irq_line serial_irq = { .set_level = vm_serial_irq, .opaque = vm };
 	struct testdev_ops tops = { .end = vm_testdev_end, .opaque = vm };
 	int ret;
@@ -453,6 +464,9 @@ static int vm_setup_devices(struct vm *vm)
 	if (strncmp(serial_describe(vm->serial), "pty:", 4) == 0 ||
 	    strncmp(serial_describe(vm->serial), "unix:", 5) == 0)
 		log_info("serial console on %s", serial_describe(vm->serial));
+	ret = legacy_create(&vm->pio, &lops, &vm->legacy);
+	if (ret)
+		return ret;
 	ret = testdev_create(&vm->gm, vm->cfg.nr_vcpus, &tops, &vm->testdev);
 	if (ret)
 		return ret;
@@ -632,6 +646,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(vm->vcpu[i]);
 	devices_destroy(vm);
 	testdev_destroy(vm->testdev);
+	legacy_destroy(vm->legacy);
 	serial_destroy(vm->serial);
 	evloop_destroy(vm->loop);
 	if (vm->end_fd >= 0)

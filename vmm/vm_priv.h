@@ -10,6 +10,7 @@
 #include "gmem.h"
 #include "kvm.h"
 #include "layout.h"
+#include "legacy.h"
 #include "linux.h"
 #include "serial.h"
 #include "testdev.h"
@@ -49,6 +50,7 @@ struct vm {
 	uint32_t dirty_flags;
 	struct control *control;
 	struct kvm_irq *kirq;
+	struct legacy *legacy;
 	struct pci_host *pci;
 	struct vm_dev *devs[VM_MAX_DEVICES];
 	unsigned nr_devs;
@@ -71,6 +73,9 @@ int control_init(struct vm *vm) __attribute__((warn_unused_result));
 void control_started(struct vm *vm);
 void control_report(struct vm *vm);
 void control_fini(struct vm *vm);
+
+/* The guest asked for a reset (i8042, 0xCF9): ends the VM with VM_EXIT_RESET. */
+void vm_request_reset(struct vm *vm);
 
 /* Dirty-page logging on every RAM memslot (vm.c). */
 int vm_dirty_log_set(struct vm *vm, bool on) __attribute__((warn_unused_result));

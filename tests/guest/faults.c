@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Guests that misbehave: a triple fault ends the VM with status 3 and a register dump; unclaimed
+ * Guests that misbehave: a triple fault ends the VM with status 3 and a register dump; a reset through
+ * the i8042 ends it with status 5; the CMOS clock reads sane BCD; unclaimed
  * port and MMIO accesses read all-ones, are counted and the VM keeps running; an instruction neither
  * this host's KVM nor our fallback emulates (fsqrt at CPL0 on kvm_pvm) ends with status 4, registers and
  * the instruction bytes read through the page-table walker (on hosts that run it, the guest just passes).
@@ -8,9 +9,21 @@
 #ifdef GUEST
 #include "guest.h"
 
+static uint8_t cmos(uint8_t idx)
+{
+	outb(0x70, idx);
+	return inb(0x71);
+}
+
 static void unclaimed_user(void)
 {
-	outb(0x80, 0x12);
+	/* The CMOS clock: BCD, 24-hour, never "update in progress", valid. */
+	GUEST_ASSERT_EQ(cmos(0x0a) & 0x80, 0);
+	GUEST_ASSERT_EQ(cmos(0x0d), 0x80);
+	GUEST_ASSERT((cmos(0x09) & 0xf) <= 9 && (cmos(0x09) >> 4) <= 9);
+	GUEST_ASSERT(cmos(0x32) == 0x20 || cmos(0x32) == 0x21);
+	GUEST_ASSERT(cmos(0x04) <= 0x23);
+	outb(0x2e0, 0x12);
 	outl(0x1230, 0xdeadbeef);
 	GUEST_ASSERT_EQ(inb(0x2f8), 0xff);
 	GUEST_ASSERT_EQ(inl(0x1234), 0xffffffffu);
@@ -30,6 +43,10 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 		} __attribute__((packed)) empty = { 0, 0 };
 
 		__asm__ volatile("lidt %0; ud2" : : "m"(empty));
+	} else if (!strcmp(bi->args, "reset")) {
+		outb(0x64, 0xfe); /* i8042: pulse the reset line, as Linux's reboot=kbd does */
+		for (;;)
+			__asm__ volatile("hlt");
 	} else if (!strcmp(bi->args, "emulfail")) {
 		__asm__ volatile("fsqrt" ::: "memory");
 		GUEST_PRINTF("fsqrt ran at CPL0");
@@ -68,6 +85,11 @@ int main(int argc, char **argv)
 	HOST_ASSERT(&p, vmm_output_has(&p, "unclaimed accesses survived"), "guest did not continue");
 	HOST_ASSERT(&p, vmm_output_has(&p, "\"pio_read\":2,\"pio_write\":2,\"mmio_read\":1,\"mmio_write\":1"),
 		    "unclaimed accesses not counted as 2/2/1/1");
+	vmm_cleanup(&p);
+
+	st = run(&p, argv[1], argv[2], "reset");
+	HOST_ASSERT(&p, st == 5, "i8042 reset: exit status %d, want 5", st);
+	HOST_ASSERT(&p, vmm_output_has(&p, "reset line"), "reset not logged");
 	vmm_cleanup(&p);
 
 	st = run(&p, argv[1], argv[2], "emulfail");
