@@ -130,7 +130,7 @@ static int iov_skip(struct iovec *iov, int *n, size_t skip)
 /* O_DIRECT needs the file offset, every buffer address and every length aligned. */
 static bool blk_dio_ok(const struct blk *blk, const struct blk_req *r)
 {
-	uint64_t a = blk->dio_align;
+	uint64_t a = __atomic_load_n(&blk->dio_align, __ATOMIC_RELAXED);
 
 	if (!IS_ALIGNED(r->offset, a))
 		return false;
@@ -355,6 +355,19 @@ static void blk_complete(struct blk_queue *q, struct blk_req *r)
 		break;
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
+		if (r->res == -EINVAL && blk->direct && r->fd == blk->fd) {
+			/*
+			 * The file system wants more than 512-byte alignment for O_DIRECT (4 KiB
+			 * sector devices): redo this one through the page cache and check later
+			 * requests against 4 KiB.
+			 */
+			if (__atomic_exchange_n(&blk->dio_align, 4096u, __ATOMIC_RELAXED) != 4096u)
+				log_info("%s: O_DIRECT refused a 512-byte aligned request; requests not "
+					 "4 KiB aligned now go through the page cache", blk->name);
+			r->fd = blk->fd_buffered;
+			blk_exec_sync(blk, r);
+			BLK_STAT_INC(blk, buffered_fallbacks, 1);
+		}
 		if (r->res != (int64_t)r->len) {
 			log_rl(LOGL_ERR, "%s: %s of %llu bytes at %llu: %s", blk->name,
 			       r->op == BLK_OP_READ ? "read" : "write", (unsigned long long)r->len,

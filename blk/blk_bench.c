@@ -60,11 +60,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(LOGL_WARN);
-	if (stat(argv[1], &st) || st.st_size < (off_t)bs) {
-		fprintf(stderr, "%s: missing or too small\n", argv[1]);
+	if (stat(argv[1], &st)) {
+		fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
 		return 2;
 	}
-	nblocks = (uint64_t)st.st_size / bs;
 	/* Guest RAM: rings + headers/status in the first 64 KiB, then one data buffer per slot. */
 	ram_size = 65536 + qd * bs;
 	ram = aligned_alloc(4096, ALIGN_UP(ram_size, 4096));
@@ -75,6 +74,12 @@ int main(int argc, char **argv)
 	cfg.path = argv[1];
 	if (blk_create(&cfg, &gm, &blk) || ops->set_features(blk, ops->get_features(blk)))
 		return 1;
+	nblocks = blk_capacity(blk) * 512 / bs; /* works for block devices too */
+	if (!nblocks) {
+		fprintf(stderr, "%s: smaller than one %llu-byte block\n", argv[1],
+			(unsigned long long)bs);
+		return 2;
+	}
 	vqd_init(&d, ram, RAM_GPA, QSIZE, RAM_GPA);
 	vq_init(&vq, &gm, "bench", 0);
 	vqd_cfg(&d, &c, true, false);
