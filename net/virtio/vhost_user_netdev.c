@@ -380,7 +380,8 @@ unsigned vun_poll_rx(struct vun *vun, vun_rx_cb cb, void *opaque, unsigned budge
 {
 	struct vun_queue *q = &vun->q[VUN_RXQ];
 	uint16_t used = le16toh(__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE));
-	unsigned done = 0, reposted = 0;
+	uint16_t ids[64];
+	unsigned done = 0, nrep = 0;
 
 	if ((uint16_t)(used - q->last_used) > vun->n) {
 		vun->st.rx_bad++;
@@ -388,7 +389,12 @@ unsigned vun_poll_rx(struct vun *vun, vun_rx_cb cb, void *opaque, unsigned budge
 		       vun->cfg.path, used, q->last_used);
 		return 0;
 	}
-	while (q->last_used != used && done < budget) {
+	/*
+	 * Buffers go back only after the batch: a backend that names the same buffer twice in one
+	 * batch is caught (posted[] already clear), and we never have more than the ring's size
+	 * posted, whatever the backend claims.
+	 */
+	while (q->last_used != used && done < budget && nrep < ARRAY_SIZE(ids)) {
 		struct vring_used_elem e = q->used->ring[q->last_used & (vun->n - 1)];
 		uint32_t id = le32toh(e.id), len = le32toh(e.len);
 
@@ -414,13 +420,14 @@ unsigned vun_poll_rx(struct vun *vun, vun_rx_cb cb, void *opaque, unsigned budge
 		}
 		q->last_used++;
 		q->posted[id] = 0;
-		/* Give the buffer straight back. */
-		q->posted[id] = 1;
-		q->avail->ring[q->avail_idx & (vun->n - 1)] = htole16((uint16_t)id);
-		q->avail_idx++;
-		reposted++;
+		ids[nrep++] = (uint16_t)id;
 	}
-	if (reposted) {
+	for (unsigned i = 0; i < nrep; i++) {
+		q->posted[ids[i]] = 1;
+		q->avail->ring[q->avail_idx & (vun->n - 1)] = htole16(ids[i]);
+		q->avail_idx++;
+	}
+	if (nrep) {
 		__atomic_store_n(&q->avail->idx, htole16(q->avail_idx), __ATOMIC_RELEASE);
 		if (vun->link)
 			vun_kick(vun, q);
