@@ -91,18 +91,20 @@ static void round_trips(enum ne2k_rx_mode mode, const char *name)
 }
 
 /*
- * Fill the ring without taking frames: 58 pages hold nine 6-page frames; the tenth finds no room
- * and sets OVW (s7.0). The nine stored ones must come out intact, then reception resumes.
+ * Fill the ring without taking frames until a frame finds no room and OVW is set (s7.0); the
+ * frames stored before it must come out intact, then reception resumes. 58 ring pages hold nine
+ * 6-page frames either way; 2-page frames fill 56 pages with BNRY one page behind (Remote Read)
+ * but all 58 with Send Packet, where the full ring then looks empty until OVW tells otherwise.
  */
-static void overflow(void)
+static void overflow(enum ne2k_rx_mode mode, uint16_t len, unsigned want)
 {
-	struct ne2k_cfg cfg = {.rx_mode = NE2K_RX_REMOTE_READ, .loopback = true};
+	struct ne2k_cfg cfg = {.rx_mode = mode, .loopback = true};
 	unsigned got = 0;
 
 	GUEST_ASSERT_EQ(ne2k_init(&nic, &cfg), 0);
-	for (uint16_t seq = 0; seq < 12; seq++) {
-		make(NE2K_MAX_FRAME, seq);
-		send_ok(NE2K_MAX_FRAME);
+	for (uint16_t seq = 0; seq < want + 3; seq++) {
+		make(len, seq);
+		send_ok(len);
 	}
 	GUEST_ASSERT(ne2k_isr(&nic) & 0x10); /* OVW */
 	for (;;) {
@@ -110,16 +112,16 @@ static void overflow(void)
 
 		if (n == -NE2K_EAGAIN)
 			break;
-		make(NE2K_MAX_FRAME, (uint16_t)got);
-		expect(n, NE2K_MAX_FRAME);
+		make(len, (uint16_t)got);
+		expect(n, len);
 		got++;
 	}
-	GUEST_ASSERT_EQ(got, 9);
+	GUEST_ASSERT_EQ(got, want);
 	GUEST_ASSERT_EQ(nic.st.rx_overflows, 1);
 	make(100, 77);
 	send_ok(100);
 	expect(ne2k_recv_wait(&nic, rxbuf, sizeof(rxbuf)), 100);
-	GUEST_PRINTF("ne2k: overflow ok, %u frames kept", got);
+	GUEST_PRINTF("ne2k: overflow with %u-byte frames ok, %u frames kept", len, got);
 }
 
 static void user_part(void)
@@ -139,7 +141,10 @@ static void user_part(void)
 
 	round_trips(NE2K_RX_REMOTE_READ, "remote read");
 	round_trips(NE2K_RX_SEND_PACKET, "send packet");
-	overflow();
+	overflow(NE2K_RX_REMOTE_READ, NE2K_MAX_FRAME, 9);
+	overflow(NE2K_RX_SEND_PACKET, NE2K_MAX_FRAME, 9);
+	overflow(NE2K_RX_REMOTE_READ, 300, 28);
+	overflow(NE2K_RX_SEND_PACKET, 300, 29);
 	GUEST_PRINTF("ne2k: loopback ok");
 	GUEST_DONE();
 }

@@ -12,13 +12,18 @@
  *   rx=rr|sp     receive with Remote Read (default, as Linux does) or Send Packet
  *   bursts=N     N > 0: first the measured bursts below with N frames each; 0: none (default 32)
  *   tsc_khz=N    TSC frequency, for the pauses around the bursts (default 2000000)
+ *   role=node|gen|sink   node (default): the protocol below; gen: after 'g' send size-byte frames
+ *                to peer=MAC back to back; sink: count what arrives. gen and sink print
+ *                "count tx=T rx=R" on 'r' and end on 'q' (the roles of vnet_guest.c, so benchmarks
+ *                can pair either guest with either).
  * Protocol (ethertypes 0x88b5-0x88b9, local experimental):
  *   1. "ne2k: ready MAC" then wait for 'g' on the serial line;
  *   2. if bursts: "ne2k: mark tx0", pause, send N frames of type 0x88b5 to broadcast (payload:
  *      seq, pattern), "ne2k: mark tx1 ...", pause, take N frames of type 0x88b6 (the peer queued
  *      them during the pause) and check their pattern, "ne2k: mark rx1 ...", pause;
  *   3. serve: ARP requests for ip get a reply; 0x88b8 frames come back as 0x88b9 to their sender;
- *      0x88b7 ends the run ("ne2k: served ...", GUEST_DONE).
+ *      vnet_guest.c's test requests (0x88b5 "NFVT", type 1) to us or broadcast get its reply (type
+ *      2); a 0x88b7 frame or 'q' on the serial line ends the run ("ne2k: served ...", GUEST_DONE).
  * No port access happens during a pause, so the exits between two marks are the burst's own.
  */
 #ifdef GUEST
@@ -32,7 +37,11 @@
 #define ETH_PONG 0x88b9
 #define ETH_ARP 0x0806
 
+#define COM1 0x3f8
+#define POLL_CYCLES (1ull << 22)
+
 static struct ne2k nic;
+static uint64_t next_poll;
 static uint8_t frame[1600], rxbuf[1600];
 static uint8_t my_ip[4] = {10, 0, 2, 15};
 static uint64_t tsc_khz = 2000000;
@@ -52,6 +61,17 @@ static void pause_ms(unsigned ms)
 
 	while (rdtsc() - t0 < n)
 		cpu_relax();
+}
+
+/* A byte from the host, or 0; the line is looked at every POLL_CYCLES only (one exit each). */
+static char serial_poll(void)
+{
+	uint64_t t = rdtsc();
+
+	if (t < next_poll)
+		return 0;
+	next_poll = t + POLL_CYCLES;
+	return (inb(COM1 + 5) & 1) ? (char)inb(COM1) : 0;
 }
 
 static const char *arg(const char *key)
@@ -174,19 +194,40 @@ static bool arp_answer(const uint8_t *f, int n)
 	return true;
 }
 
+/* vnet_guest.c's test request ("NFVT", type 1) to us or broadcast: send its reply (type 2). */
+static bool test_answer(const uint8_t *f, int n)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+	if (n < 26 || type_of(f) != ETH_TX || memcmp(f + 14, "NFVT", 4) || f[18] != 1 ||
+	    (memcmp(f, nic.mac, 6) && memcmp(f, bcast, 6)))
+		return false;
+	memcpy(frame, f + 6, 6);
+	memcpy(frame + 6, nic.mac, 6);
+	memcpy(frame + 12, f + 12, (size_t)n - 12);
+	frame[18] = 2;
+	GUEST_ASSERT_EQ(ne2k_send(&nic, frame, (uint16_t)n), 0);
+	return true;
+}
+
 static void serve(void)
 {
-	unsigned arp = 0, pings = 0, other = 0;
+	unsigned arp = 0, pings = 0, tests = 0, other = 0;
 
 	for (;;) {
 		int n = ne2k_recv(&nic, rxbuf, sizeof(rxbuf));
 
-		if (n == -NE2K_EAGAIN)
-			continue; /* idle: keep polling ISR until the stop frame */
+		if (n == -NE2K_EAGAIN) {
+			if (serial_poll() == 'q')
+				break;
+			continue; /* idle: keep polling ISR */
+		}
 		GUEST_ASSERT(n > 0);
 		if (type_of(rxbuf) == ETH_STOP)
 			break;
-		if (type_of(rxbuf) == ETH_ARP && arp_answer(rxbuf, n)) {
+		if (test_answer(rxbuf, n)) {
+			tests++;
+		} else if (type_of(rxbuf) == ETH_ARP && arp_answer(rxbuf, n)) {
 			arp++;
 		} else if (type_of(rxbuf) == ETH_PING && n >= 14) {
 			memcpy(frame, rxbuf + 6, 6);
@@ -200,15 +241,76 @@ static void serve(void)
 			other++;
 		}
 	}
-	GUEST_PRINTF("ne2k: served arp_replies=%u pongs=%u ignored=%u rx=%llu tx=%llu "
-		     "overflows=%llu bad_headers=%llu",
-		     arp, pings, other, (unsigned long long)nic.st.rx_packets,
+	GUEST_PRINTF("ne2k: served arp_replies=%u pongs=%u test_replies=%u ignored=%u rx=%llu "
+		     "tx=%llu overflows=%llu bad_headers=%llu",
+		     arp, pings, tests, other, (unsigned long long)nic.st.rx_packets,
 		     (unsigned long long)nic.st.tx_packets, (unsigned long long)nic.st.rx_overflows,
 		     (unsigned long long)nic.st.rx_bad_header);
 }
 
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		unsigned v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = s[3 * i + k];
+
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else
+				return false;
+		}
+		if (i < 5 && s[3 * i + 2] != ':')
+			return false;
+		mac[i] = (uint8_t)v;
+	}
+	return true;
+}
+
+/* gen and sink: 'g' starts, 'r' reports, 'q' ends. */
+static void role_gen_sink(bool gen)
+{
+	const char *pm = arg("peer");
+	uint8_t peer[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	uint16_t size = (uint16_t)arg_u64("size", 64);
+	bool running = false;
+
+	GUEST_ASSERT(!gen || (pm && parse_mac(pm, peer)));
+	GUEST_ASSERT(size >= 60 && size <= NE2K_MAX_FRAME);
+	memcpy(frame, peer, 6);
+	memcpy(frame + 6, nic.mac, 6);
+	frame[12] = ETH_TX >> 8;
+	frame[13] = ETH_TX & 0xff;
+	memset(frame + 14, 0x3c, size - 14u);
+	for (;;) {
+		char c = serial_poll();
+
+		if (c == 'q')
+			break;
+		if (c == 'g')
+			running = true;
+		if (c == 'r')
+			GUEST_PRINTF("count tx=%llu rx=%llu", (unsigned long long)nic.st.tx_packets,
+				     (unsigned long long)nic.st.rx_packets);
+		if (gen && running) {
+			GUEST_ASSERT_EQ(ne2k_send(&nic, frame, size), 0);
+		} else {
+			int n = ne2k_recv(&nic, rxbuf, sizeof(rxbuf));
+
+			GUEST_ASSERT(n > 0 || n == -NE2K_EAGAIN);
+		}
+	}
+	GUEST_PRINTF("%s done tx=%llu rx=%llu", gen ? "gen" : "sink",
+		     (unsigned long long)nic.st.tx_packets, (unsigned long long)nic.st.rx_packets);
+}
+
 static void user_part(void)
 {
+	const char *role = arg("role");
 	struct ne2k_cfg cfg = {.rx_mode = NE2K_RX_REMOTE_READ};
 	const char *ip = arg("ip"), *rx = arg("rx");
 	unsigned count = (unsigned)arg_u64("bursts", 32);
@@ -223,6 +325,10 @@ static void user_part(void)
 	GUEST_ASSERT_EQ(ne2k_init(&nic, &cfg), 0);
 	GUEST_PRINTF("ne2k: ready %02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0], nic.mac[1], nic.mac[2],
 		     nic.mac[3], nic.mac[4], nic.mac[5]);
+	if (role && (!strncmp(role, "gen", 3) || !strncmp(role, "sink", 4))) {
+		role_gen_sink(role[0] == 'g');
+		GUEST_DONE();
+	}
 	while (serial_getc() != 'g')
 		;
 	if (count)

@@ -430,7 +430,15 @@ int ne2k_recv(struct ne2k *n, void *buf, uint16_t cap)
 		n->curr = read_curr(n);
 		if (n->curr < NE2K_RX_START || n->curr >= NE2K_RX_STOP)
 			return ring_reset(n);
-		if (n->curr == n->next_pkt)
+		/*
+		 * CURR == BNRY means empty, except when the ring filled up to the last page: with
+		 * Send Packet BNRY is the next frame itself, so a full ring looks empty. An overflow
+		 * needs stored frames (a maximum frame is far smaller than the ring), so with OVW
+		 * the ring is full. (With BNRY one page behind, as Linux keeps it, CURR never
+		 * catches up with the next frame and the question does not arise.)
+		 */
+		if (n->curr == n->next_pkt &&
+		    !(n->cfg.rx_mode == NE2K_RX_SEND_PACKET && (isr & ISR_OVW)))
 			return -NE2K_EAGAIN;
 	}
 	if (n->cfg.rx_mode == NE2K_RX_SEND_PACKET)

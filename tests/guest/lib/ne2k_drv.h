@@ -37,7 +37,12 @@
 /* ne2k_cfg.mode */
 enum ne2k_rx_mode {
 	NE2K_RX_REMOTE_READ, /* header then data by two Remote Reads, BNRY = next - 1 (Linux ei_receive) */
-	NE2K_RX_SEND_PACKET, /* one Send Packet command per frame; the chip moves BNRY (s9.0) */
+	/*
+	 * One Send Packet command per frame; the chip moves BNRY (s9.0). Costs a third of the
+	 * exits of Remote Read, but BNRY = next frame makes a ring filled to the last page look
+	 * empty: the driver recognises it by ISR.OVW, i.e. once one more frame failed to fit.
+	 */
+	NE2K_RX_SEND_PACKET,
 };
 
 struct ne2k_cfg {
