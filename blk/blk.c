@@ -25,7 +25,7 @@
 
 int blk_cache_parse(const char *s, enum blk_cache *out)
 {
-	static const char *const names[] = { "none", "writeback", "directsync" };
+	static const char *const names[] = {"none", "writeback", "directsync"};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
 		if (s && !strcmp(s, names[i])) {
@@ -37,7 +37,7 @@ int blk_cache_parse(const char *s, enum blk_cache *out)
 
 int blk_io_parse(const char *s, enum blk_io *out)
 {
-	static const char *const names[] = { "io_uring", "native", "threads" };
+	static const char *const names[] = {"io_uring", "native", "threads"};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
 		if (s && !strcmp(s, names[i])) {
@@ -135,7 +135,8 @@ static bool blk_dio_ok(const struct blk *blk, const struct blk_req *r)
 	if (!IS_ALIGNED(r->offset, a))
 		return false;
 	for (int i = 0; i < r->ndata; i++)
-		if (!IS_ALIGNED((uintptr_t)r->data[i].iov_base, a) || !IS_ALIGNED(r->data[i].iov_len, a))
+		if (!IS_ALIGNED((uintptr_t)r->data[i].iov_base, a) ||
+		    !IS_ALIGNED(r->data[i].iov_len, a))
 			return false;
 	return true;
 }
@@ -197,7 +198,8 @@ static void blk_parse(struct blk_req *r, const struct vq_elem *e)
 	r->used_len = 1;
 
 	if (e->out_len < sizeof(h) || !iov_copy_from(r->iov, n_out, 0, &h, sizeof(h))) {
-		log_rl(LOGL_WARN, "%s: request header of %u bytes (need 16)", blk->name, e->out_len);
+		log_rl(LOGL_WARN, "%s: request header of %u bytes (need 16)", blk->name,
+		       e->out_len);
 		blk_req_fail(r, VIRTIO_BLK_S_IOERR);
 		return;
 	}
@@ -225,7 +227,8 @@ static void blk_parse(struct blk_req *r, const struct vq_elem *e)
 				log_rl(LOGL_WARN,
 				       "%s: %s of %u sectors at sector %llu past the end (%llu sectors)",
 				       blk->name, wr ? "write" : "read", len / 512,
-				       (unsigned long long)sector, (unsigned long long)blk->capacity);
+				       (unsigned long long)sector,
+				       (unsigned long long)blk->capacity);
 				blk_req_fail(r, VIRTIO_BLK_S_IOERR);
 				return;
 			}
@@ -248,7 +251,8 @@ static void blk_parse(struct blk_req *r, const struct vq_elem *e)
 			if (blk->direct && !blk_dio_ok(blk, r)) {
 				r->fd = blk->fd_buffered;
 				BLK_STAT_INC(blk, buffered_fallbacks, 1);
-				log_rl(LOGL_INFO, "%s: unaligned request served through the page cache",
+				log_rl(LOGL_INFO,
+				       "%s: unaligned request served through the page cache",
 				       blk->name);
 			}
 			return;
@@ -293,12 +297,14 @@ static void blk_parse(struct blk_req *r, const struct vq_elem *e)
 			flags = le32toh(seg.flags);
 			nsec = le32toh(seg.num_sectors);
 			sector = le64toh(seg.sector);
-			/* s5.2.6.2: unmap is only meaningful for write zeroes; other bits reserved. */
+			/* s5.2.6.2: unmap is only meaningful for write zeroes; other bits reserved.
+			 */
 			if (flags & ~(dis ? 0u : (uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)) {
 				blk_req_fail(r, VIRTIO_BLK_S_UNSUPP);
 				return;
 			}
-			if (nsec == 0 || nsec > BLK_MAX_DWZ_SECTORS || !blk_range_ok(blk, sector, nsec)) {
+			if (nsec == 0 || nsec > BLK_MAX_DWZ_SECTORS ||
+			    !blk_range_ok(blk, sector, nsec)) {
 				blk_req_fail(r, VIRTIO_BLK_S_IOERR);
 				return;
 			}
@@ -362,8 +368,10 @@ static void blk_complete(struct blk_queue *q, struct blk_req *r)
 			 * requests against 4 KiB.
 			 */
 			if (__atomic_exchange_n(&blk->dio_align, 4096u, __ATOMIC_RELAXED) != 4096u)
-				log_info("%s: O_DIRECT refused a 512-byte aligned request; requests not "
-					 "4 KiB aligned now go through the page cache", blk->name);
+				log_info(
+					"%s: O_DIRECT refused a 512-byte aligned request; requests not "
+					"4 KiB aligned now go through the page cache",
+					blk->name);
 			r->fd = blk->fd_buffered;
 			blk_exec_sync(blk, r);
 			BLK_STAT_INC(blk, buffered_fallbacks, 1);
@@ -394,7 +402,8 @@ static void blk_complete(struct blk_queue *q, struct blk_req *r)
 			r->res = 0; /* discard is a hint (s5.2.6.2); nothing to deallocate here */
 		if (r->res < 0) {
 			log_rl(LOGL_ERR, "%s: %s: %s", blk->name,
-			       r->op == BLK_OP_FLUSH ? "flush" : "fallocate", strerror((int)-r->res));
+			       r->op == BLK_OP_FLUSH ? "flush" : "fallocate",
+			       strerror((int)-r->res));
 			status = VIRTIO_BLK_S_IOERR;
 			BLK_STAT_INC(blk, io_errors, 1);
 		} else if (r->op == BLK_OP_FLUSH) {
@@ -446,7 +455,7 @@ static unsigned blk_process_avail(struct blk_queue *q)
 		vq_disable_notify(vq);
 		while (q->free_list) {
 			struct blk_req *r = q->free_list;
-			struct vq_elem e = { .iov = r->iov, .max_iov = BLK_MAX_IOV };
+			struct vq_elem e = {.iov = r->iov, .max_iov = BLK_MAX_IOV};
 			int ret = vq_pop(vq, &e);
 
 			if (ret <= 0)
@@ -497,9 +506,9 @@ static unsigned blk_reap(struct blk_queue *q)
 static int blk_queue_run(struct blk_queue *q, int timeout_ms)
 {
 	struct pollfd pfd[3] = {
-		{ .fd = q->kick_fd, .events = POLLIN },
-		{ .fd = q->done_fd, .events = POLLIN },
-		{ .fd = q->stop_fd, .events = POLLIN },
+		{.fd = q->kick_fd, .events = POLLIN},
+		{.fd = q->done_fd, .events = POLLIN},
+		{.fd = q->stop_fd, .events = POLLIN},
 	};
 	unsigned n;
 
@@ -516,7 +525,7 @@ static int blk_queue_run(struct blk_queue *q, int timeout_ms)
 static void *blk_queue_thread(void *arg)
 {
 	struct blk_queue *q = arg;
-	struct pollfd stop = { .fd = q->stop_fd, .events = POLLIN };
+	struct pollfd stop = {.fd = q->stop_fd, .events = POLLIN};
 
 	while (poll(&stop, 1, 0) == 0)
 		(void)blk_queue_run(q, -1);
@@ -537,8 +546,8 @@ static uint64_t blk_get_features(void *opaque)
 	struct blk *blk = opaque;
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
 		     1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_F_RING_PACKED |
-		     1ull << VIRTIO_BLK_F_SEG_MAX |
-		     1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_FLUSH;
+		     1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
+		     1ull << VIRTIO_BLK_F_FLUSH;
 
 	if (blk->cfg.readonly)
 		f |= 1ull << VIRTIO_BLK_F_RO;
@@ -634,7 +643,8 @@ static int blk_queue_start(void *opaque, unsigned qi, struct vq *vq)
 	if (!blk->cfg.manual_poll) {
 		ret = -pthread_create(&q->thread, NULL, blk_queue_thread, q);
 		if (ret < 0) {
-			log_err("%s: queue %u: cannot start thread: %s", blk->name, qi, strerror(-ret));
+			log_err("%s: queue %u: cannot start thread: %s", blk->name, qi,
+				strerror(-ret));
 			goto err_uring;
 		}
 		q->thread_running = true;
@@ -667,7 +677,7 @@ static void blk_queue_stop(void *opaque, unsigned qi)
 	 */
 	q->vq = NULL;
 	while (q->inflight) {
-		struct pollfd p = { .fd = q->done_fd, .events = POLLIN };
+		struct pollfd p = {.fd = q->done_fd, .events = POLLIN};
 
 		if (q->use_uring)
 			io_uring_submit_and_wait(&q->ring, 1);
@@ -814,7 +824,8 @@ int blk_create(const struct blk_cfg *cfg, struct gmem *gm, struct blk **out)
 	if (blk->cfg.num_queues > BLK_MAX_QUEUES || blk->cfg.queue_size < 2 ||
 	    blk->cfg.queue_size > BLK_MAX_QUEUE_SIZE ||
 	    (blk->cfg.queue_size & (blk->cfg.queue_size - 1)) ||
-	    (unsigned)blk->cfg.cache > BLK_CACHE_DIRECTSYNC || (unsigned)blk->cfg.io > BLK_IO_THREADS) {
+	    (unsigned)blk->cfg.cache > BLK_CACHE_DIRECTSYNC ||
+	    (unsigned)blk->cfg.io > BLK_IO_THREADS) {
 		log_err("%s: bad configuration: %u queues of %u entries (max %u of %u, power of two)",
 			blk->name, blk->cfg.num_queues, blk->cfg.queue_size, BLK_MAX_QUEUES,
 			BLK_MAX_QUEUE_SIZE);
@@ -870,8 +881,8 @@ int blk_create(const struct blk_cfg *cfg, struct gmem *gm, struct blk **out)
 	}
 	log_info("%s: %llu sectors%s, %u queue(s) of %u, cache %s, I/O %s", blk->name,
 		 (unsigned long long)blk->capacity, blk->cfg.readonly ? ", read-only" : "",
-		 blk->cfg.num_queues, blk->cfg.queue_size,
-		 blk->direct ? "O_DIRECT" : "page cache", blk_io_backend(blk));
+		 blk->cfg.num_queues, blk->cfg.queue_size, blk->direct ? "O_DIRECT" : "page cache",
+		 blk_io_backend(blk));
 	*out = blk;
 	return 0;
 err:

@@ -104,25 +104,25 @@ enum blk_io {
 struct blk_cfg {
 	const char *path;
 	bool readonly;
-	const char *serial;	 /* up to 20 bytes for GET_ID; NULL: none */
-	unsigned num_queues;	 /* 1..64; 0 means 1 */
-	unsigned queue_size;	 /* power of two 2..1024; 0 means 256 */
+	const char *serial;  /* up to 20 bytes for GET_ID; NULL: none */
+	unsigned num_queues; /* 1..64; 0 means 1 */
+	unsigned queue_size; /* power of two 2..1024; 0 means 256 */
 	enum blk_cache cache;
 	enum blk_io io;
-	unsigned pool_threads;	 /* thread-pool size for io=threads; 0 means 4 */
-	bool manual_poll;	 /* no queue threads: the caller drives each queue with blk_poll() */
-	const char *name;	 /* for logs; NULL means the path */
+	unsigned pool_threads; /* thread-pool size for io=threads; 0 means 4 */
+	bool manual_poll;      /* no queue threads: the caller drives each queue with blk_poll() */
+	const char *name;      /* for logs; NULL means the path */
 };
 
 /* Counters, read racily (each is updated by one queue thread with relaxed atomics). */
 struct blk_stats {
 	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;
 	uint64_t bytes_read, bytes_written;
-	uint64_t io_errors;	   /* host I/O failed (EIO, short transfer...) */
-	uint64_t bad_requests;	   /* guest errors answered with IOERR (range, sizes, direction) */
-	uint64_t unsupported;	   /* answered with UNSUPP */
-	uint64_t no_status;	   /* chains without room for a status byte: returned with len 0 */
-	uint64_t ro_writes;	   /* writes/discards to a read-only disk */
+	uint64_t io_errors;    /* host I/O failed (EIO, short transfer...) */
+	uint64_t bad_requests; /* guest errors answered with IOERR (range, sizes, direction) */
+	uint64_t unsupported;  /* answered with UNSUPP */
+	uint64_t no_status;    /* chains without room for a status byte: returned with len 0 */
+	uint64_t ro_writes;    /* writes/discards to a read-only disk */
 	uint64_t buffered_fallbacks; /* requests served through the page cache for alignment */
 };
 

@@ -32,12 +32,12 @@ static void bench_call(void *opaque)
 
 int main(int argc, char **argv)
 {
-	struct blk_cfg cfg = { .queue_size = QSIZE, .cache = BLK_CACHE_NONE };
+	struct blk_cfg cfg = {.queue_size = QSIZE, .cache = BLK_CACHE_NONE};
 	const struct virtio_dev_ops *ops = blk_virtio_ops();
 	uint64_t bs, qd, secs, nblocks, seq = 0, rng = 88172645463325252ull, done = 0, bytes = 0;
 	uint64_t ram_size, data_gpa, t0, deadline;
 	bool rand_io, wr;
-	struct gmem gm = { 0 };
+	struct gmem gm = {0};
 	struct vq_drv d;
 	struct vq_cfg c;
 	struct vq vq;
@@ -49,8 +49,10 @@ int main(int argc, char **argv)
 
 	if (argc < 6 || parse_size(argv[3], &bs) || parse_u64(argv[4], &qd) ||
 	    parse_u64(argv[5], &secs) || !bs || bs % 4096 || !qd || qd > QSIZE / 3 || !secs) {
-		fprintf(stderr, "usage: %s FILE randread|randwrite|read|write BS QD SECONDS "
-				"[io_uring|threads]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s FILE randread|randwrite|read|write BS QD SECONDS "
+			"[io_uring|threads]\n",
+			argv[0]);
 		return 2;
 	}
 	rand_io = !strncmp(argv[2], "rand", 4);
@@ -122,8 +124,9 @@ int main(int argc, char **argv)
 			} else {
 				blkno = seq++ % nblocks;
 			}
-			h = (struct virtio_blk_outhdr){ htole32(wr ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN),
-							0, htole64(blkno * (bs / 512)) };
+			h = (struct virtio_blk_outhdr){
+				htole32(wr ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN), 0,
+				htole64(blkno * (bs / 512))};
 			memcpy(ram + 0x8000 + 16 * slot, &h, sizeof(h));
 			vqd_kick_head(&d, (uint16_t)(3 * slot));
 			inflight++;
@@ -133,7 +136,8 @@ int main(int argc, char **argv)
 			efd_signal(kick_fd);
 		while (vqd_get_used(&d, &id, &len)) {
 			if (ram[0xc000 + id / 3] != VIRTIO_BLK_S_OK) {
-				fprintf(stderr, "request failed with status %u\n", ram[0xc000 + id / 3]);
+				fprintf(stderr, "request failed with status %u\n",
+					ram[0xc000 + id / 3]);
 				return 1;
 			}
 			inflight--;
@@ -144,9 +148,10 @@ int main(int argc, char **argv)
 		if (stop && !inflight)
 			break;
 		if (!got) {
-			struct pollfd p = { .fd = call_fd, .events = POLLIN };
+			struct pollfd p = {.fd = call_fd, .events = POLLIN};
 
-			/* Ask for an interrupt at the next completion, then sleep until it comes. */
+			/* Ask for an interrupt at the next completion, then sleep until it comes.
+			 */
 			vqd_set_used_event(&d, d.used_seen);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (vqd_used_idx(&d) == d.used_seen)

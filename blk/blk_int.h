@@ -12,14 +12,14 @@
 #include "blk.h"
 #include "virtq.h"
 
-#define BLK_SEG_MAX 126	      /* data segments per request we advertise (s5.2.4 seg_max) */
-#define BLK_MAX_IOV 160	      /* header + data + status, with room for region splits */
+#define BLK_SEG_MAX 126 /* data segments per request we advertise (s5.2.4 seg_max) */
+#define BLK_MAX_IOV 160 /* header + data + status, with room for region splits */
 #define BLK_MAX_QUEUES 64
 #define BLK_MAX_QUEUE_SIZE 1024
 #define BLK_MAX_DWZ_SECTORS (32u * 1024 * 1024 / 512) /* 32 MiB per discard / write zeroes */
 
 enum blk_op {
-	BLK_OP_NONE,	/* answered without I/O */
+	BLK_OP_NONE, /* answered without I/O */
 	BLK_OP_READ,
 	BLK_OP_WRITE,
 	BLK_OP_FLUSH,
@@ -42,17 +42,17 @@ struct blk_req {
 	uint64_t offset, len; /* bytes */
 	struct iovec *data;   /* slice of iov[] holding the data */
 	int ndata;
-	int64_t res;	      /* backend result: bytes transferred or -errno */
+	int64_t res; /* backend result: bytes transferred or -errno */
 	struct iovec iov[BLK_MAX_IOV];
 };
 
 struct blk_queue {
 	struct blk *blk;
 	unsigned index;
-	struct vq *vq;	       /* set while started */
-	int kick_fd;	       /* driver notifications (ioeventfd) */
-	int done_fd;	       /* completions from the backend */
-	int stop_fd;	       /* asks the queue thread to exit */
+	struct vq *vq; /* set while started */
+	int kick_fd;   /* driver notifications (ioeventfd) */
+	int done_fd;   /* completions from the backend */
+	int stop_fd;   /* asks the queue thread to exit */
 	pthread_t thread;
 	bool thread_running;
 	bool started;
@@ -80,8 +80,8 @@ struct blk {
 	char name[64];
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct gmem *gm;
-	int fd;		  /* main fd (O_DIRECT when cache != writeback and the fs allows it) */
-	int fd_buffered;  /* for requests O_DIRECT cannot take (unaligned), or -1 */
+	int fd;		 /* main fd (O_DIRECT when cache != writeback and the fs allows it) */
+	int fd_buffered; /* for requests O_DIRECT cannot take (unaligned), or -1 */
 	bool direct;
 	bool is_blockdev;
 	unsigned dio_align; /* memory/offset/length alignment O_DIRECT needs */

@@ -49,8 +49,8 @@ void blk_uring_submit(struct blk_queue *q)
 			continue;
 		if (ret < 0) {
 			/* Cannot submit: the sqes stay queued and go with the next submit. */
-			log_rl(LOGL_ERR, "%s: queue %u: io_uring_submit: %s", q->blk->name, q->index,
-			       strerror(-ret));
+			log_rl(LOGL_ERR, "%s: queue %u: io_uring_submit: %s", q->blk->name,
+			       q->index, strerror(-ret));
 			return;
 		}
 		q->uring_pending -= MIN((unsigned)ret, q->uring_pending);
@@ -158,12 +158,16 @@ void blk_exec_sync(struct blk *blk, struct blk_req *r)
 		r->res = fdatasync(r->fd) < 0 ? -errno : 0;
 		break;
 	case BLK_OP_DISCARD:
-		r->res = fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)r->offset,
-				   (off_t)r->len) < 0 ? -errno : 0;
+		r->res = fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				   (off_t)r->offset, (off_t)r->len) < 0
+				 ? -errno
+				 : 0;
 		break;
 	case BLK_OP_WZ:
-		r->res = fallocate(r->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)r->offset,
-				   (off_t)r->len) < 0 ? -errno : 0;
+		r->res = fallocate(r->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+				   (off_t)r->offset, (off_t)r->len) < 0
+				 ? -errno
+				 : 0;
 		break;
 	default:
 		r->res = 0;

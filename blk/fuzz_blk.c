@@ -45,8 +45,10 @@ static void fuzz_cleanup(void)
 
 static int fuzz_init(void)
 {
-	struct blk_cfg cfg = { .serial = "fuzz", .queue_size = QSIZE, .manual_poll = true,
-			       .cache = BLK_CACHE_WRITEBACK };
+	struct blk_cfg cfg = {.serial = "fuzz",
+			      .queue_size = QSIZE,
+			      .manual_poll = true,
+			      .cache = BLK_CACHE_WRITEBACK};
 	int fd;
 
 	log_set_level(LOGL_ERR);
@@ -95,7 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool more = (r[0] & 2) && i + 1 < n;
 
 		vqd_desc(&d, (uint16_t)i, RAM_GPA + BUF_OFF + off % BUF_SIZE, len & 0x7fff,
-			 (uint16_t)((r[0] & 1 ? VRING_DESC_F_WRITE : 0) | (more ? VRING_DESC_F_NEXT : 0)),
+			 (uint16_t)((r[0] & 1 ? VRING_DESC_F_WRITE : 0) |
+				    (more ? VRING_DESC_F_NEXT : 0)),
 			 (uint16_t)(i + 1));
 		if (!more) {
 			vqd_kick_head(&d, head);

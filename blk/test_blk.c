@@ -142,7 +142,7 @@ static int run_chain(struct harness *h, const struct seg *segs, int n, uint32_t 
 
 static void set_hdr(struct harness *h, uint32_t type, uint64_t sector)
 {
-	struct virtio_blk_outhdr hdr = { htole32(type), 0, htole64(sector) };
+	struct virtio_blk_outhdr hdr = {htole32(type), 0, htole64(sector)};
 
 	memcpy(gpa_ptr(h, HDR_GPA), &hdr, sizeof(hdr));
 }
@@ -155,18 +155,18 @@ static int req(struct harness *h, uint32_t type, uint64_t sector, uint64_t data_
 	int n = 0;
 
 	set_hdr(h, type, sector);
-	s[n++] = (struct seg){ HDR_GPA, 16, false };
+	s[n++] = (struct seg){HDR_GPA, 16, false};
 	if (len)
-		s[n++] = (struct seg){ data_gpa, len,
-				       type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID };
-	s[n++] = (struct seg){ STATUS_GPA, 1, true };
+		s[n++] = (struct seg){data_gpa, len,
+				      type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID};
+	s[n++] = (struct seg){STATUS_GPA, 1, true};
 	return run_chain(h, s, n, used_len);
 }
 
 static int dwz(struct harness *h, uint32_t type, uint64_t sector, uint32_t nsec, uint32_t flags)
 {
-	struct virtio_blk_discard_write_zeroes seg = { htole64(sector), htole32(nsec),
-						       htole32(flags) };
+	struct virtio_blk_discard_write_zeroes seg = {htole64(sector), htole32(nsec),
+						      htole32(flags)};
 
 	memcpy(gpa_ptr(h, DATA_GPA), &seg, sizeof(seg));
 	return req(h, type, 0, DATA_GPA, sizeof(seg), NULL);
@@ -197,8 +197,11 @@ static int make_image(void)
 
 static void test_requests(struct harness *h, enum blk_io io)
 {
-	struct blk_cfg cfg = { .serial = "nfv-serial-1", .queue_size = QSIZE, .io = io,
-			       .manual_poll = true, .cache = BLK_CACHE_NONE };
+	struct blk_cfg cfg = {.serial = "nfv-serial-1",
+			      .queue_size = QSIZE,
+			      .io = io,
+			      .manual_poll = true,
+			      .cache = BLK_CACHE_NONE};
 	uint8_t *data = gpa_ptr(h, DATA_GPA);
 	uint8_t expect[8192];
 	struct blk_stats st;
@@ -226,17 +229,17 @@ static void test_requests(struct harness *h, enum blk_io io)
 	/* Header split over two descriptors, data over three, status on its own. */
 	set_hdr(h, VIRTIO_BLK_T_IN, 8);
 	memset(data, 0, 8192);
-	s[0] = (struct seg){ HDR_GPA, 8, false };
-	s[1] = (struct seg){ HDR_GPA + 8, 8, false };
-	s[2] = (struct seg){ DATA_GPA, 4096, true };
-	s[3] = (struct seg){ STATUS_GPA, 1, true };
+	s[0] = (struct seg){HDR_GPA, 8, false};
+	s[1] = (struct seg){HDR_GPA + 8, 8, false};
+	s[2] = (struct seg){DATA_GPA, 4096, true};
+	s[3] = (struct seg){STATUS_GPA, 1, true};
 	CHECK(run_chain(h, s, 4, &ulen) == VIRTIO_BLK_S_OK && ulen == 4097);
 	CHECK(!memcmp(data, expect, 4096));
 
 	/* Data and status in one writable descriptor (any framing, s2.7.4). */
 	set_hdr(h, VIRTIO_BLK_T_IN, 9);
-	s[0] = (struct seg){ HDR_GPA, 16, false };
-	s[1] = (struct seg){ DATA_GPA, 513, true };
+	s[0] = (struct seg){HDR_GPA, 16, false};
+	s[1] = (struct seg){DATA_GPA, 513, true};
 	*gpa_ptr(h, DATA_GPA + 512) = 0xee;
 	CHECK(run_chain(h, s, 2, &ulen) == 0xee && ulen == 513); /* status not at STATUS_GPA */
 	CHECK(*gpa_ptr(h, DATA_GPA + 512) == VIRTIO_BLK_S_OK);
@@ -279,16 +282,16 @@ static void test_requests(struct harness *h, enum blk_io io)
 	CHECK(req(h, VIRTIO_BLK_T_OUT, IMG_SIZE / 512, DATA_GPA, 512, NULL) == VIRTIO_BLK_S_IOERR);
 	CHECK(req(h, VIRTIO_BLK_T_OUT, ~0ull - 1, DATA_GPA, 4096, NULL) == VIRTIO_BLK_S_IOERR);
 	CHECK(req(h, VIRTIO_BLK_T_IN, 1ull << 55, DATA_GPA, 512, NULL) == VIRTIO_BLK_S_IOERR);
-	CHECK(req(h, VIRTIO_BLK_T_IN, 0, DATA_GPA, 0, NULL) == VIRTIO_BLK_S_IOERR);  /* no data */
-	CHECK(req(h, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 0, NULL) == VIRTIO_BLK_S_IOERR); /* no data */
+	CHECK(req(h, VIRTIO_BLK_T_IN, 0, DATA_GPA, 0, NULL) == VIRTIO_BLK_S_IOERR);   /* no data */
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 0, DATA_GPA, 0, NULL) == VIRTIO_BLK_S_IOERR);  /* no data */
 	CHECK(req(h, VIRTIO_BLK_T_IN, 0, DATA_GPA, 100, NULL) == VIRTIO_BLK_S_IOERR); /* partial */
 	CHECK(req(h, 99, 0, 0, 0, NULL) == VIRTIO_BLK_S_UNSUPP);
 	CHECK(req(h, VIRTIO_BLK_T_GET_ID, 0, 0, 0, NULL) == VIRTIO_BLK_S_IOERR);
 	/* Wrong direction: read with device-readable data; write with device-writable data. */
 	set_hdr(h, VIRTIO_BLK_T_IN, 0);
-	s[0] = (struct seg){ HDR_GPA, 16, false };
-	s[1] = (struct seg){ DATA_GPA, 512, false };
-	s[2] = (struct seg){ STATUS_GPA, 1, true };
+	s[0] = (struct seg){HDR_GPA, 16, false};
+	s[1] = (struct seg){DATA_GPA, 512, false};
+	s[2] = (struct seg){STATUS_GPA, 1, true};
 	CHECK(run_chain(h, s, 3, &ulen) == VIRTIO_BLK_S_IOERR && ulen == 1);
 	set_hdr(h, VIRTIO_BLK_T_OUT, 0);
 	s[1].write = true;
@@ -299,11 +302,11 @@ static void test_requests(struct harness *h, enum blk_io io)
 	/* Short header. */
 	set_hdr(h, VIRTIO_BLK_T_IN, 0);
 	s[0].len = 12;
-	s[1] = (struct seg){ STATUS_GPA, 1, true };
+	s[1] = (struct seg){STATUS_GPA, 1, true};
 	CHECK(run_chain(h, s, 2, NULL) == VIRTIO_BLK_S_IOERR);
 	/* Zero-length status buffer: nothing to answer in; returned with used length 0. */
 	s[0].len = 16;
-	s[1] = (struct seg){ STATUS_GPA, 0, true };
+	s[1] = (struct seg){STATUS_GPA, 0, true};
 	CHECK(run_chain(h, s, 2, &ulen) == 0xee && ulen == 0);
 	/* No writable part at all. */
 	CHECK(run_chain(h, s, 1, &ulen) == 0xee && ulen == 0);
@@ -339,8 +342,11 @@ static void test_requests(struct harness *h, enum blk_io io)
 
 static void test_readonly(struct harness *h, enum blk_io io)
 {
-	struct blk_cfg cfg = { .path = img_path, .readonly = true, .queue_size = QSIZE, .io = io,
-			       .manual_poll = true };
+	struct blk_cfg cfg = {.path = img_path,
+			      .readonly = true,
+			      .queue_size = QSIZE,
+			      .io = io,
+			      .manual_poll = true};
 	struct blk_stats st;
 
 	if (harness_start(h, &cfg)) {
@@ -360,8 +366,11 @@ static void test_readonly(struct harness *h, enum blk_io io)
 /* Queue worker thread (no manual polling), kicks by eventfd, interrupts through vq->call. */
 static void test_queue_thread(struct harness *h, enum blk_io io)
 {
-	struct blk_cfg cfg = { .path = img_path, .queue_size = QSIZE, .io = io, .num_queues = 2,
-			       .cache = BLK_CACHE_WRITEBACK };
+	struct blk_cfg cfg = {.path = img_path,
+			      .queue_size = QSIZE,
+			      .io = io,
+			      .num_queues = 2,
+			      .cache = BLK_CACHE_WRITEBACK};
 	uint8_t *data = gpa_ptr(h, DATA_GPA);
 	uint32_t id = 0, len = 0;
 	unsigned done = 0;
@@ -378,7 +387,7 @@ static void test_queue_thread(struct harness *h, enum blk_io io)
 			 VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, (uint16_t)(3 * i + 2));
 		vqd_desc(&h->d, (uint16_t)(3 * i + 2), STATUS_GPA + i, 1, VRING_DESC_F_WRITE, 0);
 		{
-			struct virtio_blk_outhdr hdr = { htole32(VIRTIO_BLK_T_IN), 0, htole64(8) };
+			struct virtio_blk_outhdr hdr = {htole32(VIRTIO_BLK_T_IN), 0, htole64(8)};
 
 			memcpy(gpa_ptr(h, HDR_GPA + 16 * i), &hdr, sizeof(hdr));
 		}
@@ -430,8 +439,11 @@ static void test_durability(enum blk_io io)
 	fill(expect, sizeof(expect), 42);
 	pid = fork();
 	if (pid == 0) {
-		struct blk_cfg cfg = { .path = img_path, .queue_size = QSIZE, .io = io,
-				       .cache = BLK_CACHE_WRITEBACK, .manual_poll = true };
+		struct blk_cfg cfg = {.path = img_path,
+				      .queue_size = QSIZE,
+				      .io = io,
+				      .cache = BLK_CACHE_WRITEBACK,
+				      .manual_poll = true};
 		struct blk *blk;
 		struct vq vq;
 		struct vq_cfg c;
@@ -450,8 +462,8 @@ static void test_durability(enum blk_io io)
 	}
 	/* Parent: the driver. Write 64 KiB at sector 2048, then flush. */
 	{
-		struct virtio_blk_outhdr w = { htole32(VIRTIO_BLK_T_OUT), 0, htole64(2048) };
-		struct virtio_blk_outhdr f = { htole32(VIRTIO_BLK_T_FLUSH), 0, 0 };
+		struct virtio_blk_outhdr w = {htole32(VIRTIO_BLK_T_OUT), 0, htole64(2048)};
+		struct virtio_blk_outhdr f = {htole32(VIRTIO_BLK_T_FLUSH), 0, 0};
 		uint32_t id = ~0u, len = 0;
 		int waited = 0;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * virtio-pci transport (virtio/virtio_pci.c) with a virtio-blk device behind it, driven the way a guest driver does:
- * config space through the PCI host, BAR 0 registers through the MMIO bus, MSI-X and INTx counted
- * by fake interrupt ops. No /dev/kvm needed.
+ * virtio-pci transport (virtio/virtio_pci.c) with a virtio-blk device behind it, driven the way a
+ * guest driver does: config space through the PCI host, BAR 0 registers through the MMIO bus, MSI-X
+ * and INTx counted by fake interrupt ops. No /dev/kvm needed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,10 +58,10 @@ static void t_set_intx(void *opaque, unsigned gsi, int level)
 	__atomic_store_n(&intx_level, (unsigned)level, __ATOMIC_SEQ_CST);
 }
 
-static const struct pci_irq_ops t_irq_ops = { .route_msi = t_route_msi, .set_intx = t_set_intx };
+static const struct pci_irq_ops t_irq_ops = {.route_msi = t_route_msi, .set_intx = t_set_intx};
 
 /* "irqfd" mode: the host binds an eventfd per vector, as the KVM irq ops do. */
-static int vfd[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static int vfd[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
 
 static void t_vector_update(void *opaque, struct pci_dev *dev, unsigned vector, int old_fd,
 			    const struct pci_msi_vector *state)
@@ -73,16 +73,16 @@ static void t_vector_update(void *opaque, struct pci_dev *dev, unsigned vector, 
 		vfd[vector] = state->fd;
 }
 
-static const struct pci_irq_ops t_irq_ops_fd = { .route_msi = t_route_msi,
-						 .set_intx = t_set_intx,
-						 .vector_update = t_vector_update };
+static const struct pci_irq_ops t_irq_ops_fd = {
+	.route_msi = t_route_msi, .set_intx = t_set_intx, .vector_update = t_vector_update};
 
 /* What KVM would inject: every signal of a bound eventfd counts as one message. */
 static void drain_vfds(void)
 {
 	for (unsigned v = 0; v < 8; v++)
 		if (vfd[v] >= 0)
-			__atomic_add_fetch(&msi_count[v], (unsigned)efd_drain(vfd[v]), __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&msi_count[v], (unsigned)efd_drain(vfd[v]),
+					   __ATOMIC_SEQ_CST);
 }
 
 static struct bus mmio, pio;
@@ -151,8 +151,8 @@ static void driver_init(uint16_t size, uint64_t desc, uint64_t avail, uint64_t u
 	wr(VIRTIO_PCI_COMMON_GF, 4, (uint32_t)f);
 	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
 	wr(VIRTIO_PCI_COMMON_GF, 4, f >> 32);
-	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-						VIRTIO_STATUS_FEATURES_OK);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK);
 	wr(VIRTIO_PCI_COMMON_MSIX, 2, 0);
 	CHECK(rd(VIRTIO_PCI_COMMON_MSIX, 2) == 0);
@@ -170,13 +170,14 @@ static void driver_init(uint16_t size, uint64_t desc, uint64_t avail, uint64_t u
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_NOFF, 2) == 0);
 	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1);
-	wr(VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-						VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	wr(VIRTIO_PCI_COMMON_STATUS, 1,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+		   VIRTIO_STATUS_DRIVER_OK);
 }
 
 static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigned *irq_counter)
 {
-	struct virtio_blk_outhdr h = { htole32(VIRTIO_BLK_T_IN), 0, htole64(sector) };
+	struct virtio_blk_outhdr h = {htole32(VIRTIO_BLK_T_IN), 0, htole64(sector)};
 	unsigned before = irq_counter ? __atomic_load_n(irq_counter, __ATOMIC_SEQ_CST) : 0;
 	uint32_t id, len;
 
@@ -198,16 +199,19 @@ static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigne
 int main(int argc, char **argv)
 {
 	bool irqfd_mode = argc > 1 && !strcmp(argv[1], "irqfd");
-	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops };
-	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000,
-				       .mem32_base = 0xe0000000, .mem32_limit = 0xfec00000,
-				       .mem64_base = 1ull << 36, .mem64_limit = (1ull << 36) + (1ull << 30) };
+	struct pci_host_cfg hc = {.pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops};
+	struct pci_bar_windows win = {.io_base = 0xc000,
+				      .io_limit = 0x10000,
+				      .mem32_base = 0xe0000000,
+				      .mem32_limit = 0xfec00000,
+				      .mem64_base = 1ull << 36,
+				      .mem64_limit = (1ull << 36) + (1ull << 30)};
 	char img[] = "/var/tmp/nfv-vpci-test-XXXXXX";
-	struct blk_cfg bc = { .path = img, .queue_size = 64, .serial = "vpci" };
-	struct virtio_pci_cfg vc = { .name = "virtio-blk-test", .ops = blk_virtio_ops() };
+	struct blk_cfg bc = {.path = img, .queue_size = 64, .serial = "vpci"};
+	struct virtio_pci_cfg vc = {.name = "virtio-blk-test", .ops = blk_virtio_ops()};
 	struct virtio_pci_stats st;
 	struct virtio_pci *vp;
-	struct gmem gm = { 0 };
+	struct gmem gm = {0};
 	struct blk *blk;
 	struct vq_drv d;
 	uint8_t *ram;
@@ -291,19 +295,19 @@ int main(int argc, char **argv)
 	{
 		uint64_t bad_access = st.bad_access, bad_value = st.bad_value;
 
-		wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, 100);	/* queue enabled; not a power of 2 */
+		wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, 100); /* queue enabled; not a power of 2 */
 		wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 7);
 		CHECK(rd(VIRTIO_PCI_COMMON_Q_SIZE, 2) == 0);
 		wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1); /* no such queue */
 		wr(VIRTIO_PCI_COMMON_Q_MSIX, 2, 3);
 		wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
-		wr(VIRTIO_PCI_COMMON_MSIX, 2, 77);	/* out of range: NO_VECTOR */
+		wr(VIRTIO_PCI_COMMON_MSIX, 2, 77); /* out of range: NO_VECTOR */
 		CHECK(rd(VIRTIO_PCI_COMMON_MSIX, 2) == VIRTIO_MSI_NO_VECTOR);
 		wr(VIRTIO_PCI_COMMON_MSIX, 2, 0);
-		wr(VIRTIO_PCI_NOTIFY_OFF + 4 * 9, 2, 9); /* notify a queue that does not exist */
-		wr(VIRTIO_PCI_COMMON_NUMQ, 2, 5);	 /* read-only */
-		(void)rd(VIRTIO_PCI_COMMON_STATUS, 4);	 /* wrong width */
-		(void)rd(0x3, 1);			 /* misaligned */
+		wr(VIRTIO_PCI_NOTIFY_OFF + 4 * 9, 2, 9);    /* notify a queue that does not exist */
+		wr(VIRTIO_PCI_COMMON_NUMQ, 2, 5);	    /* read-only */
+		(void)rd(VIRTIO_PCI_COMMON_STATUS, 4);	    /* wrong width */
+		(void)rd(0x3, 1);			    /* misaligned */
 		(void)rd(VIRTIO_PCI_DEVICE_OFF + 0x100, 4); /* past the device config */
 		virtio_pci_get_stats(vp, &st);
 		CHECK(st.bad_value - bad_value == 5);
@@ -355,9 +359,9 @@ int main(int argc, char **argv)
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	{
 		struct vq_pdrv p;
-		struct virtio_blk_outhdr h = { htole32(VIRTIO_BLK_T_IN), 0, htole64(5) };
-		struct vqd_seg segs[3] = { { HDR_GPA, 16, false }, { DATA_GPA, 4096, true },
-					   { STATUS_GPA, 1, true } };
+		struct virtio_blk_outhdr h = {htole32(VIRTIO_BLK_T_IN), 0, htole64(5)};
+		struct vqd_seg segs[3] = {
+			{HDR_GPA, 16, false}, {DATA_GPA, 4096, true}, {STATUS_GPA, 1, true}};
 		unsigned before = msi_count[1];
 		uint32_t id = ~0u, len = 0;
 

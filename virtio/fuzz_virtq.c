@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t ram[RAM_SIZE], ram2[RAM2_SIZE];
 	static struct gmem gm;
 	struct iovec iov[64];
-	struct vq_elem e = { .iov = iov, .max_iov = 64 };
+	struct vq_elem e = {.iov = iov, .max_iov = 64};
 	struct vq_cfg c;
 	struct vq vq;
 	uint16_t qsize;

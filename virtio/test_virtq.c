@@ -73,8 +73,8 @@ static void expect_broken(struct vq *vq, enum vq_err why, const char *what)
 	for (int i = 0; i < VQ_ERR__MAX; i++)
 		total += vq->err[i];
 	if (!(vq->broken && vq->err[why] == 1 && total == 1 && broken_calls == 1)) {
-		fprintf(stderr, "hostile case '%s': broken=%d err[%s]=%llu total=%llu calls=%u\n", what,
-			vq->broken, vq_err_name(why), (unsigned long long)vq->err[why],
+		fprintf(stderr, "hostile case '%s': broken=%d err[%s]=%llu total=%llu calls=%u\n",
+			what, vq->broken, vq_err_name(why), (unsigned long long)vq->err[why],
 			(unsigned long long)total, broken_calls);
 		failures++;
 	}
@@ -115,7 +115,8 @@ static void test_normal(void)
 	CHECK(vqd_used_flags(&d) == VRING_USED_F_NO_NOTIFY);
 	CHECK(!vq_enable_notify(&vq));
 	CHECK(vqd_used_flags(&d) == 0);
-	/* Zero-length descriptors give no segment; a buffer crossing into the adjacent region two. */
+	/* Zero-length descriptors give no segment; a buffer crossing into the adjacent region two.
+	 */
 	vqd_desc(&d, 0, BUF_GPA, 0, VRING_DESC_F_NEXT, 2);
 	vqd_desc(&d, 2, RAM2_GPA - 8, 24, VRING_DESC_F_WRITE, 0);
 	vqd_kick_head(&d, 0);
@@ -335,7 +336,8 @@ static void test_hostile(void)
 			vqd_kick_head(&d, 0);
 		}));
 	HOSTILE(VQ_ERR_ORDER, "indirect readable after writable", true, ({
-			vqd_desc_at(&d, tbl, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 1);
+			vqd_desc_at(&d, tbl, 0, BUF_GPA, 16, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+				    1);
 			vqd_desc_at(&d, tbl, 1, BUF_GPA, 16, 0, 0);
 			vqd_desc(&d, 0, tbl, 32, VRING_DESC_F_INDIRECT, 0);
 			vqd_kick_head(&d, 0);
@@ -353,8 +355,10 @@ static void test_hostile(void)
 
 	/* Ring configurations the device refuses. */
 	vq_init(&vq, &gm, "test", 1);
-	c = (struct vq_cfg){ .size = 6, .desc_gpa = RAM_GPA, .avail_gpa = RAM_GPA + 0x1000,
-			     .used_gpa = RAM_GPA + 0x2000 };
+	c = (struct vq_cfg){.size = 6,
+			    .desc_gpa = RAM_GPA,
+			    .avail_gpa = RAM_GPA + 0x1000,
+			    .used_gpa = RAM_GPA + 0x2000};
 	CHECK(vq_setup(&vq, &c) == -EINVAL); /* not a power of two */
 	c.size = 8;
 	c.desc_gpa = RAM_GPA + 8;
@@ -382,21 +386,28 @@ static void pk_fresh(struct vq *vq, struct pk_drv *p, uint16_t size, bool event_
 	struct vq_cfg c;
 
 	memset(ram, 0, 0x10000);
-	*p = (struct pk_drv){ .size = size, .avail_wrap = true, .used_wrap = true,
-			      .desc_gpa = RAM_GPA, .drv_gpa = RAM_GPA + 16ull * size,
-			      .dev_gpa = RAM_GPA + 16ull * size + 4 };
+	*p = (struct pk_drv){.size = size,
+			     .avail_wrap = true,
+			     .used_wrap = true,
+			     .desc_gpa = RAM_GPA,
+			     .drv_gpa = RAM_GPA + 16ull * size,
+			     .dev_gpa = RAM_GPA + 16ull * size + 4};
 	vq_init(vq, &gm, "packed", 0);
 	vq->on_broken = on_broken;
-	c = (struct vq_cfg){ .size = size, .desc_gpa = p->desc_gpa, .avail_gpa = p->drv_gpa,
-			     .used_gpa = p->dev_gpa, .packed = true, .event_idx = event_idx,
-			     .indirect = indirect };
+	c = (struct vq_cfg){.size = size,
+			    .desc_gpa = p->desc_gpa,
+			    .avail_gpa = p->drv_gpa,
+			    .used_gpa = p->dev_gpa,
+			    .packed = true,
+			    .event_idx = event_idx,
+			    .indirect = indirect};
 	CHECK(vq_setup(vq, &c) == 0);
 	broken_calls = 0;
 }
 
 static void pk_write(uint64_t gpa, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
 {
-	struct vring_packed_desc d = { htole64(addr), htole32(len), htole16(id), 0 };
+	struct vring_packed_desc d = {htole64(addr), htole32(len), htole16(id), 0};
 	uint8_t *p = ram + (gpa - RAM_GPA);
 
 	memcpy(p, &d, 14); /* addr, len, id; flags last */
@@ -444,16 +455,16 @@ static bool pk_used(struct pk_drv *p, unsigned ndesc, uint16_t *id, uint32_t *le
 
 static void pk_set_event(struct pk_drv *p, uint16_t flags, uint16_t off, bool wrap)
 {
-	struct vring_packed_event e = { htole16((uint16_t)(off | (wrap ? 0x8000 : 0))),
-					htole16(flags) };
+	struct vring_packed_event e = {htole16((uint16_t)(off | (wrap ? 0x8000 : 0))),
+				       htole16(flags)};
 
 	memcpy(ram + (p->drv_gpa - RAM_GPA), &e, sizeof(e));
 }
 
 static void test_packed(void)
 {
-	static const uint32_t lens[3] = { 16, 512, 1 };
-	static const bool wr3[3] = { false, false, true }, wr1[1] = { true };
+	static const uint32_t lens[3] = {16, 512, 1};
+	static const bool wr3[3] = {false, false, true}, wr1[1] = {true};
 	struct vq vq;
 	struct pk_drv p;
 	struct vq_elem e;
@@ -559,20 +570,19 @@ static void test_packed(void)
 	} while (0)
 
 	PK_HOSTILE(VQ_ERR_HEAD, "packed id out of range", false, pk_add(&p, 1, lens, wr3, 8, 0));
-	PK_HOSTILE(VQ_ERR_CHAIN, "packed chain into a stale slot", false, ({
-			pk_add(&p, 1, lens, wr3, 0, VRING_DESC_F_NEXT);
-		}));
+	PK_HOSTILE(VQ_ERR_CHAIN, "packed chain into a stale slot", false,
+		   ({ pk_add(&p, 1, lens, wr3, 0, VRING_DESC_F_NEXT); }));
 	PK_HOSTILE(VQ_ERR_CHAIN, "packed chain around the whole ring", false, ({
-			static const uint32_t zero_len[1] = { 0 };
+			   static const uint32_t zero_len[1] = {0};
 
-			for (int k = 0; k < 8; k++)
-				pk_add(&p, 1, zero_len, wr3, 0, VRING_DESC_F_NEXT);
-		}));
+			   for (int k = 0; k < 8; k++)
+				   pk_add(&p, 1, zero_len, wr3, 0, VRING_DESC_F_NEXT);
+		   }));
 	PK_HOSTILE(VQ_ERR_ORDER, "packed readable after writable", false, ({
-			static const bool wrr[2] = { true, false };
+			   static const bool wrr[2] = {true, false};
 
-			pk_add(&p, 2, lens, wrr, 0, 0);
-		}));
+			   pk_add(&p, 2, lens, wrr, 0, 0);
+		   }));
 	PK_HOSTILE(VQ_ERR_ADDR, "packed addr outside RAM", false,
 		   pk_write(p.desc_gpa, 0x1000, 16, 0, VRING_PACKED_DESC_F_AVAIL));
 	PK_HOSTILE(VQ_ERR_INDIRECT, "packed indirect not negotiated", false,
@@ -582,14 +592,17 @@ static void test_packed(void)
 		   pk_write(p.desc_gpa, BUF_GPA, 24, 0,
 			    VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT));
 	PK_HOSTILE(VQ_ERR_NESTED, "packed nested indirect", true, ({
-			pk_write(BUF_GPA, BUF_GPA + 64, 16, 0, VRING_DESC_F_INDIRECT);
-			pk_write(p.desc_gpa, BUF_GPA, 16, 0,
-				 VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT);
-		}));
+			   pk_write(BUF_GPA, BUF_GPA + 64, 16, 0, VRING_DESC_F_INDIRECT);
+			   pk_write(p.desc_gpa, BUF_GPA, 16, 0,
+				    VRING_PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT);
+		   }));
 #undef PK_HOSTILE
 	{
-		struct vq_cfg c = { .size = 6, .desc_gpa = RAM_GPA + 8, .avail_gpa = RAM_GPA + 0x1000,
-				    .used_gpa = RAM_GPA + 0x1004, .packed = true };
+		struct vq_cfg c = {.size = 6,
+				   .desc_gpa = RAM_GPA + 8,
+				   .avail_gpa = RAM_GPA + 0x1000,
+				   .used_gpa = RAM_GPA + 0x1004,
+				   .packed = true};
 
 		vq_init(&vq, &gm, "packed", 1);
 		CHECK(vq_setup(&vq, &c) == -EINVAL); /* misaligned ring */

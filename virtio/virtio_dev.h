@@ -28,7 +28,7 @@
 #define VIRTIO_ID_BLOCK 2
 
 struct virtio_dev_info {
-	uint16_t device_id;	 /* VIRTIO_ID_* */
+	uint16_t device_id; /* VIRTIO_ID_* */
 	uint16_t num_queues;
 	uint16_t max_queue_size; /* per queue, power of two */
 	uint32_t config_size;	 /* bytes of device-specific configuration */
@@ -56,7 +56,8 @@ struct virtio_dev_ops {
 	int (*queue_start)(void *opaque, unsigned q, struct vq *vq);
 	/* Stop using queue @q; on return no device thread touches its vq any more. */
 	void (*queue_stop)(void *opaque, unsigned q);
-	/* Eventfd the transport should bind to the queue's notify address (KVM ioeventfd), or -1. */
+	/* Eventfd the transport should bind to the queue's notify address (KVM ioeventfd), or -1.
+	 */
 	int (*queue_kick_fd)(void *opaque, unsigned q);
 	/* Driver notification for queue @q that arrived as an MMIO write (no ioeventfd). */
 	void (*queue_notify)(void *opaque, unsigned q);

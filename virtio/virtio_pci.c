@@ -17,7 +17,7 @@
 #define PCI_CAP_ID_VNDR 0x09
 
 struct vp_queue {
-	uint16_t size;	    /* as the driver set it (power of two <= max) */
+	uint16_t size;	      /* as the driver set it (power of two <= max) */
 	uint16_t msix_vector; /* atomic: read by device threads */
 	bool enabled;
 	uint64_t desc, driver, device;
@@ -30,8 +30,8 @@ struct virtio_pci {
 	struct pci_dev *pci;
 	pthread_mutex_t lock; /* register state below; never held while calling pci_* */
 
-	uint8_t status;	      /* atomic: DEVICE_NEEDS_RESET is set from device threads */
-	uint8_t isr;	      /* atomic */
+	uint8_t status; /* atomic: DEVICE_NEEDS_RESET is set from device threads */
+	uint8_t isr;	/* atomic */
 	uint8_t config_generation;
 	uint32_t dfselect, gfselect;
 	uint64_t device_features;
@@ -96,8 +96,8 @@ static void vp_config_irq(struct virtio_pci *vp)
 static void vp_vq_broken(struct vq *vq, void *opaque)
 {
 	struct virtio_pci *vp = opaque;
-	uint8_t old = __atomic_fetch_or(&vp->status, VIRTIO_STATUS_DEVICE_NEEDS_RESET,
-					__ATOMIC_SEQ_CST);
+	uint8_t old =
+		__atomic_fetch_or(&vp->status, VIRTIO_STATUS_DEVICE_NEEDS_RESET, __ATOMIC_SEQ_CST);
 
 	(void)vq;
 	if (!(old & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
@@ -148,10 +148,11 @@ static void vp_ioeventfds(struct virtio_pci *vp, uint64_t bar_addr, bool assign)
 		ret = assign ? kvm_irq_ioeventfd_assign(vp->cfg.kvm_irq, &ev)
 			     : kvm_irq_ioeventfd_deassign(vp->cfg.kvm_irq, &ev);
 		if (ret < 0)
-			log_rl(LOGL_WARN, "%s: %s ioeventfd for queue %u at 0x%llx: %s; "
-			       "notifications fall back to MMIO exits", vp->name,
-			       assign ? "assigning" : "removing", i, (unsigned long long)ev.addr,
-			       strerror(-ret));
+			log_rl(LOGL_WARN,
+			       "%s: %s ioeventfd for queue %u at 0x%llx: %s; "
+			       "notifications fall back to MMIO exits",
+			       vp->name, assign ? "assigning" : "removing", i,
+			       (unsigned long long)ev.addr, strerror(-ret));
 	}
 }
 
@@ -299,11 +300,13 @@ static uint32_t vp_common_read_locked(struct virtio_pci *vp, unsigned off)
 	case VIRTIO_PCI_COMMON_DFSELECT:
 		return vp->dfselect;
 	case VIRTIO_PCI_COMMON_DF:
-		return vp->dfselect < 2 ? (uint32_t)(vp->device_features >> (32 * vp->dfselect)) : 0;
+		return vp->dfselect < 2 ? (uint32_t)(vp->device_features >> (32 * vp->dfselect))
+					: 0;
 	case VIRTIO_PCI_COMMON_GFSELECT:
 		return vp->gfselect;
 	case VIRTIO_PCI_COMMON_GF:
-		return vp->gfselect < 2 ? (uint32_t)(vp->driver_features >> (32 * vp->gfselect)) : 0;
+		return vp->gfselect < 2 ? (uint32_t)(vp->driver_features >> (32 * vp->gfselect))
+					: 0;
 	case VIRTIO_PCI_COMMON_MSIX:
 		return __atomic_load_n(&vp->config_vector, __ATOMIC_RELAXED);
 	case VIRTIO_PCI_COMMON_NUMQ:
@@ -317,7 +320,8 @@ static uint32_t vp_common_read_locked(struct virtio_pci *vp, unsigned off)
 	case VIRTIO_PCI_COMMON_Q_SIZE:
 		return q ? q->size : 0; /* s4.1.4.3.2: 0 for an unavailable queue */
 	case VIRTIO_PCI_COMMON_Q_MSIX:
-		return q ? __atomic_load_n(&q->msix_vector, __ATOMIC_RELAXED) : VIRTIO_MSI_NO_VECTOR;
+		return q ? __atomic_load_n(&q->msix_vector, __ATOMIC_RELAXED)
+			 : VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		return q ? q->enabled : 0;
 	case VIRTIO_PCI_COMMON_Q_NOFF:
@@ -368,7 +372,8 @@ static uint64_t vp_common_read(struct virtio_pci *vp, unsigned off, unsigned siz
 	if (size == 8 && (off == VIRTIO_PCI_COMMON_Q_DESCLO || off == VIRTIO_PCI_COMMON_Q_AVAILLO ||
 			  off == VIRTIO_PCI_COMMON_Q_USEDLO)) {
 		pthread_mutex_lock(&vp->lock);
-		v = vp_common_read_locked(vp, off) | (uint64_t)vp_common_read_locked(vp, off + 4) << 32;
+		v = vp_common_read_locked(vp, off) | (uint64_t)vp_common_read_locked(vp, off + 4)
+							     << 32;
 		pthread_mutex_unlock(&vp->lock);
 		return v;
 	}
@@ -441,8 +446,8 @@ static void vp_common_write(struct virtio_pci *vp, unsigned off, unsigned size, 
 		if (!q || q->enabled || !v || v > vp->cfg.info.max_queue_size ||
 		    (!(vp->features & (1ull << VIRTIO_F_RING_PACKED)) && (v & (v - 1)))) {
 			VP_STAT(vp, bad_value);
-			log_rl(LOGL_INFO, "%s: queue %u: refusing size %u", vp->name, vp->queue_select,
-			       v);
+			log_rl(LOGL_INFO, "%s: queue %u: refusing size %u", vp->name,
+			       vp->queue_select, v);
 			break;
 		}
 		q->size = (uint16_t)v;
@@ -478,7 +483,7 @@ static void vp_common_write(struct virtio_pci *vp, unsigned off, unsigned size, 
 			VP_STAT(vp, bad_value);
 			break;
 		}
-		f = off < VIRTIO_PCI_COMMON_Q_AVAILLO ? &q->desc
+		f = off < VIRTIO_PCI_COMMON_Q_AVAILLO  ? &q->desc
 		    : off < VIRTIO_PCI_COMMON_Q_USEDLO ? &q->driver
 						       : &q->device;
 		vp_set64(f, off & 4, v);
@@ -566,7 +571,7 @@ static void vp_bar_write(void *opaque, uint64_t off, unsigned size, uint64_t val
 	       (unsigned long long)off);
 }
 
-static const struct bus_ops vp_bar_ops = { .read = vp_bar_read, .write = vp_bar_write };
+static const struct bus_ops vp_bar_ops = {.read = vp_bar_read, .write = vp_bar_write};
 
 /* ---- VIRTIO_PCI_CAP_PCI_CFG window (s4.1.4.9) ---- */
 
@@ -592,7 +597,8 @@ static uint32_t vp_cfg_read(void *opaque, unsigned off, unsigned size, uint32_t 
 	uint32_t bar_off;
 	unsigned len;
 
-	if (!vp->pcicfg_off || off != vp->pcicfg_off + 16 || !vp_pcicfg_target(vp, size, &bar_off, &len))
+	if (!vp->pcicfg_off || off != vp->pcicfg_off + 16 ||
+	    !vp_pcicfg_target(vp, size, &bar_off, &len))
 		return val;
 	return (uint32_t)vp_bar_read(vp, bar_off, len);
 }
@@ -605,10 +611,12 @@ static void vp_cfg_write(void *opaque, unsigned off, unsigned size, uint32_t val
 
 	/* Mirror MSI-X Enable (PCI 3.0 s6.8.2.3) so interrupt paths need not take the PCI lock. */
 	if (vp->msix_cap && range_overlaps(off, size, vp->msix_cap + 2, 2))
-		__atomic_store_n(&vp->msix_on, !!(pci_cfg_get(vp->pci, vp->msix_cap + 2, 2) & 0x8000),
+		__atomic_store_n(&vp->msix_on,
+				 !!(pci_cfg_get(vp->pci, vp->msix_cap + 2, 2) & 0x8000),
 				 __ATOMIC_RELEASE);
 
-	if (!vp->pcicfg_off || off != vp->pcicfg_off + 16 || !vp_pcicfg_target(vp, size, &bar_off, &len))
+	if (!vp->pcicfg_off || off != vp->pcicfg_off + 16 ||
+	    !vp_pcicfg_target(vp, size, &bar_off, &len))
 		return;
 	vp_bar_write(vp, bar_off, len, val & (len == 4 ? 0xffffffffu : (1u << (8 * len)) - 1));
 }
@@ -619,7 +627,7 @@ static int vp_add_cap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_
 		      uint32_t extra, bool has_extra)
 {
 	/* struct virtio_pci_cap (s4.1.4) after cap_vndr and cap_next. */
-	uint8_t body[18] = { 0 };
+	uint8_t body[18] = {0};
 	unsigned blen = has_extra ? 18 : 14;
 
 	body[0] = (uint8_t)(blen + 2); /* cap_len */
@@ -650,8 +658,8 @@ static void vp_bind_vector_fds(struct virtio_pci *vp)
 		if (ret < 0) {
 			close(fd);
 			if (ret != -EOPNOTSUPP)
-				log_warn("%s: cannot bind an eventfd to MSI-X vector %u: %s", vp->name,
-					 v, strerror(-ret));
+				log_warn("%s: cannot bind an eventfd to MSI-X vector %u: %s",
+					 vp->name, v, strerror(-ret));
 			break;
 		}
 		vp->vec_fd[v] = fd;
@@ -667,10 +675,11 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 	int ret;
 
 	*out = NULL;
-	if (!cfg->ops || !cfg->ops->queue_start || !cfg->ops->queue_stop || !cfg->ops->config_read ||
-	    !cfg->ops->config_write || !cfg->ops->get_features || !cfg->gm || !in->num_queues ||
-	    in->num_queues > VIRTIO_PCI_MAX_QUEUES || !in->max_queue_size ||
-	    in->max_queue_size > VQ_MAX_SIZE || (in->max_queue_size & (in->max_queue_size - 1)) ||
+	if (!cfg->ops || !cfg->ops->queue_start || !cfg->ops->queue_stop ||
+	    !cfg->ops->config_read || !cfg->ops->config_write || !cfg->ops->get_features ||
+	    !cfg->gm || !in->num_queues || in->num_queues > VIRTIO_PCI_MAX_QUEUES ||
+	    !in->max_queue_size || in->max_queue_size > VQ_MAX_SIZE ||
+	    (in->max_queue_size & (in->max_queue_size - 1)) ||
 	    in->config_size > VIRTIO_PCI_NOTIFY_OFF - VIRTIO_PCI_DEVICE_OFF) {
 		log_err("%s: invalid virtio-pci configuration", cfg->name ? cfg->name : "virtio");
 		return -EINVAL;
@@ -702,10 +711,10 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 		.subsys_vendor_id = VIRTIO_PCI_VENDOR_ID,
 		.subsys_id = 0x1100, /* s4.1.2.1: 0x40 or higher for non-transitional devices */
 		.revision = 1,	     /* s4.1.2.1 */
-		.class_code = cfg->class_code ? cfg->class_code
-			      : in->device_id == VIRTIO_ID_NET ? 0x020000u
+		.class_code = cfg->class_code			 ? cfg->class_code
+			      : in->device_id == VIRTIO_ID_NET	 ? 0x020000u
 			      : in->device_id == VIRTIO_ID_BLOCK ? 0x018000u
-								: 0xff0000u,
+								 : 0xff0000u,
 		.intx_pin = 1,
 		.msix_vectors = in->num_queues + 1u,
 		.msix_bar = VIRTIO_PCI_MSIX_BAR,
@@ -717,31 +726,34 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 		.bar_map = vp_bar_map,
 		.opaque = vp,
 	};
-	pc.bar[VIRTIO_PCI_BAR] = (struct pci_bar_cfg){ .type = PCI_BAR_MEM64,
-						       .size = VIRTIO_PCI_BAR_SIZE,
-						       .ops = &vp_bar_ops,
-						       .opaque = vp };
-	pc.bar[VIRTIO_PCI_MSIX_BAR] = (struct pci_bar_cfg){ .type = PCI_BAR_MEM32, .size = 0x1000 };
+	pc.bar[VIRTIO_PCI_BAR] = (struct pci_bar_cfg){.type = PCI_BAR_MEM64,
+						      .size = VIRTIO_PCI_BAR_SIZE,
+						      .ops = &vp_bar_ops,
+						      .opaque = vp};
+	pc.bar[VIRTIO_PCI_MSIX_BAR] = (struct pci_bar_cfg){.type = PCI_BAR_MEM32, .size = 0x1000};
 	ret = pci_dev_add(host, slot, &pc, &vp->pci);
 	if (ret < 0)
 		goto err;
 
 	/* s4.1.4: the capabilities a modern driver looks for. */
-	if ((ret = vp_add_cap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF, 0x1000, 0, 0)) < 0 ||
+	if ((ret = vp_add_cap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF, 0x1000, 0, 0)) <
+		    0 ||
 	    (ret = vp_add_cap(vp, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFF, 0x1000, 0, 0)) < 0 ||
 	    (ret = vp_add_cap(vp, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFF,
 			      MAX(in->config_size, 1u), 0, 0)) < 0 ||
 	    (ret = vp_add_cap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFF,
-			      VIRTIO_PCI_NOTIFY_MULT * in->num_queues, VIRTIO_PCI_NOTIFY_MULT, 1)) < 0)
+			      VIRTIO_PCI_NOTIFY_MULT * in->num_queues, VIRTIO_PCI_NOTIFY_MULT, 1)) <
+		    0)
 		goto err_dev;
-	ret = vp_add_cap(vp, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0, 1); /* 4 trailing bytes: pci_cfg_data */
+	ret = vp_add_cap(vp, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 0,
+			 1); /* 4 trailing bytes: pci_cfg_data */
 	if (ret < 0)
 		goto err_dev;
 	vp->pcicfg_off = (unsigned)ret;
-	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 4, 1, 0xff);	    /* bar */
-	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 8, 4, 0xffffffffu);	    /* offset */
-	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 12, 4, 0xffffffffu);    /* length */
-	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 16, 4, 0xffffffffu);    /* data */
+	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 4, 1, 0xff);	 /* bar */
+	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 8, 4, 0xffffffffu);	 /* offset */
+	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 12, 4, 0xffffffffu); /* length */
+	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 16, 4, 0xffffffffu); /* data */
 	vp->msix_cap = pci_cap_find(vp->pci, 0x11);
 	vp_bind_vector_fds(vp);
 	*out = vp;

@@ -94,13 +94,14 @@ struct virtio_pci_cfg {
 };
 
 struct virtio_pci_stats {
-	uint64_t bad_access;	 /* accesses of a bad size/offset, or to read-only fields */
-	uint64_t bad_value;	 /* out-of-range queue select, vector, queue size, status transition */
-	uint64_t features_refused; /* FEATURES_OK refused (unknown bits, no VERSION_1, device said no) */
-	uint64_t ring_refused;	 /* queue_enable with rings outside RAM / misaligned / bad size */
-	uint64_t needs_reset;	 /* DEVICE_NEEDS_RESET raised */
+	uint64_t bad_access; /* accesses of a bad size/offset, or to read-only fields */
+	uint64_t bad_value;  /* out-of-range queue select, vector, queue size, status transition */
+	uint64_t features_refused; /* FEATURES_OK refused (unknown bits, no VERSION_1, device said
+				      no) */
+	uint64_t ring_refused;	   /* queue_enable with rings outside RAM / misaligned / bad size */
+	uint64_t needs_reset;	   /* DEVICE_NEEDS_RESET raised */
 	uint64_t resets;
-	uint64_t notifies;	 /* MMIO notifications (not counting ioeventfd ones) */
+	uint64_t notifies; /* MMIO notifications (not counting ioeventfd ones) */
 	uint64_t irqs_msix, irqs_intx;
 };
 

@@ -11,10 +11,12 @@
 #include "util.h"
 
 static const char *const vq_err_names[VQ_ERR__MAX] = {
-	[VQ_ERR_RING] = "ring",	      [VQ_ERR_AVAIL_IDX] = "avail_idx", [VQ_ERR_HEAD] = "head",
-	[VQ_ERR_NEXT] = "next",	      [VQ_ERR_CHAIN] = "chain",	      [VQ_ERR_ADDR] = "addr",
-	[VQ_ERR_ORDER] = "order",     [VQ_ERR_INDIRECT] = "indirect", [VQ_ERR_NESTED] = "nested",
-	[VQ_ERR_LEN] = "len",	      [VQ_ERR_IOV] = "iov",
+	[VQ_ERR_RING] = "ring",	    [VQ_ERR_AVAIL_IDX] = "avail_idx",
+	[VQ_ERR_HEAD] = "head",	    [VQ_ERR_NEXT] = "next",
+	[VQ_ERR_CHAIN] = "chain",   [VQ_ERR_ADDR] = "addr",
+	[VQ_ERR_ORDER] = "order",   [VQ_ERR_INDIRECT] = "indirect",
+	[VQ_ERR_NESTED] = "nested", [VQ_ERR_LEN] = "len",
+	[VQ_ERR_IOV] = "iov",
 };
 
 const char *vq_err_name(enum vq_err e)
@@ -33,7 +35,8 @@ void vq_init(struct vq *vq, struct gmem *gm, const char *name, uint16_t index)
 void vq_set_broken(struct vq *vq, enum vq_err why)
 {
 	__atomic_add_fetch(&vq->err[why], 1, __ATOMIC_RELAXED);
-	log_rl(LOGL_WARN, "%s: queue %u: driver error '%s' (avail %u, used %u): queue stopped until reset",
+	log_rl(LOGL_WARN,
+	       "%s: queue %u: driver error '%s' (avail %u, used %u): queue stopped until reset",
 	       vq->name, vq->index, vq_err_name(why), vq->last_avail, vq->used_idx);
 	if (!vq->broken) {
 		vq->broken = true;
@@ -132,7 +135,7 @@ static int vq_packed_indirect(struct vq *vq, struct vq_elem *elem, unsigned *n,
 		memcpy(&p, table + 16ull * i, sizeof(p)); /* read once */
 		if (le16toh(p.flags) & VRING_DESC_F_INDIRECT)
 			return vq_bad(vq, VQ_ERR_NESTED);
-		d = (struct vring_desc){ .addr = p.addr, .len = p.len, .flags = p.flags };
+		d = (struct vring_desc){.addr = p.addr, .len = p.len, .flags = p.flags};
 		ret = vq_add_desc(vq, elem, n, &d, total);
 		if (ret < 0)
 			return ret;
@@ -156,7 +159,7 @@ static int vq_pop_packed(struct vq *vq, struct vq_elem *elem)
 
 		if (!vq_packed_is_avail(flags, wrap)) {
 			if (steps == 0)
-				return 0; /* nothing new */
+				return 0;		 /* nothing new */
 			return vq_bad(vq, VQ_ERR_CHAIN); /* chain continues into a stale slot */
 		}
 		if (flags & VRING_DESC_F_INDIRECT) {
@@ -164,8 +167,9 @@ static int vq_pop_packed(struct vq *vq, struct vq_elem *elem)
 				return vq_bad(vq, VQ_ERR_INDIRECT);
 			ret = vq_packed_indirect(vq, elem, &n, &p, &total);
 		} else {
-			struct vring_desc d = { .addr = htole64(p.addr), .len = htole32(p.len),
-						.flags = htole16(flags) };
+			struct vring_desc d = {.addr = htole64(p.addr),
+					       .len = htole32(p.len),
+					       .flags = htole16(flags)};
 
 			ret = vq_add_desc(vq, elem, &n, &d, &total);
 		}
@@ -255,8 +259,9 @@ int vq_setup(struct vq *vq, const struct vq_cfg *cfg)
 	if (cfg->packed)
 		return vq_setup_packed(vq, cfg);
 	/* s2.7: Queue Size is a power of 2 up to 32768; s2.7.1 (alignment table): 16, 2, 4. */
-	if (size == 0 || size > VQ_MAX_SIZE || (size & (size - 1)) || !IS_ALIGNED(cfg->desc_gpa, 16) ||
-	    !IS_ALIGNED(cfg->avail_gpa, 2) || !IS_ALIGNED(cfg->used_gpa, 4))
+	if (size == 0 || size > VQ_MAX_SIZE || (size & (size - 1)) ||
+	    !IS_ALIGNED(cfg->desc_gpa, 16) || !IS_ALIGNED(cfg->avail_gpa, 2) ||
+	    !IS_ALIGNED(cfg->used_gpa, 4))
 		goto bad;
 	desc = gmem_ptr(vq->gm, cfg->desc_gpa, vring_desc_bytes(size));
 	avail = gmem_ptr(vq->gm, cfg->avail_gpa, vring_avail_bytes(size));

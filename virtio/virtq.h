@@ -91,19 +91,19 @@ static inline uint64_t vring_used_bytes(unsigned size)
 
 /* The kinds of driver error we count; vq_err_name() gives a short name for logs and stats. */
 enum vq_err {
-	VQ_ERR_RING,	     /* ring addresses misaligned or outside guest RAM at enable */
-	VQ_ERR_AVAIL_IDX,    /* avail->idx moved more than queue size ahead of us */
-	VQ_ERR_HEAD,	     /* head index from the avail ring (packed: buffer id) >= queue size */
-	VQ_ERR_NEXT,	     /* next index >= table size */
-	VQ_ERR_CHAIN,	     /* loop, or chain longer than the ring / indirect table (packed:
-				or a chain running into a descriptor not yet available) */
-	VQ_ERR_ADDR,	     /* buffer not inside guest RAM (or wraps) */
-	VQ_ERR_ORDER,	     /* device-readable descriptor after a device-writable one */
-	VQ_ERR_INDIRECT,     /* indirect table: feature off, size 0 / not a multiple of 16 / too
-				large / outside guest RAM, or INDIRECT together with NEXT */
-	VQ_ERR_NESTED,	     /* indirect descriptor inside an indirect table */
-	VQ_ERR_LEN,	     /* chain carries more than 2^32-1 bytes in total */
-	VQ_ERR_IOV,	     /* more segments than the device accepts (beyond its seg_max) */
+	VQ_ERR_RING,	  /* ring addresses misaligned or outside guest RAM at enable */
+	VQ_ERR_AVAIL_IDX, /* avail->idx moved more than queue size ahead of us */
+	VQ_ERR_HEAD,	  /* head index from the avail ring (packed: buffer id) >= queue size */
+	VQ_ERR_NEXT,	  /* next index >= table size */
+	VQ_ERR_CHAIN,	  /* loop, or chain longer than the ring / indirect table (packed:
+			     or a chain running into a descriptor not yet available) */
+	VQ_ERR_ADDR,	  /* buffer not inside guest RAM (or wraps) */
+	VQ_ERR_ORDER,	  /* device-readable descriptor after a device-writable one */
+	VQ_ERR_INDIRECT,  /* indirect table: feature off, size 0 / not a multiple of 16 / too
+			     large / outside guest RAM, or INDIRECT together with NEXT */
+	VQ_ERR_NESTED,	  /* indirect descriptor inside an indirect table */
+	VQ_ERR_LEN,	  /* chain carries more than 2^32-1 bytes in total */
+	VQ_ERR_IOV,	  /* more segments than the device accepts (beyond its seg_max) */
 	VQ_ERR__MAX
 };
 
@@ -111,28 +111,28 @@ const char *vq_err_name(enum vq_err e);
 
 /* Ring addresses and size as the driver programmed them through the transport. */
 struct vq_cfg {
-	uint16_t size;	     /* split: power of two, 1..VQ_MAX_SIZE; packed: 1..VQ_MAX_SIZE */
-	uint64_t desc_gpa;   /* 16-byte aligned */
-	uint64_t avail_gpa;  /* split: avail ring, 2-byte aligned; packed: driver event area, 4 */
-	uint64_t used_gpa;   /* split: used ring, 4-byte aligned; packed: device event area, 4 */
-	bool packed;	     /* VIRTIO_F_RING_PACKED negotiated */
-	bool event_idx;	     /* VIRTIO_F_EVENT_IDX negotiated */
-	bool indirect;	     /* VIRTIO_F_INDIRECT_DESC negotiated */
+	uint16_t size;	    /* split: power of two, 1..VQ_MAX_SIZE; packed: 1..VQ_MAX_SIZE */
+	uint64_t desc_gpa;  /* 16-byte aligned */
+	uint64_t avail_gpa; /* split: avail ring, 2-byte aligned; packed: driver event area, 4 */
+	uint64_t used_gpa;  /* split: used ring, 4-byte aligned; packed: device event area, 4 */
+	bool packed;	    /* VIRTIO_F_RING_PACKED negotiated */
+	bool event_idx;	    /* VIRTIO_F_EVENT_IDX negotiated */
+	bool indirect;	    /* VIRTIO_F_INDIRECT_DESC negotiated */
 };
 
 struct vq {
 	struct gmem *gm;
-	uint16_t index;		/* queue number, for logs */
-	const char *name;	/* device name, for logs */
+	uint16_t index;	  /* queue number, for logs */
+	const char *name; /* device name, for logs */
 
 	/* Set by vq_setup from the checked configuration. */
 	uint16_t size;
 	bool event_idx, indirect;
-	bool ready;		/* rings mapped; vq_pop/vq_push allowed */
-	bool broken;		/* driver violated the protocol; needs a reset */
+	bool ready;  /* rings mapped; vq_pop/vq_push allowed */
+	bool broken; /* driver violated the protocol; needs a reset */
 	uint64_t desc_gpa;
-	volatile uint16_t *avail;	/* host view: flags, idx, ring[size], used_event */
-	volatile uint16_t *used_hdr;	/* flags, idx */
+	volatile uint16_t *avail;    /* host view: flags, idx, ring[size], used_event */
+	volatile uint16_t *used_hdr; /* flags, idx */
 	volatile struct vring_used_elem *used_ring;
 	volatile uint16_t *avail_event;
 
@@ -142,17 +142,17 @@ struct vq {
 	volatile struct vring_packed_event *driver_event; /* driver -> device: interrupts */
 	volatile struct vring_packed_event *device_event; /* device -> driver: kicks */
 	bool avail_wrap, used_wrap;
-	uint16_t used_ctr;	/* free-running count of used ring slots (for event suppression) */
-	uint16_t *pk_ndesc;	/* allocated by vq_setup for packed queues, freed by vq_reset */
+	uint16_t used_ctr;  /* free-running count of used ring slots (for event suppression) */
+	uint16_t *pk_ndesc; /* allocated by vq_setup for packed queues, freed by vq_reset */
 
 	/* Device state. */
-	uint16_t last_avail;	/* next avail slot we will consume */
-	uint16_t used_idx;	/* next used slot we will fill (shadow of used->idx) */
-	uint16_t signalled_used;	/* used_idx at the last interrupt (event idx) */
+	uint16_t last_avail;	 /* next avail slot we will consume */
+	uint16_t used_idx;	 /* next used slot we will fill (shadow of used->idx) */
+	uint16_t signalled_used; /* used_idx at the last interrupt (event idx) */
 	bool signalled_valid;
 
 	/* Notifications towards the driver and the transport. */
-	void (*call)(void *opaque);	   /* raise the queue's interrupt (MSI-X vector / irqfd) */
+	void (*call)(void *opaque); /* raise the queue's interrupt (MSI-X vector / irqfd) */
 	void *call_opaque;
 	void (*on_broken)(struct vq *vq, void *opaque); /* once, when the queue breaks */
 	void *broken_opaque;
@@ -162,7 +162,8 @@ struct vq {
 	uint64_t popped, pushed, calls, suppressed_calls;
 };
 
-/* One popped descriptor chain. iov[0..n_out) is device-readable, iov[n_out..n_out+n_in) writable. */
+/* One popped descriptor chain. iov[0..n_out) is device-readable, iov[n_out..n_out+n_in) writable.
+ */
 struct vq_elem {
 	uint16_t head;
 	uint16_t n_out, n_in;

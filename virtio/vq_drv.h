@@ -15,7 +15,7 @@
 #include "virtq.h"
 
 struct vq_drv {
-	uint8_t *hva;	    /* host mapping of guest RAM starting at gpa_base */
+	uint8_t *hva; /* host mapping of guest RAM starting at gpa_base */
 	uint64_t gpa_base;
 	uint16_t size;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
@@ -50,14 +50,18 @@ static inline uint64_t vqd_end(const struct vq_drv *d)
 
 static inline void vqd_cfg(const struct vq_drv *d, struct vq_cfg *c, bool event_idx, bool indirect)
 {
-	*c = (struct vq_cfg){ .size = d->size, .desc_gpa = d->desc_gpa, .avail_gpa = d->avail_gpa,
-			      .used_gpa = d->used_gpa, .event_idx = event_idx, .indirect = indirect };
+	*c = (struct vq_cfg){.size = d->size,
+			     .desc_gpa = d->desc_gpa,
+			     .avail_gpa = d->avail_gpa,
+			     .used_gpa = d->used_gpa,
+			     .event_idx = event_idx,
+			     .indirect = indirect};
 }
 
 static inline void vqd_desc_at(struct vq_drv *d, uint64_t table_gpa, uint16_t i, uint64_t addr,
 			       uint32_t len, uint16_t flags, uint16_t next)
 {
-	struct vring_desc v = { htole64(addr), htole32(len), htole16(flags), htole16(next) };
+	struct vring_desc v = {htole64(addr), htole32(len), htole16(flags), htole16(next)};
 
 	memcpy(vqd_ptr(d, table_gpa + 16ull * i), &v, sizeof(v));
 }
@@ -173,9 +177,13 @@ static inline void vqp_init(struct vq_pdrv *p, void *hva, uint64_t gpa_base, uin
 
 static inline void vqp_cfg(const struct vq_pdrv *p, struct vq_cfg *c, bool event_idx, bool indirect)
 {
-	*c = (struct vq_cfg){ .size = p->size, .desc_gpa = p->desc_gpa, .avail_gpa = p->drv_gpa,
-			      .used_gpa = p->dev_gpa, .packed = true, .event_idx = event_idx,
-			      .indirect = indirect };
+	*c = (struct vq_cfg){.size = p->size,
+			     .desc_gpa = p->desc_gpa,
+			     .avail_gpa = p->drv_gpa,
+			     .used_gpa = p->dev_gpa,
+			     .packed = true,
+			     .event_idx = event_idx,
+			     .indirect = indirect};
 }
 
 /* Make a chain available as buffer @id (< VQ_PDRV_MAX_ID); the head's flags are written last. */
@@ -184,8 +192,8 @@ static inline void vqp_add(struct vq_pdrv *p, const struct vqd_seg *segs, unsign
 	uint16_t head_flags = 0, head = p->avail_idx;
 
 	for (unsigned k = 0; k < n; k++) {
-		struct vring_packed_desc d = { htole64(segs[k].gpa), htole32(segs[k].len), htole16(id),
-					       0 };
+		struct vring_packed_desc d = {htole64(segs[k].gpa), htole32(segs[k].len),
+					      htole16(id), 0};
 		uint16_t f = (uint16_t)((p->avail_wrap ? VRING_PACKED_DESC_F_AVAIL
 						       : VRING_PACKED_DESC_F_USED) |
 					(segs[k].write ? VRING_DESC_F_WRITE : 0) |
