@@ -64,12 +64,10 @@ int vnet_init(struct vnet *n, unsigned nth, unsigned opts)
 
 bool vnet_link_up(struct vnet *n)
 {
-	uint16_t status;
-
 	if (!(n->pci.features & (1ull << VIRTIO_NET_F_STATUS)))
 		return true;
-	vpci_config_read(&n->pci, 6, &status, sizeof(status));
-	return status & VIRTIO_NET_S_LINK_UP;
+	/* s5.1.4: le16 status at offset 6 */
+	return vpci_config_read16(&n->pci, 6) & VIRTIO_NET_S_LINK_UP;
 }
 
 uint8_t vnet_dev_status(struct vnet *n)

@@ -68,8 +68,8 @@ struct vnet {
  */
 int vnet_init(struct vnet *n, unsigned nth, unsigned opts);
 
-/* Link state from the device configuration (one MMIO exit per byte read); true without
- * VIRTIO_NET_F_STATUS (s5.1.4.2: the link is assumed up). */
+/* Link state from the device configuration (three MMIO exits: generation, status, generation);
+ * true without VIRTIO_NET_F_STATUS (s5.1.4.2: the link is assumed up). */
 bool vnet_link_up(struct vnet *n);
 /* The device status byte (VIRTIO_STATUS_*), e.g. to notice DEVICE_NEEDS_RESET. */
 uint8_t vnet_dev_status(struct vnet *n);

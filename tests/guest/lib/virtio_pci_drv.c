@@ -331,6 +331,34 @@ static inline volatile uint16_t *avail_event(struct vpq *q)
 	return (volatile uint16_t *)&q->used->ring[q->size];
 }
 
+uint16_t vpci_config_read16(const struct vpci_dev *d, unsigned off)
+{
+	uint16_t v;
+	uint8_t gen;
+
+	if (off + 2 > d->device_len)
+		return 0;
+	do {
+		gen = rd8(d->common + CC_CFGGEN);
+		v = rd16(d->device + off);
+	} while (gen != rd8(d->common + CC_CFGGEN));
+	return v;
+}
+
+uint32_t vpci_config_read32(const struct vpci_dev *d, unsigned off)
+{
+	uint32_t v;
+	uint8_t gen;
+
+	if (off + 4 > d->device_len)
+		return 0;
+	do {
+		gen = rd8(d->common + CC_CFGGEN);
+		v = mmio_read32(d->device + off);
+	} while (gen != rd8(d->common + CC_CFGGEN));
+	return v;
+}
+
 void vpq_publish(struct vpq *q)
 {
 	uint16_t old = (uint16_t)(q->avail_idx - q->kick_pending);

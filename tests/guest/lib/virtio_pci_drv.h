@@ -149,8 +149,12 @@ int vpci_msix_enable(struct vpci_dev *d, unsigned nvec, uint8_t idt_base);
 /* s3.1.1 step 8. */
 void vpci_driver_ok(const struct vpci_dev *d);
 
-/* Device configuration reads, retried until config_generation is stable (s4.1.4.3.1). */
+/* Device configuration reads, retried until config_generation is stable (s4.1.4.3.1): byte by
+ * byte (byte arrays such as a MAC), or one field of its natural width (s4.1.3.1). Offsets past
+ * the structure read as 0. */
 void vpci_config_read(const struct vpci_dev *d, unsigned off, void *buf, unsigned len);
+uint16_t vpci_config_read16(const struct vpci_dev *d, unsigned off);
+uint32_t vpci_config_read32(const struct vpci_dev *d, unsigned off);
 
 /* ---- split virtqueue data path (guest RAM only, plus the notify write in vpq_kick) ---- */
 
