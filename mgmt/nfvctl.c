@@ -958,12 +958,20 @@ static int cmd_switch(int argc, char **argv)
 	} else if (!strcmp(what, "fdb")) {
 		t.ncols = 5;
 		table_add(&t, (const char *const[]){ "MAC", "VLAN", "Port", "Type", "Age" });
-		arr = json_get(r.json, "fdb");
+		/* nfv-switch lists entries in "entries" ("fdb" holds its counters) */
+		arr = json_get(r.json, "entries");
+		if (!arr || arr->type != JSON_ARRAY)
+			arr = json_get(r.json, "fdb");
+		if (arr && arr->type != JSON_ARRAY)
+			arr = NULL;
 		for (const struct json *p = arr ? arr->child : NULL; p; p = p->next) {
 			char vlan[32], age[32];
 
 			snprintf(vlan, sizeof(vlan), "%lld", (long long)jint(p, "vlan"));
-			snprintf(age, sizeof(age), "%lld", (long long)jint(p, "age"));
+			if (json_get(p, "age_ms"))
+				snprintf(age, sizeof(age), "%lld", (long long)jint(p, "age_ms") / 1000);
+			else
+				snprintf(age, sizeof(age), "%lld", (long long)jint(p, "age"));
 			table_add(&t, (const char *const[]){ jstr(p, "mac", "-"), vlan,
 							     jstr(p, "port", "-"),
 							     jbool(p, "static") ? "static" : "learned",

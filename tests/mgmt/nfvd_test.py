@@ -122,7 +122,7 @@ class Env:
             self.switch_proc = subprocess.Popen(
                 [ARGS.switch, '--no-huge', '--no-pci', '-m', '256', '--file-prefix',
                  f'nfvmgmt{os.getpid()}', '-l', '0,1', '--', '--control', self.swsock,
-                 '--power-mode'], stdout=log, stderr=subprocess.STDOUT)
+                 *ARGS.switch_args.split()], stdout=log, stderr=subprocess.STDOUT)
             if not wait_for(lambda: os.path.exists(self.swsock), 30):
                 raise RuntimeError('nfv-switch did not create its control socket')
         else:
@@ -190,7 +190,10 @@ class Env:
                 self.switch_proc.kill()
         if self.fake_switch:
             self.fake_switch.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get('NFV_KEEP'):
+            print(f'kept {self.tmp}')
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def raw(env, data, shut=True, timeout=10):
@@ -232,19 +235,20 @@ def http(method, path, body=None, ctype='application/json', env=None):
 
 
 def domain_xml(name, kernel, port_dev=None, vlan=10, pins='', desc='', on_crash='destroy',
-               extra_dev=''):
+               extra_dev='', mac=None, cmdline=None, cpuset=None):
     iface = ''
+    mac = mac or '52:54:00:aa:%02x:%02x' % (len(name), sum(name.encode()) % 256)
     if port_dev:
-        iface = (f"<interface type='bridge'><mac address='52:54:00:aa:00:{abs(hash(name)) % 250:02x}'/>"
+        iface = (f"<interface type='bridge'><mac address='{mac}'/>"
                  f"<source bridge='nfv-switch'/><vlan><tag id='{vlan}'/></vlan>"
                  f"<target dev='{port_dev}'/><model type='virtio'/></interface>")
     return f"""<domain type='kvm'>
   <name>{name}</name>
   <description>{desc}</description>
   <memory unit='MiB'>64</memory>
-  <vcpu placement='static'>1</vcpu>
+  <vcpu placement='static'{f" cpuset='{cpuset}'" if cpuset else ''}>1</vcpu>
   {f"<cputune><vcpupin vcpu='0' cpuset='{pins}'/></cputune>" if pins else ''}
-  <os><type arch='x86_64'>hvm</type><kernel>{kernel}</kernel></os>
+  <os><type arch='x86_64'>hvm</type><kernel>{kernel}</kernel>{f'<cmdline>{cmdline}</cmdline>' if cmdline else ''}</os>
   <on_crash>{on_crash}</on_crash>
   <devices>
     {iface}
@@ -594,6 +598,47 @@ def test_real_guest(env):
     env.ctl('undefine', 'g1')
 
 
+def test_real_traffic(env):
+    """two virtio-net guests on nfv-switch ports nfvd created: ping/echo, then domifstat. The
+    guests share CPU 0 (vcpu cpuset, not exclusive vcpupin): the switch PMD polls on CPU 1."""
+    if not env.switch_proc or not ARGS.vnet_guest:
+        print('test_real_traffic: needs --switch and --vnet-guest: skipped')
+        return
+    elf = os.path.abspath(ARGS.vnet_guest)
+    echo_mac, ping_mac = '52:54:00:ee:00:01', '52:54:00:ee:00:02'
+    # echo halts between frames (idle=1); ping runs a round of 8 frames + 1 broadcast per 'g'
+    env.ctl('define', write(env, 'echo.xml', domain_xml(
+        'echo', elf, port_dev='echo-eth0', mac=echo_mac, cmdline='role=echo idle=1', cpuset='0')))
+    env.ctl('define', write(env, 'ping.xml', domain_xml(
+        'ping', elf, port_dev='ping-eth0', mac=ping_mac, cpuset='0',
+        cmdline=f'role=ping peer={echo_mac} count=8')))
+    env.ctl('start', 'echo')
+    env.ctl('start', 'ping')
+    time.sleep(1)  # the guests find their link
+
+    def echo_rx():
+        p = env.ctl('domifstat', 'echo', 'echo-eth0')
+        return {l.split()[1]: int(l.split()[2]) for l in p.stdout.splitlines() if l.strip()}
+    console_session(env, 'ping', send=b'g', timeout=0.5)
+    check(wait_for(lambda: echo_rx().get('tx_packets', 0) >= 9 and
+                   echo_rx().get('rx_packets', 0) >= 9, ARGS.traffic_timeout, 0.5),
+          'a round of frames went through the switch')
+    p = env.ctl('switch', 'fdb')
+    check(echo_mac in p.stdout and ping_mac in p.stdout and ' 10  ' in p.stdout,
+          f'switch learned both MACs on VLAN 10:\n{p.stdout}')
+    console_session(env, 'ping', send=b'q', timeout=0.5)
+    check(wait_for(lambda: dominfo(env, 'ping').get('State') == 'shut off', 30, 0.5),
+          'ping guest powered off on q')
+    check(dominfo(env, 'ping').get('State reason') == 'shutdown', 'ping guest powered off')
+    p = env.ctl('domifstat', 'echo', 'echo-eth0')
+    stats = {l.split()[1]: int(l.split()[2]) for l in p.stdout.splitlines() if l.strip()}
+    check(stats.get('rx_packets', 0) >= 9 and stats.get('tx_packets', 0) >= 9,
+          f'domifstat after traffic: {stats}')
+    env.ctl('destroy', 'echo')
+    for n in ('echo', 'ping'):
+        env.ctl('undefine', n)
+
+
 TESTS = [test_lifecycle, test_define_errors, test_start_failures, test_crash_and_restart,
          test_http]
 
@@ -605,7 +650,10 @@ def main():
     ap.add_argument('--nfvctl', required=True)
     ap.add_argument('--vmm', required=True, help='nfv-vmm binary or stub_vmm.py')
     ap.add_argument('--switch', help='nfv-switch binary (default: in-process stand-in)')
-    ap.add_argument('--guest', help='guest ELF for the real nfv-vmm')
+    ap.add_argument('--guest', help='guest ELF for the real nfv-vmm (hello.elf)')
+    ap.add_argument('--vnet-guest', help='virtio-net traffic guest (vnet.elf)')
+    ap.add_argument('--traffic-timeout', type=float, default=120)
+    ap.add_argument('--switch-args', default='', help='extra nfv-switch options (--power-mode)')
     ap.add_argument('tests', nargs='*')
     ARGS = ap.parse_args()
     if not ARGS.vmm.endswith('.py'):
@@ -616,7 +664,7 @@ def main():
         if not os.access('/dev/kvm', os.R_OK | os.W_OK) or not ARGS.guest:
             print('needs /dev/kvm and --guest: skipped')
             return 77
-    tests = TESTS if ARGS.vmm.endswith('.py') else [test_real_guest]
+    tests = TESTS if ARGS.vmm.endswith('.py') else [test_real_guest, test_real_traffic]
     for t in tests:
         if ARGS.tests and t.__name__ not in ARGS.tests:
             continue
