@@ -11,7 +11,8 @@
  *            woken by its receive queue's MSI-X interrupt (EVENT_IDX, irqfd path).
  *   vlan     two VMs on access ports of VLANs 10 and 20 exchange nothing; after B's port moves to
  *            VLAN 10 the same round gets every answer.
- *   testpmd  one VM against dpdk-testpmd net_vhost in macswap mode: every frame comes back.
+ *   testpmd  one VM against dpdk-testpmd net_vhost in macswap mode, then (a new testpmd on the same
+ *            socket, the VM reconnecting) in io mode: every frame comes back both times.
  *   restart  two VMs streaming through the switch; the switch is killed (SIGKILL) and started
  *            again: the guest sees link down then up (device config status) and frames flow again
  *            without restarting the VMs.
@@ -203,19 +204,28 @@ static int case_testpmd(void)
 {
 	struct vnet_testpmd tp;
 	struct vmm_proc a;
-	char sock[128], vdev[256];
+	char sock[128], vdev[256], resp[2048];
 
 	snprintf(sock, sizeof(sock), "%s/tp.sock", tmpdir);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1", sock);
+	/* macswap: every frame comes back addressed to us */
 	vnet_testpmd_start(&tp, testpmd_bin, tmpdir, vdev, NULL, "macswap");
-	vm_start(&a, "vneta", sock, MAC_A, "role=ping peer=02:00:00:00:00:99 count=32");
+	vm_start(&a, "vneta", sock, MAC_A, "role=ping peer=02:00:00:00:00:99 count=32 match=any");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "ready", 60), "ping guest not ready");
 	vmm_send(&a, "g");
-	HOST_ASSERT(&a, vmm_wait_for(&a, "round 1 sent 33 got 33", 30), "frames did not come back");
+	HOST_ASSERT(&a, vmm_wait_for(&a, "round 1 sent 33 got 33", 30), "macswap: frames did not come back");
+	/* io: a new testpmd on the same socket loops frames back unchanged; the VM reconnects */
+	vnet_testpmd_stop(&tp);
+	vnet_testpmd_start(&tp, testpmd_bin, tmpdir, vdev, NULL, "io");
+	vmm_send(&a, "g");
+	HOST_ASSERT(&a, vmm_wait_for(&a, "round 2 sent 33 got 33", 60), "io: frames did not come back");
+	HOST_ASSERT(&a, vmm_control(&a, "{\"cmd\":\"info\"}", resp, sizeof(resp)) == 0 &&
+				strstr(resp, "\"link\":\"up\""),
+		    "link not up after the backend change: %s", resp);
 	vm_quit(&a);
 	vm_done(&a);
 	vnet_testpmd_stop(&tp);
-	printf("testpmd macswap: 33 of 33 back\n");
+	printf("testpmd macswap: 33 of 33 back; testpmd io (after a backend restart): 33 of 33 back\n");
 	return 0;
 }
 
@@ -247,6 +257,8 @@ static int case_restart(void)
 	HOST_ASSERT(&a, vmm_wait_for(&a, "flowing 2", 60), "traffic did not resume after the restart");
 	HOST_ASSERT(&a, vmm_control(&a, "{\"cmd\":\"info\"}", resp, sizeof(resp)) == 0, "control");
 	printf("nfv-vmm info after the restart: %s", resp);
+	HOST_ASSERT(&a, strstr(resp, "\"link\":\"up\"") && !strstr(resp, "\"link_down_events\":0"),
+		    "nfv-vmm does not report the link loss: %s", resp);
 	vm_quit(&a);
 	vm_quit(&b);
 	show_guest(&a, "A", "link");

@@ -2,11 +2,13 @@
 /*
  * Traffic guest for virtio-net tests, the demo and the vnet-pps benchmark. It drives the first
  * virtio-net function with the polled driver (lib/virtio_net_drv.h) at CPL3 and plays one role,
- * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1] [auto=R] [frames=N]":
+ * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1] [auto=R] [frames=N]
+ * [match=any] [idle=1]":
  *
  *   ping    waits for the link, prints "ready", then per 'g' on the serial line runs a round: sends
  *           count unicast test frames to peer and one broadcast, collects answers (test frames
- *           addressed to us) until all came back or 'x' arrives, prints "round R sent S got G".
+ *           addressed to us; with match=any, any test frame of the round, e.g. our own looped back)
+ *           until all came back or 'x' arrives, prints "round R sent S got G".
  *           'q' prints "ping done tx=T rx=R" and ends the VM. auto=R runs R rounds by itself (each
  *           ending after all answers or about 2^30 TSC cycles) and then ends.
  *   echo    answers every test request addressed to it (or broadcast) with a reply to the sender;
@@ -46,7 +48,7 @@ static struct vnet net __attribute__((aligned(4096)));
 static uint8_t peer[6];
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static unsigned count = 32, size = 64;
-static bool verbose;
+static bool verbose, match_any;
 static uint64_t answers, next_poll;
 static uint16_t cur_round;
 
@@ -278,7 +280,7 @@ static void on_answer(void *opaque, const uint8_t *f, uint32_t len)
 	const struct test_hdr *h = test_frame(f, len);
 
 	(void)opaque;
-	if (!h || memcmp(f, net.mac, 6))
+	if (!h || (!match_any && memcmp(f, net.mac, 6)))
 		return;
 	log_rx(f, len, h);
 	if (h->round == cur_round)
@@ -318,6 +320,7 @@ static void role_ping(unsigned autorounds)
 			break;
 		if (c != 'g')
 			continue;
+		wait_link(); /* the backend may have been replaced since the last round */
 		cur_round++;
 		answers = 0;
 		for (unsigned i = 0; i <= count; i++) {
@@ -523,13 +526,14 @@ static void role_sink(void)
 
 static void user_main(void)
 {
-	char rbuf[64], pbuf[64];
+	char rbuf[64], pbuf[64], mbuf[64];
 	const char *role = arg("role", rbuf), *p = arg("peer", pbuf);
 	int ret;
 
 	count = arg_uint("count", 32);
 	size = arg_uint("size", 64);
 	verbose = arg_uint("verbose", 0) != 0;
+	match_any = arg("match", mbuf) && !strcmp(mbuf, "any");
 	if (size < 60)
 		size = 60;
 	if (size > 1514)

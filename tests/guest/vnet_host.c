@@ -409,6 +409,8 @@ void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *di
 	}
 	argv[n++] = "--";
 	argv[n++] = mode;
+	if (!vdev1)
+		argv[n++] = "--port-topology=loop"; /* one port: it forwards to itself */
 	argv[n++] = "--auto-start";
 	argv[n++] = "--total-num-mbufs=4096";
 	argv[n] = NULL;

@@ -62,8 +62,9 @@ int vnet_switch_port_stats(struct vnet_switch *sw, const char *name, struct vnet
 bool vnet_fdb_has(const char *resp, const char *mac, const char *port);
 
 /*
- * dpdk-testpmd with the given vdevs (@vdev1 may be NULL) in forwarding mode @fwd, started with
- * --auto-start on lcore 1 (CPU 1); waits until the first vdev's vhost-user socket exists.
+ * dpdk-testpmd with the given vdevs (@vdev1 may be NULL: one port, --port-topology=loop) in
+ * forwarding mode @fwd, started with --auto-start on lcore 1 (CPU 1); waits until the first vdev's
+ * vhost-user socket exists.
  */
 void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *dir, const char *vdev0,
 			const char *vdev1, const char *fwd);
