@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz the vhost-user reply parser: input byte 0 picks the request we are waiting on, byte 1 the
- * ring index, byte 2 the number of fds that "came with" the reply; the rest is the reply as the
+ * ring index or config size asked for, byte 2 the number of fds that "came with" the reply; the rest is the reply as the
  * backend sent it. Every result must be a clean 0 or -errno, and a parsed reply must be consistent
  * with what was asked.
  */
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 3)
 		return 0;
 	req = data[0] % (VHOST_USER_REQUEST_MAX + 2);
-	ring = data[1] & 0xf;
+	ring = data[1];
 	nfds = data[2] & 0x3;
 	ret = vhost_user_reply_parse(req, ring, data + 3, size - 3, nfds, &out);
 	if (ret == 0 || ret == -EIO) {
@@ -34,6 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (req == VHOST_USER_GET_VRING_BASE &&
 		    (out.payload.state.index != ring || out.payload.state.num > UINT16_MAX))
+			abort();
+		if (req == VHOST_USER_GET_CONFIG &&
+		    (out.size != 12 + ring || out.payload.config.size != ring))
 			abort();
 	} else if (ret != -EBADMSG && ret != -EPROTO && ret != -EMSGSIZE && ret != -EINVAL &&
 		   ret != -ERANGE) {

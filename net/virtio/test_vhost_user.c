@@ -45,6 +45,7 @@ enum fb_mode {
 	FB_NACK_MEM,	   /* negative ack to SET_MEM_TABLE */
 	FB_BAD_RING_BASE,  /* GET_VRING_BASE answers for another ring */
 	FB_UNSOLICITED,	   /* sends a message nobody asked for after the handshake */
+	FB_BAD_CONFIG,	   /* GET_CONFIG answered with one byte more than asked */
 };
 
 struct fake_backend {
@@ -196,6 +197,18 @@ static void *fb_main(void *arg)
 			r.payload.state.index = m.payload.state.index +
 						(fb->mode == FB_BAD_RING_BASE ? 1 : 0);
 			r.payload.state.num = 77;
+			fb_send(fb->fd, &r, NULL, 0);
+			continue;
+		}
+		case VHOST_USER_GET_CONFIG: {
+			struct vhost_user_msg r = m;
+			uint32_t n = m.payload.config.size;
+
+			r.flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY;
+			for (uint32_t i = 0; i < n && i < VHOST_USER_MAX_CONFIG_SIZE; i++)
+				r.payload.config.region[i] = (uint8_t)(m.payload.config.offset + i);
+			if (fb->mode == FB_BAD_CONFIG)
+				r.size++;
 			fb_send(fb->fd, &r, NULL, 0);
 			continue;
 		}
@@ -366,6 +379,17 @@ static void test_codec(void)
 	m.request = VHOST_USER_GET_QUEUE_NUM;
 	m.payload.u64 = 0;
 	CHECK(vhost_user_reply_parse(VHOST_USER_GET_QUEUE_NUM, 0, &m, 20, 0, &out) == -ERANGE);
+	/* GET_CONFIG: exactly the window asked for. */
+	m = (struct vhost_user_msg){ .request = VHOST_USER_GET_CONFIG,
+				     .flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+				     .size = 12 + 6 };
+	m.payload.config.size = 6;
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_CONFIG, 6, &m, 12 + 18, 0, &out) == 0);
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_CONFIG, 4, &m, 12 + 18, 0, &out) == -EMSGSIZE);
+	m.payload.config.size = 5;
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_CONFIG, 6, &m, 12 + 18, 0, &out) == -ERANGE);
+	m.size = 12 + 257;
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_CONFIG, 6, &m, 12 + 18, 0, &out) == -EMSGSIZE);
 	CHECK(strcmp(vhost_user_req_name(VHOST_USER_SET_MEM_TABLE), "SET_MEM_TABLE") == 0);
 	CHECK(strcmp(vhost_user_req_name(12345), "UNKNOWN") == 0);
 }
@@ -401,6 +425,15 @@ static void test_good_handshake_and_features(void)
 	CHECK(vhost_user_set_vring_call(vu, 0, -1) == 0);
 	CHECK(vhost_user_set_vring_enable(vu, 0, true) == 0);
 	CHECK(vhost_user_get_vring_base(vu, 0, &base) == 0 && base == 77);
+	{
+		uint8_t cfgb[6];
+
+		CHECK(vhost_user_get_config(vu, 10, cfgb, sizeof(cfgb)) == 0);
+		CHECK(cfgb[0] == 10 && cfgb[5] == 15);
+		CHECK(vhost_user_set_config(vu, 0, cfgb, sizeof(cfgb)) == 0);
+		CHECK(vhost_user_get_config(vu, 0, cfgb, 0) == -EINVAL);
+		CHECK(vhost_user_get_config(vu, 0, cfgb, 257) == -EINVAL);
+	}
 	CHECK(vhost_user_connected(vu));
 	vhost_user_get_stats(vu, &st);
 	CHECK(st.bad_replies == 0 && st.timeouts == 0);
@@ -477,6 +510,13 @@ static void test_after_handshake(enum fb_mode mode)
 		CHECK(!vhost_user_poll(vu));
 		CHECK(disconnects == 1);
 		break;
+	case FB_BAD_CONFIG: {
+		uint8_t buf[8];
+
+		CHECK(vhost_user_get_config(vu, 0, buf, sizeof(buf)) == -EMSGSIZE);
+		CHECK(!vhost_user_connected(vu));
+		break;
+	}
 	default:
 		break;
 	}
@@ -626,6 +666,7 @@ int main(void)
 	test_after_handshake(FB_NACK_MEM);
 	test_after_handshake(FB_BAD_RING_BASE);
 	test_after_handshake(FB_UNSOLICITED);
+	test_after_handshake(FB_BAD_CONFIG);
 	test_reconnect_replay();
 	test_reconnect_lost_feature();
 	test_client_no_backend();

@@ -122,12 +122,20 @@ static size_t vu_reply_size(uint32_t req)
 	case VHOST_USER_SET_VRING_ENABLE:
 	case VHOST_USER_NET_SET_MTU:
 		return sizeof(uint64_t);
+	case VHOST_USER_SET_CONFIG:
+		return sizeof(uint64_t);
 	case VHOST_USER_GET_VRING_BASE:
 		return sizeof(struct vhost_user_vring_state);
+	case VHOST_USER_GET_CONFIG:
+		/* Variable: checked exactly against the request in vhost_user_reply_parse(). */
+		return sizeof(struct vhost_user_config);
 	default:
 		return 0;
 	}
 }
+
+/* Fixed part of a config payload: offset, size, flags. */
+#define VU_CONFIG_HDR offsetof(struct vhost_user_config, region)
 
 int vhost_user_reply_hdr_check(uint32_t req, const struct vhost_user_msg *hdr)
 {
@@ -142,7 +150,8 @@ int vhost_user_reply_hdr_check(uint32_t req, const struct vhost_user_msg *hdr)
 	    !(hdr->flags & VHOST_USER_FLAG_REPLY) ||
 	    (hdr->flags & ~(VHOST_USER_VERSION_MASK | VHOST_USER_FLAG_REPLY)))
 		return -EPROTO;
-	if (hdr->size != want)
+	if (req == VHOST_USER_GET_CONFIG ? hdr->size < VU_CONFIG_HDR || hdr->size > want
+					 : hdr->size != want)
 		return -EMSGSIZE;
 	return 0;
 }
@@ -150,10 +159,11 @@ int vhost_user_reply_hdr_check(uint32_t req, const struct vhost_user_msg *hdr)
 static bool vu_req_is_get(uint32_t req)
 {
 	return req == VHOST_USER_GET_FEATURES || req == VHOST_USER_GET_PROTOCOL_FEATURES ||
-	       req == VHOST_USER_GET_QUEUE_NUM || req == VHOST_USER_GET_VRING_BASE;
+	       req == VHOST_USER_GET_QUEUE_NUM || req == VHOST_USER_GET_VRING_BASE ||
+	       req == VHOST_USER_GET_CONFIG;
 }
 
-int vhost_user_reply_parse(uint32_t req, uint32_t ring, const void *buf, size_t len, unsigned nfds,
+int vhost_user_reply_parse(uint32_t req, uint32_t arg, const void *buf, size_t len, unsigned nfds,
 			   struct vhost_user_msg *out)
 {
 	int ret;
@@ -172,7 +182,14 @@ int vhost_user_reply_parse(uint32_t req, uint32_t ring, const void *buf, size_t 
 		return -EBADMSG;
 	switch (req) {
 	case VHOST_USER_GET_VRING_BASE:
-		if (out->payload.state.index != ring || out->payload.state.num > UINT16_MAX)
+		if (out->payload.state.index != arg || out->payload.state.num > UINT16_MAX)
+			return -ERANGE;
+		return 0;
+	case VHOST_USER_GET_CONFIG:
+		/* The same window we asked for, and exactly its bytes (vhost-user.rst GET_CONFIG). */
+		if (arg > VHOST_USER_MAX_CONFIG_SIZE || out->size != VU_CONFIG_HDR + arg)
+			return -EMSGSIZE;
+		if (out->payload.config.size != arg)
 			return -ERANGE;
 		return 0;
 	case VHOST_USER_GET_QUEUE_NUM:
@@ -892,6 +909,42 @@ int vhost_user_reset_owner(struct vhost_user *vu)
 	vu->nregions = 0;
 	vu->features_set = false;
 	return vu_simple(vu, VHOST_USER_RESET_OWNER, NULL, 0, NULL, 0, 0, NULL);
+}
+
+int vhost_user_get_config(struct vhost_user *vu, uint32_t offset, void *buf, uint32_t len)
+{
+	struct vhost_user_config c = { .offset = offset, .size = len };
+	struct vhost_user_msg r;
+	int ret;
+
+	if (!vu_has_proto(vu, VHOST_USER_PROTOCOL_F_CONFIG))
+		return -EOPNOTSUPP;
+	if (len == 0 || len > VHOST_USER_MAX_CONFIG_SIZE)
+		return -EINVAL;
+	ret = vu_simple(vu, VHOST_USER_GET_CONFIG, &c, VU_CONFIG_HDR + len, NULL, 0, len, &r);
+	if (ret)
+		return ret;
+	if (r.payload.config.offset != offset) {
+		vu->st.bad_replies++;
+		log_rl(LOGL_WARN, "vhost-user %s: GET_CONFIG answered for offset %u, not %u", vu->path,
+		       r.payload.config.offset, offset);
+		return vu_fail(vu, -ERANGE);
+	}
+	memcpy(buf, r.payload.config.region, len);
+	return 0;
+}
+
+int vhost_user_set_config(struct vhost_user *vu, uint32_t offset, const void *buf, uint32_t len)
+{
+	struct vhost_user_config c = { .offset = offset, .size = len };
+
+	if (!vu_has_proto(vu, VHOST_USER_PROTOCOL_F_CONFIG))
+		return -EOPNOTSUPP;
+	if (len == 0 || len > VHOST_USER_MAX_CONFIG_SIZE)
+		return -EINVAL;
+	memcpy(c.region, buf, len);
+	/* flags 0: VHOST_SET_CONFIG_TYPE_FRONTEND (vhost-user.rst SET_CONFIG). */
+	return vu_simple(vu, VHOST_USER_SET_CONFIG, &c, VU_CONFIG_HDR + len, NULL, 0, 0, NULL);
 }
 
 int vhost_user_net_set_mtu(struct vhost_user *vu, uint16_t mtu)

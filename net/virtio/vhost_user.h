@@ -156,12 +156,14 @@ int vhost_user_reply_hdr_check(uint32_t req, const struct vhost_user_msg *hdr)
 /*
  * Parse one complete reply (@len bytes, header included, @nfds descriptors received with it) to
  * request @req into @out. Returns 0 or a negative errno as vhost_user_reply_hdr_check(), plus
- * -EBADMSG for a truncated/overlong buffer or fds where the reply carries none, and -ERANGE for a
- * payload value that cannot be right (e.g. GET_VRING_BASE for a different ring, an ack that is not 0
- * is returned as -EIO). @ring is the ring index asked for (GET_VRING_BASE), else ignored.
+ * -EBADMSG for a truncated/overlong buffer or fds where the reply carries none, -ERANGE for a
+ * payload value that cannot be right (GET_VRING_BASE for a different ring, a zero queue count,
+ * GET_CONFIG for another size), -EMSGSIZE for a GET_CONFIG reply of the wrong length, and -EIO
+ * for a well-formed ack that reports failure. @arg is the ring index asked for (GET_VRING_BASE)
+ * or the number of config bytes asked for (GET_CONFIG), else ignored.
  * This is the function the fuzz target exercises.
  */
-int vhost_user_reply_parse(uint32_t req, uint32_t ring, const void *buf, size_t len, unsigned nfds,
+int vhost_user_reply_parse(uint32_t req, uint32_t arg, const void *buf, size_t len, unsigned nfds,
 			   struct vhost_user_msg *out) __attribute__((warn_unused_result));
 
 /*
@@ -287,6 +289,14 @@ int vhost_user_get_vring_base(struct vhost_user *vu, unsigned idx, uint16_t *bas
 void vhost_user_forget_vring(struct vhost_user *vu, unsigned idx);
 /* RESET_OWNER; forgets the remembered state. */
 int vhost_user_reset_owner(struct vhost_user *vu) __attribute__((warn_unused_result));
+/*
+ * GET_CONFIG / SET_CONFIG of @len (1..256) bytes of the device config space at @offset (only with
+ * the CONFIG protocol feature, else -EOPNOTSUPP). The reply must be for the same window.
+ */
+int vhost_user_get_config(struct vhost_user *vu, uint32_t offset, void *buf, uint32_t len)
+	__attribute__((warn_unused_result));
+int vhost_user_set_config(struct vhost_user *vu, uint32_t offset, const void *buf, uint32_t len)
+	__attribute__((warn_unused_result));
 /* NET_SET_MTU (only when the NET_MTU protocol feature was negotiated, else -EOPNOTSUPP). */
 int vhost_user_net_set_mtu(struct vhost_user *vu, uint16_t mtu) __attribute__((warn_unused_result));
 
