@@ -175,7 +175,8 @@ static void driver_init(uint16_t size, uint64_t desc, uint64_t avail, uint64_t u
 		   VIRTIO_STATUS_DRIVER_OK);
 }
 
-static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigned *irq_counter)
+static int blk_read_req_q(struct vq_drv *d, unsigned q, uint8_t *ram, uint64_t sector,
+			  unsigned *irq_counter)
 {
 	struct virtio_blk_outhdr h = {htole32(VIRTIO_BLK_T_IN), 0, htole64(sector)};
 	unsigned before = irq_counter ? __atomic_load_n(irq_counter, __ATOMIC_SEQ_CST) : 0;
@@ -188,12 +189,18 @@ static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigne
 	vqd_desc(d, 2, STATUS_GPA, 1, VRING_DESC_F_WRITE, 0);
 	vqd_set_used_event(d, d->used_seen); /* interrupt for the next completion (s2.7.7.2) */
 	vqd_kick_head(d, 0);
-	wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0); /* queue 0's notify address, value = queue index */
+	/* The queue's notify address; the value written is the queue index (s4.1.5.2). */
+	wr(VIRTIO_PCI_NOTIFY_OFF + VIRTIO_PCI_NOTIFY_MULT * q, 2, q);
 	for (int i = 0; i < 5000 && !vqd_get_used(d, &id, &len); i++)
 		usleep(1000);
 	if (irq_counter)
 		CHECK(wait_for(irq_counter, before));
 	return ram[STATUS_GPA - RAM_GPA];
+}
+
+static int blk_read_req(struct vq_drv *d, uint8_t *ram, uint64_t sector, unsigned *irq_counter)
+{
+	return blk_read_req_q(d, 0, ram, sector, irq_counter);
 }
 
 int main(int argc, char **argv)
@@ -207,7 +214,7 @@ int main(int argc, char **argv)
 				      .mem64_base = 1ull << 36,
 				      .mem64_limit = (1ull << 36) + (1ull << 30)};
 	char img[] = "/var/tmp/nfv-vpci-test-XXXXXX";
-	struct blk_cfg bc = {.path = img, .queue_size = 64, .serial = "vpci"};
+	struct blk_cfg bc = {.path = img, .queue_size = 64, .serial = "vpci", .num_queues = 2};
 	struct virtio_pci_cfg vc = {.name = "virtio-blk-test", .ops = blk_virtio_ops()};
 	struct virtio_pci_stats st;
 	struct virtio_pci *vp;
@@ -259,7 +266,7 @@ int main(int argc, char **argv)
 	driver_init(d.size, d.desc_gpa, d.avail_gpa, d.used_gpa, ~(1ull << VIRTIO_F_RING_PACKED));
 	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 15);
 	CHECK(rd(VIRTIO_PCI_DEVICE_OFF, 8) == (1 << 20) / 512); /* capacity */
-	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 1);
+	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 2);
 	CHECK(blk_read_req(&d, ram, 0, &intx_level) == 0);
 	CHECK(rd(VIRTIO_PCI_ISR_OFF, 1) == 1); /* queue interrupt; the read clears it */
 	CHECK(intx_level == 0 && rd(VIRTIO_PCI_ISR_OFF, 1) == 0);
@@ -267,7 +274,7 @@ int main(int argc, char **argv)
 	/* MSI-X on: unmask vectors 0 (config) and 1 (queue 0), enable the function. */
 	msix = pci_cap_find(virtio_pci_dev(vp), 0x11);
 	CHECK(msix != 0);
-	for (unsigned v = 0; v < 2; v++) {
+	for (unsigned v = 0; v < 3; v++) {
 		CHECK(bus_write(&mmio, bar2 + 16 * v, 4, 0xfee00000));
 		CHECK(bus_write(&mmio, bar2 + 16 * v + 8, 4, 0x40 + v));
 		CHECK(bus_write(&mmio, bar2 + 16 * v + 12, 4, 0));
@@ -288,7 +295,26 @@ int main(int argc, char **argv)
 	pci_host_cfg_write(host, DEVFN, c + 4, 1, VIRTIO_PCI_BAR);
 	pci_host_cfg_write(host, DEVFN, c + 8, 4, VIRTIO_PCI_COMMON_NUMQ);
 	pci_host_cfg_write(host, DEVFN, c + 12, 4, 2);
-	CHECK(pci_host_cfg_read(host, DEVFN, c + 16, 2) == 1);
+	CHECK(pci_host_cfg_read(host, DEVFN, c + 16, 2) == 2);
+
+	/* Second queue (VIRTIO_BLK_F_MQ): own rings, own notify address, own vector 2. */
+	{
+		struct vq_drv d1;
+
+		vqd_init(&d1, ram, RAM_GPA, 32, RING_GPA + 0x8000);
+		wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 1);
+		wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, 32);
+		wr(VIRTIO_PCI_COMMON_Q_MSIX, 2, 2);
+		wr(VIRTIO_PCI_COMMON_Q_DESCLO, 8, d1.desc_gpa);
+		wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 8, d1.avail_gpa);
+		wr(VIRTIO_PCI_COMMON_Q_USEDLO, 8, d1.used_gpa);
+		CHECK(rd(VIRTIO_PCI_COMMON_Q_NOFF, 2) == 1);
+		wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+		CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1);
+		wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+		CHECK(blk_read_req_q(&d1, 1, ram, 4, &msi_count[2]) == 0);
+		CHECK(blk_read_req(&d, ram, 4, &msi_count[1]) == 0);
+	}
 
 	/* Hostile register accesses: counted and ignored. */
 	virtio_pci_get_stats(vp, &st);
@@ -312,7 +338,7 @@ int main(int argc, char **argv)
 		virtio_pci_get_stats(vp, &st);
 		CHECK(st.bad_value - bad_value == 5);
 		CHECK(st.bad_access - bad_access == 4);
-		CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 1);
+		CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == 2);
 	}
 
 	/* A broken ring: DEVICE_NEEDS_RESET and a config interrupt; the process carries on. */
