@@ -314,6 +314,12 @@ def test_lifecycle(env):
         p = env.ctl('console', 'vm1', input='hello\n')
         check("Connected to domain 'vm1'" in p.stdout and 'vm1 serial console' in p.stdout,
               f'console:\n{p.stdout}{p.stderr}')
+    p = env.ctl('undefine', 'vm1', ok=False)
+    check('is running' in p.stderr, f'undefine of a running domain refused: {p.stderr}')
+    other = domain_xml('vm1', kernel).replace('<name>vm1</name>', '<name>vm1</name><uuid>'
+                                              '11111111-2222-3333-4444-555555555555</uuid>')
+    p = env.ctl('define', write(env, 'vm1b.xml', other), ok=False)
+    check('already exists with uuid' in p.stderr, f'uuid conflict: {p.stderr}')
     p = env.ctl('destroy', 'vm1')
     check("Domain 'vm1' destroyed" in p.stdout, 'destroy message')
     check('vm1-eth0' not in env.switch_ports(), 'destroy removed the switch port')
@@ -396,6 +402,19 @@ def test_start_failures(env):
         p = env.ctl('start', 'vm3', ok=False)
         check('exited during start (status 2)' in p.stderr, f'config error: {p.stderr}')
         env.ctl('undefine', 'vm3')
+    # resources the host does not have
+    env.ctl('define', write(env, 'r1.xml', domain_xml('r1', kernel, pins='1000')))
+    p = env.ctl('start', 'r1', ok=False)
+    check('host CPU 1000' in p.stderr and 'not online' in p.stderr, f'offline CPU: {p.stderr}')
+    huge = domain_xml('r2', kernel, port_dev='r2-eth0').replace(
+        '<vcpu', "<memoryBacking><hugepages><page size='1' unit='TiB'/></hugepages>"
+        "</memoryBacking><vcpu")
+    env.ctl('define', write(env, 'r2.xml', huge))
+    p = env.ctl('start', 'r2', ok=False)
+    check('hugepages of 1073741824 KiB are not available' in p.stderr, f'hugepages: {p.stderr}')
+    check('r2-eth0' not in env.switch_ports(), 'no port created before the resource check')
+    env.ctl('undefine', 'r1')
+    env.ctl('undefine', 'r2')
     # two running domains may not pin vCPUs to the same host CPU
     env.ctl('define', write(env, 'p1.xml', domain_xml('p1', kernel, pins='0')))
     env.ctl('define', write(env, 'p2.xml', domain_xml('p2', kernel, pins='0')))
