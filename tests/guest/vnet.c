@@ -48,8 +48,9 @@ static void vm_start(struct vmm_proc *p, const char *name, const char *sock, con
 	static char dev[2][256];
 	static int n;
 	char *d = dev[n++ & 1];
-	const char *args[] = { "--name", name, "--memory", "64M", "--mem-backing", "memfd", "--device", d,
-			       "--guest-args", gargs, "--vcpu-pin", "0:0", NULL };
+	const char *args[] = {"--name",	    name,	"--memory", "64M",	    "--mem-backing",
+			      "memfd",	    "--device", d,	    "--guest-args", gargs,
+			      "--vcpu-pin", "0:0",	NULL};
 
 	snprintf(d, 256, "virtio-net,socket=%s,mac=%s,slot=4", sock, mac);
 	vmm_start(p, vmm_bin, guest_elf, args);
@@ -128,30 +129,35 @@ static int case_pair(void)
 	vm_quit(&a);
 	vm_quit(&b);
 	show_guest(&b, "B", "echo done");
-	/* A frame arriving while B sleeps raises the receive vector; with two rounds at least one of
-	 * them finds B asleep (it is awake only ~1% of the time, for its 10 ms timer tick). */
-	HOST_ASSERT(&b, out_num(&b, "echo done", "sleeps=") > 0 && out_num(&b, "echo done", "irqs=") > 0,
+	/* A frame arriving while B sleeps raises the receive vector; with two rounds at least one
+	 * of them finds B asleep (it is awake only ~1% of the time, for its 10 ms timer tick). */
+	HOST_ASSERT(&b,
+		    out_num(&b, "echo done", "sleeps=") > 0 &&
+			    out_num(&b, "echo done", "irqs=") > 0,
 		    "B did not sleep or was never woken by its receive interrupt");
 	a_tx = out_num(&a, "ping done", "tx=");
 	a_rx = out_num(&a, "ping done", "rx=");
 	b_rx = out_num(&b, "echo done", "rx=");
 	b_tx = out_num(&b, "echo done", "tx=");
 	printf("guest A tx %lu rx %lu, guest B rx %lu tx %lu\n", a_tx, a_rx, b_rx, b_tx);
-	HOST_ASSERT(&a, a_tx == 2 * (NFRAMES + 1) && a_rx == 2 * (NFRAMES + 1), "A counted tx %lu rx %lu", a_tx,
-		    a_rx);
-	HOST_ASSERT(&b, b_tx == 2 * (NFRAMES + 1) && b_rx == 2 * (NFRAMES + 1), "B counted rx %lu tx %lu", b_rx,
-		    b_tx);
+	HOST_ASSERT(&a, a_tx == 2 * (NFRAMES + 1) && a_rx == 2 * (NFRAMES + 1),
+		    "A counted tx %lu rx %lu", a_tx, a_rx);
+	HOST_ASSERT(&b, b_tx == 2 * (NFRAMES + 1) && b_rx == 2 * (NFRAMES + 1),
+		    "B counted rx %lu tx %lu", b_rx, b_tx);
 
 	/* The switch learned both MACs on their ports (independent learning, VLAN 0). */
 	vnet_switch_ctl(&sw, "{\"cmd\":\"fdb-show\"}", resp, sizeof(resp));
 	printf("fdb: %s", resp);
 	HOST_ASSERT(NULL, vnet_fdb_has(resp, MAC_A, "pa") && vnet_fdb_has(resp, MAC_B, "pb"),
 		    "fdb misses a guest MAC: %s", resp);
-	/* Port counters agree with the guests: what A sent entered pa, what B received left pb... */
-	HOST_ASSERT(NULL, vnet_switch_port_stats(&sw, "pa", &pa) == 0 && vnet_switch_port_stats(&sw, "pb", &pb) == 0,
+	/* Port counters agree with the guests: what A sent entered pa, what B received left pb...
+	 */
+	HOST_ASSERT(NULL,
+		    vnet_switch_port_stats(&sw, "pa", &pa) == 0 &&
+			    vnet_switch_port_stats(&sw, "pb", &pb) == 0,
 		    "switch stats");
-	printf("switch pa rx %lu tx %lu, pb rx %lu tx %lu\n", pa.rx_packets, pa.tx_packets, pb.rx_packets,
-	       pb.tx_packets);
+	printf("switch pa rx %lu tx %lu, pb rx %lu tx %lu\n", pa.rx_packets, pa.tx_packets,
+	       pb.rx_packets, pb.tx_packets);
 	HOST_ASSERT(NULL, pa.rx_packets == a_tx && pa.tx_packets == a_rx, "port pa vs guest A");
 	HOST_ASSERT(NULL, pb.rx_packets == b_tx && pb.tx_packets == b_rx, "port pb vs guest B");
 	vm_done(&a);
@@ -184,15 +190,19 @@ static int case_vlan(void)
 	vmm_send(&a, "x");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "round 1 sent 33 got 0", 30), "round 1 result");
 	/* Round 2, same VLAN. */
-	vnet_switch_ctl(&sw, "{\"cmd\":\"port-set-vlan\",\"name\":\"pb\",\"vlan_mode\":\"access\",\"vlan\":10}",
-			resp, sizeof(resp));
+	vnet_switch_ctl(
+		&sw,
+		"{\"cmd\":\"port-set-vlan\",\"name\":\"pb\",\"vlan_mode\":\"access\",\"vlan\":10}",
+		resp, sizeof(resp));
 	HOST_ASSERT(NULL, strstr(resp, "\"ok\":true"), "port-set-vlan: %s", resp);
 	vmm_send(&a, "g");
-	HOST_ASSERT(&a, vmm_wait_for(&a, "round 2 sent 33 got 33", 30), "same VLAN: round 2 incomplete");
+	HOST_ASSERT(&a, vmm_wait_for(&a, "round 2 sent 33 got 33", 30),
+		    "same VLAN: round 2 incomplete");
 	vm_quit(&a);
 	vm_quit(&b);
 	b_rx = out_num(&b, "echo done", "rx=");
-	HOST_ASSERT(&b, b_rx == NFRAMES + 1, "B received %lu frames in both rounds, want %d", b_rx, NFRAMES + 1);
+	HOST_ASSERT(&b, b_rx == NFRAMES + 1, "B received %lu frames in both rounds, want %d", b_rx,
+		    NFRAMES + 1);
 	printf("vlan 10 vs 20: 0 of 33 answered; both in 10: 33 of 33\n");
 	vm_done(&a);
 	vm_done(&b);
@@ -213,19 +223,23 @@ static int case_testpmd(void)
 	vm_start(&a, "vneta", sock, MAC_A, "role=ping peer=02:00:00:00:00:99 count=32 match=any");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "ready", 60), "ping guest not ready");
 	vmm_send(&a, "g");
-	HOST_ASSERT(&a, vmm_wait_for(&a, "round 1 sent 33 got 33", 30), "macswap: frames did not come back");
+	HOST_ASSERT(&a, vmm_wait_for(&a, "round 1 sent 33 got 33", 30),
+		    "macswap: frames did not come back");
 	/* io: a new testpmd on the same socket loops frames back unchanged; the VM reconnects */
 	vnet_testpmd_stop(&tp);
 	vnet_testpmd_start(&tp, testpmd_bin, tmpdir, vdev, NULL, "io");
 	vmm_send(&a, "g");
-	HOST_ASSERT(&a, vmm_wait_for(&a, "round 2 sent 33 got 33", 60), "io: frames did not come back");
-	HOST_ASSERT(&a, vmm_control(&a, "{\"cmd\":\"info\"}", resp, sizeof(resp)) == 0 &&
-				strstr(resp, "\"link\":\"up\""),
+	HOST_ASSERT(&a, vmm_wait_for(&a, "round 2 sent 33 got 33", 60),
+		    "io: frames did not come back");
+	HOST_ASSERT(&a,
+		    vmm_control(&a, "{\"cmd\":\"info\"}", resp, sizeof(resp)) == 0 &&
+			    strstr(resp, "\"link\":\"up\""),
 		    "link not up after the backend change: %s", resp);
 	vm_quit(&a);
 	vm_done(&a);
 	vnet_testpmd_stop(&tp);
-	printf("testpmd macswap: 33 of 33 back; testpmd io (after a backend restart): 33 of 33 back\n");
+	printf("testpmd macswap: 33 of 33 back; testpmd io (after a backend restart): 33 of 33 "
+	       "back\n");
 	return 0;
 }
 
@@ -254,7 +268,8 @@ static int case_restart(void)
 	vnet_switch_port_add(&sw, "pa", sa, NULL);
 	vnet_switch_port_add(&sw, "pb", sb, NULL);
 	HOST_ASSERT(&a, vmm_wait_for(&a, "link up 2", 60), "guest did not see the link come back");
-	HOST_ASSERT(&a, vmm_wait_for(&a, "flowing 2", 60), "traffic did not resume after the restart");
+	HOST_ASSERT(&a, vmm_wait_for(&a, "flowing 2", 60),
+		    "traffic did not resume after the restart");
 	HOST_ASSERT(&a, vmm_control(&a, "{\"cmd\":\"info\"}", resp, sizeof(resp)) == 0, "control");
 	printf("nfv-vmm info after the restart: %s", resp);
 	HOST_ASSERT(&a, strstr(resp, "\"link\":\"up\"") && !strstr(resp, "\"link_down_events\":0"),
@@ -278,8 +293,10 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s NFV_VMM GUEST_ELF pair|vlan|testpmd|restart [--switch BIN] "
-				"[--testpmd BIN]\n", argv[0]);
+		fprintf(stderr,
+			"usage: %s NFV_VMM GUEST_ELF pair|vlan|testpmd|restart [--switch BIN] "
+			"[--testpmd BIN]\n",
+			argv[0]);
 		return 2;
 	}
 	vmm_bin = argv[1];

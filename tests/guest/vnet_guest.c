@@ -12,8 +12,8 @@
  *           'q' prints "ping done tx=T rx=R" and ends the VM. auto=R runs R rounds by itself (each
  *           ending after all answers or about 2^30 TSC cycles) and then ends.
  *   echo    answers every test request addressed to it (or broadcast) with a reply to the sender;
- *           'q' (or, with frames=N, N answers sent) prints "echo done rx=R tx=T sleeps=S irqs=A/B/C" (interrupts
- *           counted on IDT vectors 0x40 receive, 0x41 transmit, 0x42 timer) and ends.
+ *           'q' (or, with frames=N, N answers sent) prints "echo done rx=R tx=T sleeps=S
+ *           irqs=A/B/C" (interrupts on IDT vectors 0x40 receive, 0x41 transmit, 0x42 timer), ends.
  *   stream  after 'g', sends one frame to peer about every 2^21 TSC cycles while the link is up
  *           and counts answers; prints "link down" / "link up N" when the device config status
  *           changes and "flowing N" once 16 answers arrived since the N-th link up. 'q' ends.
@@ -22,8 +22,8 @@
  *           gen and sink print "count tx=T rx=R kicks=K skipped=S" on 'r' (K notifications
  *           written, S suppressed by the device's NO_NOTIFY) and end on 'q'.
  *
- * verbose=1 prints every frame sent and received (the demo). idle=1 (gen, sink, echo) halts the vCPU
- * instead of spinning when the transmit ring is full or nothing arrives, woken by the queue's
+ * verbose=1 prints every frame sent and received (the demo). idle=1 (gen, sink, echo) halts the
+ * vCPU instead of spinning when the transmit ring is full or nothing arrives, woken by the queue's
  * MSI-X interrupt (see idle_setup). The serial line is polled only every
  * 2^22 TSC cycles or so, since each poll is a port I/O exit.
  */
@@ -46,7 +46,7 @@ struct test_hdr {
 
 static struct vnet net __attribute__((aligned(4096)));
 static uint8_t peer[6];
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static unsigned count = 32, size = 64;
 static bool verbose, match_any;
 static uint64_t answers, next_poll;
@@ -80,7 +80,7 @@ __asm__(".text\n"
 	"vnet_gp_entry:\n\t"
 	"pushq %rax\n\t"
 	"pushq %rdx\n\t"
-	"testb $3, 32(%rsp)\n\t"	/* frame: rdx rax error rip cs rflags rsp ss */
+	"testb $3, 32(%rsp)\n\t" /* frame: rdx rax error rip cs rflags rsp ss */
 	"jz 1f\n\t"
 	"movq 24(%rsp), %rax\n\t"
 	"cmpb $0xf4, (%rax)\n\t"
@@ -119,9 +119,9 @@ static void idle_setup(void)
 	e[3] = (uint16_t)(h >> 16);
 	*(volatile uint32_t *)(e + 4) = (uint32_t)(h >> 32);
 	guest_lapic_enable();
-	mmio_write32(GUEST_LAPIC_BASE + 0x3E0, 0xB);				 /* divide by 1 */
+	mmio_write32(GUEST_LAPIC_BASE + 0x3E0, 0xB);				   /* divide by 1 */
 	mmio_write32(GUEST_LAPIC_BASE + 0x320, (1u << 17) | (GUEST_IRQ_BASE + 2)); /* periodic */
-	mmio_write32(GUEST_LAPIC_BASE + 0x380, 10000000);			 /* 10 ms at 1 GHz */
+	mmio_write32(GUEST_LAPIC_BASE + 0x380, 10000000); /* 10 ms at 1 GHz */
 }
 
 /* Halt until *@idx moves away from @seen (or any interrupt). */
@@ -248,7 +248,8 @@ static bool send_test(const uint8_t dst[6], uint8_t type, uint32_t seq, unsigned
 		char m[18];
 
 		fmt_mac(m, dst);
-		GUEST_PRINTF("tx %s %u bytes to %s seq %u", type == T_REQ ? "request" : "reply", len, m, seq);
+		GUEST_PRINTF("tx %s %u bytes to %s seq %u", type == T_REQ ? "request" : "reply",
+			     len, m, seq);
 	}
 	return true;
 }
@@ -270,8 +271,8 @@ static void log_rx(const uint8_t *f, uint32_t len, const struct test_hdr *h)
 	if (!verbose)
 		return;
 	fmt_mac(m, f + 6);
-	GUEST_PRINTF("rx %s %u bytes from %s seq %u", h && h->type == T_REPLY ? "reply" : "request", len, m,
-		     h ? h->seq : 0);
+	GUEST_PRINTF("rx %s %u bytes from %s seq %u", h && h->type == T_REPLY ? "reply" : "request",
+		     len, m, h ? h->seq : 0);
 }
 
 /* ping and stream: an answer is a test frame addressed to us (an echo's reply or a macswap). */
@@ -338,7 +339,8 @@ static void role_ping(unsigned autorounds)
 		}
 		GUEST_PRINTF("round %u sent %u got %lu", cur_round, sent, (unsigned long)answers);
 	}
-	GUEST_PRINTF("ping done tx=%lu rx=%lu", (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames);
+	GUEST_PRINTF("ping done tx=%lu rx=%lu", (unsigned long)net.st.tx_frames,
+		     (unsigned long)net.st.rx_frames);
 	GUEST_DONE();
 }
 
@@ -388,9 +390,10 @@ static void role_echo(unsigned frames)
 	/* Let the backend take the last answers before the VM (and with it the rings) goes away. */
 	for (uint64_t end = rdtsc() + (1ull << 30); net.tx_nfree < net.txq.size && rdtsc() < end;)
 		vnet_tx_reclaim(&net);
-	GUEST_PRINTF("echo done rx=%lu tx=%lu sleeps=%lu irqs=%u/%u/%u", (unsigned long)net.st.rx_frames,
-		     (unsigned long)net.st.tx_frames, (unsigned long)sleeps, guest_irq_count[0],
-		     guest_irq_count[1], guest_irq_count[2]);
+	GUEST_PRINTF("echo done rx=%lu tx=%lu sleeps=%lu irqs=%u/%u/%u",
+		     (unsigned long)net.st.rx_frames, (unsigned long)net.st.tx_frames,
+		     (unsigned long)sleeps, guest_irq_count[0], guest_irq_count[1],
+		     guest_irq_count[2]);
 	GUEST_DONE();
 }
 
@@ -424,7 +427,8 @@ static void role_stream(void)
 					flowing = false;
 					GUEST_PRINTF("link up %u", ups);
 				} else {
-					GUEST_PRINTF("link down (sent %lu answers %lu)", (unsigned long)net.st.tx_frames,
+					GUEST_PRINTF("link down (sent %lu answers %lu)",
+						     (unsigned long)net.st.tx_frames,
 						     (unsigned long)answers);
 				}
 			}
@@ -443,7 +447,8 @@ static void role_stream(void)
 			GUEST_PRINTF("flowing %u", ups);
 		}
 	}
-	GUEST_PRINTF("stream done tx=%lu rx=%lu", (unsigned long)net.st.tx_frames, (unsigned long)answers);
+	GUEST_PRINTF("stream done tx=%lu rx=%lu", (unsigned long)net.st.tx_frames,
+		     (unsigned long)answers);
 	GUEST_DONE();
 }
 
@@ -456,12 +461,14 @@ static uint64_t loops, ring_full;
 
 static void report(void)
 {
-	GUEST_PRINTF("count tx=%lu rx=%lu kicks=%lu skipped=%lu loops=%lu full=%lu sleeps=%lu irqs=%u/%u/%u tsc=%lu",
+	GUEST_PRINTF("count tx=%lu rx=%lu kicks=%lu skipped=%lu loops=%lu full=%lu sleeps=%lu "
+		     "irqs=%u/%u/%u tsc=%lu",
 		     (unsigned long)net.st.tx_frames, (unsigned long)net.st.rx_frames,
 		     (unsigned long)(net.txq.kicks + net.rxq.kicks),
-		     (unsigned long)(net.txq.kicks_skipped + net.rxq.kicks_skipped), (unsigned long)loops,
-		     (unsigned long)ring_full, (unsigned long)sleeps, guest_irq_count[0], guest_irq_count[1],
-		     guest_irq_count[2], (unsigned long)rdtsc());
+		     (unsigned long)(net.txq.kicks_skipped + net.rxq.kicks_skipped),
+		     (unsigned long)loops, (unsigned long)ring_full, (unsigned long)sleeps,
+		     guest_irq_count[0], guest_irq_count[1], guest_irq_count[2],
+		     (unsigned long)rdtsc());
 }
 
 static void role_gen(void)
@@ -542,7 +549,9 @@ static void user_main(void)
 		count = 200;
 	if (p && !parse_mac(p, peer))
 		GUEST_FAIL("peer=MAC is not a MAC address");
-	ret = vnet_init(&net, 0, (arg_uint("mrg", 0) ? VNET_OPT_MRG_RXBUF : 0) | (idle_mode ? VNET_OPT_IRQ : 0));
+	ret = vnet_init(&net, 0,
+			(arg_uint("mrg", 0) ? VNET_OPT_MRG_RXBUF : 0) |
+				(idle_mode ? VNET_OPT_IRQ : 0));
 	if (ret)
 		GUEST_ASSERT_EQ(ret, 0);
 	GUEST_PRINTF("virtio-net at 00:%02x.0: features %lx, queues %u/%u entries, notify mult %u",

@@ -93,7 +93,6 @@ static void reap(pid_t pid, int sig, int timeout_s)
 	waitpid(pid, NULL, 0);
 }
 
-
 void vnet_host_cleanup(void)
 {
 	for (unsigned i = 0; i < MAX_TRACK; i++) {
@@ -122,7 +121,8 @@ void vnet_host_cleanup(void)
 		char cmd[256];
 
 		/* sockets the backends left behind, and DPDK's runtime directories */
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s' /var/run/dpdk/nfvvnet%d /var/run/dpdk/nfvvnettp%d", host_dir,
+		snprintf(cmd, sizeof(cmd),
+			 "rm -rf '%s' /var/run/dpdk/nfvvnet%d /var/run/dpdk/nfvvnettp%d", host_dir,
 			 (int)getpid(), (int)getpid());
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", host_dir);
@@ -162,7 +162,7 @@ void vnet_untrack_vmm(struct vmm_proc *p)
 
 static pid_t spawn(const char *const *argv, const char *log, int *in_fd)
 {
-	int in[2] = { -1, -1 };
+	int in[2] = {-1, -1};
 	pid_t pid;
 
 	if (in_fd && pipe2(in, O_CLOEXEC) < 0) {
@@ -215,7 +215,7 @@ static bool wait_path(const char *path, pid_t pid, int timeout_s)
 /* The control socket accepts connections (it exists a moment before it listens). */
 static bool wait_ctl(const char *path, pid_t pid, int timeout_s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	for (int i = 0; i < timeout_s * 20; i++) {
@@ -268,7 +268,8 @@ void vnet_switch_start(struct vnet_switch *sw, const char *bin, const char *dir)
 			host_ok = true; /* a skip, not a failure: no second copy of the log */
 			host_skip("nfv-switch did not start here (DPDK cannot run?)");
 		}
-		host_fail(NULL, __FILE__, __LINE__, "switch start", "nfv-switch did not start again");
+		host_fail(NULL, __FILE__, __LINE__, "switch start",
+			  "nfv-switch did not start again");
 	}
 	switch_started_once = true;
 }
@@ -291,13 +292,13 @@ void vnet_switch_stop(struct vnet_switch *sw)
 
 void vnet_switch_ctl(struct vnet_switch *sw, const char *req, char *resp, size_t len)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t got = 0;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sw->ctl);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, req, strlen(req)) < 0 ||
-	    write(fd, "\n", 1) < 0)
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0)
 		host_fail(NULL, __FILE__, __LINE__, req, "switch control: %s", strerror(errno));
 	while (got + 1 < len) {
 		ssize_t r = read(fd, resp + got, len - got - 1);
@@ -314,7 +315,8 @@ void vnet_switch_ctl(struct vnet_switch *sw, const char *req, char *resp, size_t
 		host_fail(NULL, __FILE__, __LINE__, req, "no answer from the switch");
 }
 
-void vnet_switch_port_add(struct vnet_switch *sw, const char *name, const char *path, const char *extra)
+void vnet_switch_port_add(struct vnet_switch *sw, const char *name, const char *path,
+			  const char *extra)
 {
 	char req[512], resp[1024];
 
@@ -381,8 +383,8 @@ bool vnet_fdb_has(const char *resp, const char *mac, const char *port)
 	return false;
 }
 
-void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *dir, const char *vdev0,
-			const char *vdev1, const char *fwd)
+void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *dir,
+			const char *vdev0, const char *vdev1, const char *fwd)
 {
 	char prefix[64], mode[64], sock[200];
 	const char *argv[32], *s;

@@ -51,10 +51,13 @@ void vnet_switch_start(struct vnet_switch *sw, const char *bin, const char *dir)
 void vnet_switch_kill(struct vnet_switch *sw);
 /* SIGTERM, wait up to 20 s, then SIGKILL. */
 void vnet_switch_stop(struct vnet_switch *sw);
-/* One request line, one response line (NUL-terminated, newline kept). Fails the test on I/O errors. */
+/* One request line, one response line (NUL-terminated, newline kept). Fails the test on I/O errors.
+ */
 void vnet_switch_ctl(struct vnet_switch *sw, const char *req, char *resp, size_t len);
-/* port-add of a vhost-user server port at @path; @extra is appended inside the JSON object (",..."). */
-void vnet_switch_port_add(struct vnet_switch *sw, const char *name, const char *path, const char *extra);
+/* port-add of a vhost-user server port at @path; @extra is appended inside the JSON object
+ * (",..."). */
+void vnet_switch_port_add(struct vnet_switch *sw, const char *name, const char *path,
+			  const char *extra);
 /* Counters of port @name: 0 or -ENOENT. */
 int vnet_switch_port_stats(struct vnet_switch *sw, const char *name, struct vnet_port_stats *st)
 	__attribute__((warn_unused_result));
@@ -66,8 +69,8 @@ bool vnet_fdb_has(const char *resp, const char *mac, const char *port);
  * forwarding mode @fwd, started with --auto-start on lcore 1 (CPU 1); waits until the first vdev's
  * vhost-user socket exists.
  */
-void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *dir, const char *vdev0,
-			const char *vdev1, const char *fwd);
+void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *dir,
+			const char *vdev0, const char *vdev1, const char *fwd);
 void vnet_testpmd_stop(struct vnet_testpmd *tp);
 
 #endif

@@ -103,7 +103,8 @@ void vnet_tx_commit(struct vnet *n, uint32_t len)
 {
 	uint16_t id = n->tx_free[--n->tx_nfree];
 
-	/* s5.1.6.2: header and frame in one device-readable descriptor (VERSION_1 implies any layout) */
+	/* s5.1.6.2: header and frame in one device-readable descriptor (VERSION_1 implies any
+	 * layout) */
 	vpq_set_desc(&n->txq, id, (uint64_t)n->tx_buf[id], VNET_HDR_LEN + len, 0);
 	vpq_add(&n->txq, id);
 	n->st.tx_frames++;

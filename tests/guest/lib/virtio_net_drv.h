@@ -43,9 +43,9 @@
 struct vnet_stats {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t tx_frames, tx_bytes;
-	uint64_t rx_bad;	/* runts (shorter than header + 14) or longer than the buffer */
-	uint64_t rx_multi;	/* dropped: spread over several buffers (num_buffers > 1) */
-	uint64_t tx_full;	/* vnet_send refused: no free transmit descriptor */
+	uint64_t rx_bad;   /* runts (shorter than header + 14) or longer than the buffer */
+	uint64_t rx_multi; /* dropped: spread over several buffers (num_buffers > 1) */
+	uint64_t tx_full;  /* vnet_send refused: no free transmit descriptor */
 };
 
 struct vnet {
@@ -55,10 +55,10 @@ struct vnet {
 	uint8_t tx_buf[VNET_QSIZE][VNET_BUF_SIZE] __attribute__((aligned(4096)));
 	struct vpci_dev pci;
 	struct vpq rxq, txq;
-	uint16_t tx_free[VNET_QSIZE];	/* stack of free transmit descriptors */
+	uint16_t tx_free[VNET_QSIZE]; /* stack of free transmit descriptors */
 	uint16_t tx_nfree;
-	uint16_t rx_skip;		/* continuation buffers of a dropped multi-buffer frame */
-	uint8_t mac[6];			/* from device config when VIRTIO_NET_F_MAC, else zero */
+	uint16_t rx_skip; /* continuation buffers of a dropped multi-buffer frame */
+	uint8_t mac[6];	  /* from device config when VIRTIO_NET_F_MAC, else zero */
 	struct vnet_stats st;
 };
 

@@ -224,7 +224,8 @@ int vpci_negotiate(struct vpci_dev *d, uint64_t wanted, uint64_t required)
 	mmio_write32(d->common + CC_GFSELECT, 1);
 	mmio_write32(d->common + CC_GF, (uint32_t)(d->features >> 32));
 	/* steps 5-6: FEATURES_OK must read back set */
-	vpci_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	vpci_set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				   VIRTIO_STATUS_FEATURES_OK);
 	st = vpci_status(d);
 	if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
 		vpci_set_status(d, st | VIRTIO_STATUS_FAILED);
@@ -256,7 +257,8 @@ int vpci_msix_enable(struct vpci_dev *d, unsigned nvec, uint8_t idt_base)
 	return 0;
 }
 
-int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size, void *mem)
+int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size,
+		     void *mem)
 {
 	return vpci_queue_setup_msix(d, q, index, max_size, mem, NO_VECTOR);
 }
@@ -373,7 +375,8 @@ void vpq_publish(struct vpq *q)
 	/* s2.7.10: the device's suppression state must be read after the index is visible. */
 	mb();
 	if (q->event_idx) {
-		/* notify when the device's avail_event lies in [old, new) (s2.7.10.1 vring_need_event) */
+		/* notify when the device's avail_event lies in [old, new) (s2.7.10.1
+		 * vring_need_event) */
 		uint16_t ev = *avail_event(q);
 
 		kick = (uint16_t)(q->avail_idx - ev - 1) < (uint16_t)(q->avail_idx - old);
@@ -412,7 +415,8 @@ bool vpq_get_used(struct vpq *q, uint16_t *id, uint32_t *len)
 
 		if (q->used->idx == q->used_seen)
 			return false;
-		/* s2.7.14: read the entry only after seeing the index (loads stay ordered on x86). */
+		/* s2.7.14: read the entry only after seeing the index (loads stay ordered on x86).
+		 */
 		barrier();
 		slot = q->used_seen & (q->size - 1);
 		i = q->used->ring[slot].id;

@@ -69,8 +69,8 @@ struct vring_used {
 
 /* One split virtqueue as the driver sees it. */
 struct vpq {
-	uint16_t index;		/* queue number */
-	uint16_t size;		/* entries (power of two) */
+	uint16_t index; /* queue number */
+	uint16_t size;	/* entries (power of two) */
 	volatile struct vring_desc *desc;
 	volatile struct vring_avail *avail;
 	volatile struct vring_used *used;
@@ -80,24 +80,24 @@ struct vpq {
 	uint16_t used_seen;	/* next used slot to consume */
 	uint16_t kick_pending;	/* entries added since the last kick decision */
 	uint64_t kicks;		/* notifications written */
-	uint64_t kicks_skipped;	/* suppressed by VRING_USED_F_NO_NOTIFY */
+	uint64_t kicks_skipped; /* suppressed by VRING_USED_F_NO_NOTIFY */
 	uint64_t bad_used;	/* used entries with an out-of-range id or length */
 };
 
 /* A virtio-pci function: where its structures are and what was negotiated. */
 struct vpci_dev {
-	unsigned slot;		/* PCI slot on bus 0 */
-	uint16_t device_id;	/* PCI device id (0x1040 + virtio id) */
-	uint64_t bar[6];	/* decoded BAR addresses (memory BARs only; 64-bit in the low slot) */
-	uint64_t common;	/* common configuration structure */
+	unsigned slot;	    /* PCI slot on bus 0 */
+	uint16_t device_id; /* PCI device id (0x1040 + virtio id) */
+	uint64_t bar[6];    /* decoded BAR addresses (memory BARs only; 64-bit in the low slot) */
+	uint64_t common;    /* common configuration structure */
 	uint64_t isr;
-	uint64_t device;	/* device-specific configuration */
+	uint64_t device; /* device-specific configuration */
 	uint32_t device_len;
 	uint64_t notify_base;
 	uint32_t notify_mult;
 	uint16_t num_queues;
-	uint64_t features;	/* negotiated */
-	uint8_t msix_cap;	/* MSI-X capability offset, 0 if none */
+	uint64_t features; /* negotiated */
+	uint8_t msix_cap;  /* MSI-X capability offset, 0 if none */
 };
 
 /* PCI configuration space through CF8/CFC (bus 0, function 0). */
@@ -132,7 +132,8 @@ int vpci_negotiate(struct vpci_dev *d, uint64_t wanted, uint64_t required);
  * guest RAM), no MSI-X vector, and enable the queue with interrupts suppressed. Returns 0, -19 when
  * the queue does not exist (size 0), -22 for a bad @max_size or @mem.
  */
-int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size, void *mem);
+int vpci_queue_setup(struct vpci_dev *d, struct vpq *q, uint16_t index, uint16_t max_size,
+		     void *mem);
 /* The same with MSI-X table entry @vector for the queue (VIRTIO_MSI_NO_VECTOR: none); interrupts
  * stay suppressed until vpq_irq_arm(). Also -5 (EIO) when the device refused the vector
  * (s4.1.5.1.2.1). */
@@ -159,7 +160,8 @@ uint32_t vpci_config_read32(const struct vpci_dev *d, unsigned off);
 /* ---- split virtqueue data path (guest RAM only, plus the notify write in vpq_kick) ---- */
 
 /* Fill descriptor @i (one buffer, no chaining). */
-static inline void vpq_set_desc(struct vpq *q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags)
+static inline void vpq_set_desc(struct vpq *q, uint16_t i, uint64_t addr, uint32_t len,
+				uint16_t flags)
 {
 	q->desc[i].addr = addr;
 	q->desc[i].len = len;
