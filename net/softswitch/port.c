@@ -114,7 +114,7 @@ static int vh_new_device(int vid)
 	p->connects++;
 	__atomic_store_n(&p->vid, vid, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&sw->lock);
-	log_info("port %s: vhost-user peer ready (vid %d, %d vrings)", p->name, vid, nvr);
+	log_rl(LOGL_INFO, "port %s: vhost-user peer ready (vid %d, %d vrings)", p->name, vid, nvr);
 	return 0;
 }
 
@@ -134,7 +134,7 @@ static void vh_destroy_device(int vid)
 	sw_pmd_quiesce(sw);
 	pthread_mutex_unlock(&sw->lock);
 	if (p)
-		log_info("port %s: vhost-user peer gone (vid %d)", p->name, vid);
+		log_rl(LOGL_INFO, "port %s: vhost-user peer gone (vid %d)", p->name, vid);
 }
 
 static int vh_vring_state_changed(int vid, uint16_t queue_id, int enable)
