@@ -201,3 +201,52 @@ void tp_quit(struct testpmd *tp)
 	tp_kill(tp);
 }
 
+
+pid_t sw_start(const char *bin, const char *dir, const char *const *paths, unsigned n)
+{
+	char conf[160], ctl[160], prefix[64];
+	pid_t pid;
+	FILE *f;
+
+	snprintf(conf, sizeof(conf), "%s/switch.conf", dir);
+	snprintf(ctl, sizeof(ctl), "%s/switch-ctl.sock", dir);
+	snprintf(prefix, sizeof(prefix), "nfvvsw%d-%u", getpid(), tp_serial++);
+	f = fopen(conf, "w");
+	if (!f)
+		return -errno;
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "{\"cmd\":\"port-add\",\"name\":\"p%u\",\"type\":\"vhost-user\","
+			   "\"path\":\"%s\",\"mode\":\"server\",\"queues\":1}\n", i, paths[i]);
+	fclose(f);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execl(bin, bin, "--no-huge", "--no-pci", "-m", "256", "--file-prefix", prefix,
+		      "--lcores", "0@0,1@1", "--", "--control", ctl, "--config", conf, "--mbufs",
+		      "4095", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+void sw_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}

@@ -39,4 +39,12 @@ void tp_kill(struct testpmd *tp);
 /* "quit", wait up to 5 s, then tp_kill. */
 void tp_quit(struct testpmd *tp);
 
+/*
+ * nfv-switch with one vhost-user server port per @paths[i] (named p0, p1...), control socket in
+ * @dir; PMD on CPU 1. Returns the pid (> 0) or -errno. The caller waits for the sockets.
+ */
+pid_t sw_start(const char *bin, const char *dir, const char *const *paths, unsigned n);
+/* SIGTERM, up to 5 s, then SIGKILL; reaps. */
+void sw_stop(pid_t pid);
+
 #endif

@@ -32,6 +32,7 @@
 #include "test_testpmd.h"
 #include "util.h"
 #include "virtio_net.h"
+#include "vhost_user_netdev.h"
 #include "virtio_pci.h"
 #include "vq_drv.h"
 
@@ -226,8 +227,98 @@ static int ctrl_cmd(struct vq_drv *ctl, unsigned q, const uint8_t *cmd, unsigned
 	return c[64];
 }
 
-/* The whole scenario with @pairs queue pairs (testpmd gets as many queues). */
-static void scenario(const char *bin, unsigned pairs)
+struct ne_rx {
+	unsigned ok, bad;
+};
+
+static int ne_rx_cb(void *opaque, const void *frame, size_t len)
+{
+	struct ne_rx *c = opaque;
+	const uint8_t *f = frame;
+
+	/* What the guest sent: to B from A. */
+	if (len == 60 && !memcmp(f, mac_b, 6) && !memcmp(f + 6, mac_a, 6))
+		c->ok++;
+	else
+		c->bad++;
+	return 0;
+}
+
+/* Guest (A) -> nfv-switch -> vhost-user netdev (B). */
+static unsigned switch_g2v(struct vq_drv *tx, struct vun *vun, unsigned n, unsigned *bad)
+{
+	struct ne_rx c = { 0 };
+	unsigned sent = 0, tx_free = QSZ;
+	uint64_t end = clock_ms() + 10000;
+	uint32_t id, len;
+
+	while ((sent < n || c.ok + c.bad < sent) && clock_ms() < end) {
+		while (vqd_get_used(tx, &id, &len))
+			tx_free++;
+		if (sent < n && tx_free && sent - (c.ok + c.bad) < 64) {
+			uint64_t b = TXBUF_GPA(0) + (uint64_t)(sent % QSZ) * BUF;
+			uint8_t *f = gpa(b);
+
+			memset(f, 0, HDR + 60);
+			memcpy(f + HDR, mac_b, 6);
+			memcpy(f + HDR + 6, mac_a, 6);
+			f[HDR + 12] = 0x88;
+			f[HDR + 13] = 0xb5;
+			vqd_desc(tx, (uint16_t)(sent % QSZ), b, HDR + 60, 0, 0);
+			vqd_kick_head(tx, (uint16_t)(sent % QSZ));
+			tx_free--;
+			sent++;
+			notify(1);
+		} else if (!vun_poll_rx(vun, ne_rx_cb, &c, 64)) {
+			usleep(50);
+		}
+	}
+	*bad = c.bad;
+	return c.ok;
+}
+
+/* Vhost-user netdev (B) -> nfv-switch -> guest (A). */
+static unsigned switch_v2g(struct vq_drv *rx, struct vun *vun, unsigned n, unsigned *bad)
+{
+	uint8_t frame[60] = { 0 };
+	unsigned sent = 0, back = 0;
+	uint64_t end = clock_ms() + 10000;
+	uint32_t id, len;
+
+	*bad = 0;
+	memcpy(frame, mac_a, 6);
+	memcpy(frame + 6, mac_b, 6);
+	frame[12] = 0x88;
+	frame[13] = 0xb5;
+	while ((sent < n || back < sent) && clock_ms() < end) {
+		bool idle = true;
+
+		if (sent < n && sent - back < QSZ / 2 && vun_send(vun, frame, sizeof(frame)) == 0) {
+			sent++;
+			idle = false;
+		}
+		while (vqd_get_used(rx, &id, &len)) {
+			uint8_t *f = gpa(RXBUF_GPA(0) + (uint64_t)(id % QSZ) * BUF);
+
+			if (id < QSZ && len == HDR + 60 && !memcmp(f + HDR, mac_a, 6) &&
+			    !memcmp(f + HDR + 6, mac_b, 6))
+				back++;
+			else
+				(*bad)++;
+			vqd_kick_head(rx, (uint16_t)(id % QSZ));
+			idle = false;
+		}
+		if (idle)
+			usleep(50);
+	}
+	return back;
+}
+
+/*
+ * The whole scenario with @pairs queue pairs: against testpmd macswap (it gets as many queues),
+ * or, with @sw_bin, against nfv-switch with a vhost-user netdev on its second port.
+ */
+static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 {
 	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops };
 	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000,
@@ -238,6 +329,9 @@ static void scenario(const char *bin, unsigned pairs)
 	const char *vdevs[1] = { vdev };
 	const char *mq_args[2] = { "--rxq=2", "--txq=2" };
 	struct testpmd tp = TESTPMD_INIT;
+	pid_t sw = -1;
+	char ne_sock[128];
+	struct vun *ne = NULL;
 	struct virtio_net *vn = NULL;
 	struct virtio_pci_cfg vc = { .name = "virtio-net-test", .ops = &virtio_net_dev_ops };
 	struct vq_drv rx[2], tx[2], ctl;
@@ -250,10 +344,11 @@ static void scenario(const char *bin, unsigned pairs)
 	const unsigned N = 2000;
 	int memfd;
 
-	printf("# scenario: %u queue pair(s)\n", pairs);
+	printf("# scenario: %u queue pair(s), backend %s\n", pairs, sw_bin ? "nfv-switch" : "testpmd");
 	memset(msi_count, 0, sizeof(msi_count));
-	snprintf(dir, sizeof(dir), "/tmp/nfv-vnet-%d-%u", getpid(), pairs);
+	snprintf(dir, sizeof(dir), "/tmp/nfv-vnet-%d-%u%s", getpid(), pairs, sw_bin ? "s" : "");
 	snprintf(sock, sizeof(sock), "%s/tp.sock", dir);
+	snprintf(ne_sock, sizeof(ne_sock), "%s/ne.sock", dir);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u,client=0", sock, pairs);
 	if (mkdir(dir, 0700)) {
 		failures++;
@@ -272,8 +367,22 @@ static void scenario(const char *bin, unsigned pairs)
 		failures++;
 		return;
 	}
-	if (tp_start_ex(&tp, bin, "0@0,1@0", vdevs, 1, "macswap", mq_args, pairs > 1 ? 2 : 0) ||
-	    !tp_ready(&tp)) {
+	if (sw_bin) {
+		const char *paths[2] = { sock, ne_sock };
+		struct vun_cfg uc = { .path = ne_sock, .timeout_ms = 3000 };
+
+		sw = sw_start(sw_bin, dir, paths, 2);
+		CHECK(sw > 0);
+		CHECK(vun_create(&uc, &ne) == 0);
+		/* The switch creates its sockets once up: the netdev's connect retries until then. */
+		if (sw <= 0 || !ne || vun_connect(ne, 20000)) {
+			fprintf(stderr, "nfv-switch did not come up\n");
+			failures++;
+			goto out;
+		}
+	} else if (tp_start_ex(&tp, bin, "0@0,1@0", vdevs, 1, "macswap", mq_args,
+			       pairs > 1 ? 2 : 0) ||
+		   !tp_ready(&tp)) {
 		fprintf(stderr, "testpmd did not start\n");
 		failures++;
 		goto out;
@@ -362,6 +471,21 @@ static void scenario(const char *bin, unsigned pairs)
 		CHECK(virtio_net_active_pairs(vn) == pairs);
 	}
 
+	if (sw_bin) {
+		/* Both directions through the switch; the first frames flood, then it has learned. */
+		usleep(200 * 1000);
+		for (int round = 0; round < 2; round++) {
+			unsigned b1 = 0, b2 = 0, g1, g2;
+
+			g1 = switch_g2v(&tx[0], ne, N, &b1);
+			g2 = switch_v2g(&rx[0], ne, N, &b2);
+			printf("# round %d: guest->netdev %u/%u (bad %u), netdev->guest %u/%u (bad %u)\n",
+			       round, g1, N, b1, g2, N, b2);
+			CHECK(g1 == N && b1 == 0 && g2 == N && b2 == 0);
+		}
+		CHECK(wait_msi(1, 0, 3000));
+		goto reset;
+	}
 	/* Data path on every pair: guest TX -> testpmd macswap -> guest RX, MSI-X per RX queue. */
 	usleep(200 * 1000);
 	for (unsigned p = 0; p < pairs; p++) {
@@ -401,6 +525,7 @@ static void scenario(const char *bin, unsigned pairs)
 		CHECK(back == N && bad == 0);
 	}
 
+reset:
 	/* Reset by the driver: rings stopped in the backend (GET_VRING_BASE), no crash. */
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	CHECK(rd(VIRTIO_PCI_COMMON_STATUS, 1) == 0);
@@ -412,7 +537,18 @@ out:
 	virtio_pci_destroy(vp);
 	vp = NULL;
 	virtio_net_destroy(vn);
+	vun_destroy(ne);
 	tp_quit(&tp);
+	sw_stop(sw);
+	unlink(ne_sock);
+	{
+		char p2[192];
+
+		snprintf(p2, sizeof(p2), "%s/switch.conf", dir);
+		unlink(p2);
+		snprintf(p2, sizeof(p2), "%s/switch-ctl.sock", dir);
+		unlink(p2);
+	}
 	pci_host_destroy(host);
 	host = NULL;
 	evloop_destroy(loop);
@@ -431,8 +567,12 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
-	scenario(argv[1], 1);
-	scenario(argv[1], 2);
+	scenario(argv[1], NULL, 1);
+	scenario(argv[1], NULL, 2);
+	if (argc > 2 && access(argv[2], X_OK) == 0)
+		scenario(argv[1], argv[2], 1);
+	else
+		printf("# nfv-switch not built: guest-to-netdev through the switch skipped\n");
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
