@@ -1446,10 +1446,34 @@ static void xml_silent(void *ctx __unused, const char *msg __unused, ...)
 {
 }
 
+/* The first well-formedness error is the one to fix; libxml2 only keeps the last one. */
+struct first_error {
+	bool set;
+	int line;
+	char msg[256];
+};
+
+static void xml_first_error(void *user, xmlErrorPtr e)
+{
+	xmlParserCtxt *ctxt = user;
+	struct first_error *fe = ctxt ? ctxt->_private : NULL;
+	size_t n;
+
+	if (!fe || fe->set || !e || e->level < XML_ERR_ERROR)
+		return;
+	fe->set = true;
+	fe->line = e->line;
+	snprintf(fe->msg, sizeof(fe->msg), "%s", e->message ? e->message : "parse error");
+	n = strlen(fe->msg);
+	while (n && (fe->msg[n - 1] == '\n' || fe->msg[n - 1] == ' '))
+		fe->msg[--n] = '\0';
+}
+
 int domain_parse_string(const char *xml, size_t len, const char *source_name, unsigned flags,
 			struct domain_def **out, char **errmsg)
 {
 	struct pctx p = { .src = source_name ? source_name : "domain", .flags = flags };
+	struct first_error first = { 0 };
 	xmlParserCtxt *ctxt = NULL;
 	xmlDoc *doc = NULL;
 	xmlNode *root;
@@ -1469,18 +1493,24 @@ int domain_parse_string(const char *xml, size_t len, const char *source_name, un
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return -ENOMEM;
+	ctxt->_private = &first;
+	ctxt->sax->serror = xml_first_error;
 	/* No XML_PARSE_NOENT (no entity substitution), no DTD loading/validation, no network. */
 	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, p.src, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
 					XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
 					XML_PARSE_NOCDATA);
-	if (!doc) {
+	if (!doc || !ctxt->wellFormed) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 		char *m = NULL;
 
-		if (asprintf(&m, "%s:%d: malformed XML: %s", p.src, e ? e->line : 0,
-			     e && e->message ? e->message : "parse error") < 0)
+		if (first.set) {
+			if (asprintf(&m, "%s:%d: malformed XML: %s", p.src, first.line, first.msg) < 0)
+				m = NULL;
+		} else if (asprintf(&m, "%s:%d: malformed XML: %s", p.src, e ? e->line : 0,
+				    e && e->message ? e->message : "parse error") < 0) {
 			m = NULL;
+		}
 		if (m) {
 			size_t l = strlen(m);
 
@@ -1491,6 +1521,7 @@ int domain_parse_string(const char *xml, size_t len, const char *source_name, un
 			*errmsg = m;
 		else
 			free(m);
+		xmlFreeDoc(doc);
 		xmlFreeParserCtxt(ctxt);
 		return -EINVAL;
 	}
