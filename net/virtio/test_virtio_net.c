@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "evloop.h"
@@ -300,6 +302,62 @@ int main(void)
 
 	virtio_net_destroy(vn);
 	fbe_join(&fb2);
+
+	/* 9. Server mode (libvirt <source mode='server'>): we listen, backends come and go. */
+	{
+		struct fbe s1, s2;
+		struct virtio_net_cfg sc = cfg;
+		int fd;
+
+		sc.server = true;
+		sc.max_queue_pairs = 1;
+		config_changes = 0;
+		CHECK(virtio_net_create(&sc, &vn) == 0);
+		if (!vn)
+			return 1;
+		CHECK(!virtio_net_link_up(vn));
+		fd = fbe_connect_unix(path);
+		CHECK(fd >= 0 && fbe_start(&s1, fd, backend_f, backend_pf) == 0);
+		spin(loop, is_up, vn, 3000);
+		CHECK(virtio_net_link_up(vn));
+		CHECK(virtio_net_dev_ops.set_features(vn, F_V1 | F_MAC | F_STATUS) == 0);
+		guest_queue(&g, 0, F_V1);
+		CHECK(virtio_net_dev_ops.queue_start(vn, 0, &g.vq[0]) == 0);
+		CHECK(fbe_find(&s1, VHOST_USER_SET_VRING_KICK, 0) != NULL);
+		/* A second backend while one is attached is refused, the first one keeps working. */
+		{
+			int extra = fbe_connect_unix(path);
+			char c;
+
+			bool closed = false;
+
+			CHECK(extra >= 0);
+			for (int i = 0; extra >= 0 && i < 100 && !closed; i++) {
+				struct pollfd p = { .fd = extra, .events = POLLIN };
+
+				(void)!evloop_run(loop, 20);
+				closed = poll(&p, 1, 0) == 1 && recv(extra, &c, 1, MSG_DONTWAIT) == 0;
+			}
+			CHECK(closed); /* accepted and closed by us */
+			if (extra >= 0)
+				close(extra);
+			CHECK(virtio_net_link_up(vn));
+		}
+		fbe_close(&s1);
+		spin(loop, is_down, vn, 3000);
+		CHECK(!virtio_net_link_up(vn));
+		fd = fbe_connect_unix(path);
+		CHECK(fd >= 0 && fbe_start(&s2, fd, backend_f, backend_pf) == 0);
+		spin(loop, is_up, vn, 3000);
+		CHECK(virtio_net_link_up(vn));
+		e = fbe_find(&s2, VHOST_USER_SET_VRING_ADDR, 0);
+		CHECK(e && e->msg.payload.addr.desc_uaddr ==
+				   (uintptr_t)g.ram + (g.d[0].desc_gpa - RAM_GPA));
+		virtio_net_dev_ops.queue_stop(vn, 0);
+		virtio_net_destroy(vn);
+		fbe_join(&s2);
+		CHECK(access(path, F_OK) != 0); /* our listening socket is gone */
+	}
 	evloop_destroy(loop);
 	munmap(g.ram, RAM_SIZE);
 	close(memfd);
