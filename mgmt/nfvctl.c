@@ -70,7 +70,8 @@ static int http_call(const char *method, const char *path, const char *ctype, co
 	strcpy(sa.sun_path, sock_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		error("failed to connect to the daemon at %s: %s", sock_path, strerror(errno));
+		error("failed to connect to the hypervisor");
+		error("Failed to connect socket to '%s': %s", sock_path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;

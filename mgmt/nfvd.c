@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@
 
 #define NFVD_MAX_CLIENTS 64
 #define CLIENT_BUF_MAX (HTTP_HEAD_MAX + HTTP_BODY_MAX + 4096)
+#define CLIENT_IDLE_MS 60000 /* a connection silent this long is closed (slots are few) */
 
 struct client {
 	struct nfvd *d;
@@ -35,6 +37,7 @@ struct client {
 	struct strbuf out;
 	size_t out_off;
 	bool close_after; /* close once @out is flushed */
+	uint64_t last_ms; /* last byte received or sent */
 };
 
 static struct client *clients[NFVD_MAX_CLIENTS];
@@ -115,6 +118,7 @@ static void on_client(struct evloop *loop, int fd, uint32_t events, void *opaque
 
 	(void)loop;
 	(void)fd;
+	c->last_ms = clock_ms();
 	if (events & EPOLLOUT) {
 		if (!client_flush(c))
 			client_close(c);
@@ -178,12 +182,31 @@ static void on_accept(struct evloop *loop, int fd, uint32_t events, void *opaque
 	}
 	c->d = d;
 	c->fd = cfd;
+	c->last_ms = clock_ms();
 	if (evloop_add(loop, cfd, EPOLLIN, on_client, c) < 0) {
 		close(cfd);
 		free(c);
 		return;
 	}
 	clients[slot] = c;
+}
+
+static void on_tick(struct evloop *loop, int fd, uint32_t events, void *opaque)
+{
+	uint64_t n, now = clock_ms();
+
+	(void)loop;
+	(void)events;
+	(void)opaque;
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;
+	for (size_t i = 0; i < NFVD_MAX_CLIENTS; i++) {
+		if (clients[i] && now - clients[i]->last_ms > CLIENT_IDLE_MS) {
+			log_rl(LOGL_INFO, "API: closing a connection idle for %d s",
+			       CLIENT_IDLE_MS / 1000);
+			client_close(clients[i]);
+		}
+	}
 }
 
 static void on_signal(struct evloop *loop, int fd, uint32_t events, void *opaque)
@@ -295,7 +318,7 @@ int main(int argc, char **argv)
 	};
 	struct nfvd d = { .listen_fd = -1 };
 	char *sock = NULL, *swsock = NULL, *vmm = NULL;
-	int opt, sfd = -1, r, ret = 1;
+	int opt, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
 
 	log_set_ident("nfvd");
@@ -384,6 +407,16 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		goto out;
 	}
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (tfd < 0 ||
+	    timerfd_settime(tfd, 0,
+			    &(struct itimerspec){ .it_interval = { .tv_sec = 10 },
+						  .it_value = { .tv_sec = 10 } },
+			    NULL) < 0 ||
+	    evloop_add(d.loop, tfd, EPOLLIN, on_tick, NULL) < 0) {
+		log_err("timerfd: %s", strerror(errno));
+		goto out;
+	}
 	if (nfvd_state_init(&d) < 0)
 		goto out;
 	d.listen_fd = listen_api(&d);
@@ -411,6 +444,11 @@ out:
 		if (d.loop)
 			evloop_del(d.loop, sfd);
 		close(sfd);
+	}
+	if (tfd >= 0) {
+		if (d.loop)
+			evloop_del(d.loop, tfd);
+		close(tfd);
 	}
 	evloop_destroy(d.loop);
 	free(sock);
