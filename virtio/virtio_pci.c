@@ -4,6 +4,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -30,8 +31,13 @@ struct virtio_pci {
 	struct pci_dev *pci;
 	pthread_mutex_t lock; /* register state below; never held while calling pci_* */
 
-	uint8_t status; /* atomic: DEVICE_NEEDS_RESET is set from device threads */
-	uint8_t isr;	/* atomic */
+	uint8_t status;		 /* atomic: DEVICE_NEEDS_RESET is set from device threads */
+	uint8_t isr;		 /* atomic */
+	int irq_efd;		 /* wakes the interrupt thread */
+	uint64_t irq_pending[2]; /* atomic: MSI-X vectors for the interrupt thread */
+	bool irq_stop;
+	bool irq_thread_running;
+	pthread_t irq_thread;
 	uint8_t config_generation;
 	uint32_t dfselect, gfselect;
 	uint64_t device_features;
@@ -57,34 +63,68 @@ struct virtio_pci {
 /* ---- interrupts (s4.1.5.3, s4.1.5.4) ---- */
 
 /*
- * Device threads raise queue interrupts here. With an eventfd bound to the vector (the VMM's
- * irqfd), this takes no lock at all: masking and pending bits are handled by the PCI core and
- * KVM around that eventfd. Otherwise it goes through pci_msix_notify().
+ * Interrupts are raised from device threads (queue workers), which must never wait for the PCI
+ * device lock: a vCPU holding it (a VIRTIO_PCI_CAP_PCI_CFG access that resets the device) may be
+ * joining those very threads. So:
+ *   - an MSI-X vector with an eventfd bound (the VMM's irqfd) is signalled directly, lock-free;
+ *     masking and pending bits are handled by the PCI core and KVM around that eventfd;
+ *   - anything else (pci_msix_notify, INTx level changes) is handed to the transport's own
+ *     interrupt thread through a pending-vector mask and ISR, and it talks to the PCI core.
  */
 static void vp_irq(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 {
-	int ret = -EAGAIN;
-
 	if (__atomic_load_n(&vp->msix_on, __ATOMIC_ACQUIRE)) {
 		/* With MSI-X on, NO_VECTOR means the driver wants no interrupt for this source. */
-		if (vector == VIRTIO_MSI_NO_VECTOR)
+		if (vector == VIRTIO_MSI_NO_VECTOR || vector >= vp->nvec)
 			return;
-		if (vector < vp->nvec && vp->vec_fd[vector] >= 0) {
+		if (vp->vec_fd[vector] >= 0) {
 			efd_signal(vp->vec_fd[vector]);
 			VP_STAT(vp, irqs_msix);
 			return;
 		}
-		ret = pci_msix_notify(vp->pci, vector);
-		if (ret == 0) {
-			VP_STAT(vp, irqs_msix);
-			return;
-		}
+		__atomic_or_fetch(&vp->irq_pending[vector / 64], 1ull << (vector % 64),
+				  __ATOMIC_SEQ_CST);
+		efd_signal(vp->irq_efd);
+		return;
 	}
-	if (ret != -EAGAIN)
-		return; /* vector out of range: counted by the PCI core */
+	/* s4.1.5.3: without MSI-X, ISR says why and INTA# is asserted. */
 	__atomic_or_fetch(&vp->isr, isr_bit, __ATOMIC_SEQ_CST);
 	VP_STAT(vp, irqs_intx);
-	pci_set_intx(vp->pci, 1);
+	efd_signal(vp->irq_efd);
+}
+
+/* The interrupt thread: delivers pending MSI-X vectors and keeps INTx level == (ISR != 0). */
+static void *vp_irq_thread(void *arg)
+{
+	struct virtio_pci *vp = arg;
+	struct pollfd p = {.fd = vp->irq_efd, .events = POLLIN};
+
+	while (!__atomic_load_n(&vp->irq_stop, __ATOMIC_ACQUIRE)) {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
+		efd_drain(vp->irq_efd);
+		for (unsigned w = 0; w < ARRAY_SIZE(vp->irq_pending); w++) {
+			uint64_t bits =
+				__atomic_exchange_n(&vp->irq_pending[w], 0, __ATOMIC_SEQ_CST);
+
+			while (bits) {
+				unsigned v = 64 * w + (unsigned)__builtin_ctzll(bits);
+				int ret = pci_msix_notify(vp->pci, v);
+
+				bits &= bits - 1;
+				if (ret == 0) {
+					VP_STAT(vp, irqs_msix);
+				} else if (ret == -EAGAIN) {
+					/* MSI-X was switched off meanwhile: INTx instead. */
+					__atomic_or_fetch(&vp->isr, 1, __ATOMIC_SEQ_CST);
+					VP_STAT(vp, irqs_intx);
+				}
+			}
+		}
+		/* Idempotent: a deassert racing with us is repaired by the next round. */
+		pci_set_intx(vp->pci, __atomic_load_n(&vp->isr, __ATOMIC_SEQ_CST) != 0);
+	}
+	return NULL;
 }
 
 static void vp_config_irq(struct virtio_pci *vp)
@@ -494,8 +534,10 @@ static void vp_common_write(struct virtio_pci *vp, unsigned off, unsigned size, 
 		break;
 	}
 	pthread_mutex_unlock(&vp->lock);
-	if (deassert)
+	if (deassert) {
 		pci_set_intx(vp->pci, 0);
+		efd_signal(vp->irq_efd);
+	}
 }
 
 /* ---- BAR 0 dispatch ---- */
@@ -510,8 +552,10 @@ static uint64_t vp_bar_read(void *opaque, uint64_t off, unsigned size)
 		/* s4.1.4.5: reading ISR clears it and deasserts INTx. */
 		uint8_t isr = __atomic_exchange_n(&vp->isr, 0, __ATOMIC_SEQ_CST);
 
-		if (isr)
+		if (isr) {
 			pci_set_intx(vp->pci, 0);
+			efd_signal(vp->irq_efd); /* resync in case it is asserting right now */
+		}
 		return isr;
 	}
 	if (off >= VIRTIO_PCI_DEVICE_OFF && off < VIRTIO_PCI_NOTIFY_OFF) {
@@ -691,6 +735,11 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 	snprintf(vp->name, sizeof(vp->name), "%s", cfg->name ? cfg->name : "virtio");
 	vp->cfg.name = NULL;
 	pthread_mutex_init(&vp->lock, NULL);
+	vp->irq_efd = efd_create();
+	if (vp->irq_efd < 0) {
+		free(vp);
+		return -ENOMEM;
+	}
 	/* There is no platform IOMMU here: never offer ACCESS_PLATFORM. */
 	vp->device_features = (cfg->ops->get_features(cfg->opaque) | 1ull << VIRTIO_F_VERSION_1) &
 			      ~(1ull << VIRTIO_F_ACCESS_PLATFORM);
@@ -756,12 +805,20 @@ int virtio_pci_create(const struct virtio_pci_cfg *cfg, struct pci_host *host, u
 	pci_cfg_set_wmask(vp->pci, vp->pcicfg_off + 16, 4, 0xffffffffu); /* data */
 	vp->msix_cap = pci_cap_find(vp->pci, 0x11);
 	vp_bind_vector_fds(vp);
+	ret = -pthread_create(&vp->irq_thread, NULL, vp_irq_thread, vp);
+	if (ret < 0)
+		goto err_dev;
+	vp->irq_thread_running = true;
 	*out = vp;
 	return 0;
 err_dev:
-	log_err("%s: cannot add virtio capabilities: %s", vp->name, strerror(-ret));
+	log_err("%s: cannot set up the device: %s", vp->name, strerror(-ret));
 	pci_dev_remove(vp->pci);
+	for (unsigned v = 0; v < vp->nvec; v++)
+		if (vp->vec_fd[v] >= 0)
+			close(vp->vec_fd[v]);
 err:
+	close(vp->irq_efd);
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 	return ret;
@@ -774,6 +831,12 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	pthread_mutex_lock(&vp->lock);
 	vp_reset_locked(vp);
 	pthread_mutex_unlock(&vp->lock);
+	if (vp->irq_thread_running) {
+		__atomic_store_n(&vp->irq_stop, true, __ATOMIC_RELEASE);
+		efd_signal(vp->irq_efd);
+		pthread_join(vp->irq_thread, NULL);
+	}
+	close(vp->irq_efd);
 	pci_dev_remove(vp->pci); /* unmaps BAR 0 (bar_map removes the ioeventfds), unbinds fds */
 	for (unsigned v = 0; v < vp->nvec; v++)
 		if (vp->vec_fd[v] >= 0)
