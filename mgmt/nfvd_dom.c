@@ -912,5 +912,7 @@ int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char
 	}
 	free(old.str);
 	nfvd_dom_log(d, dom, "vcpu %u pinned to %s", vcpu, canon);
+	if ((r = nfvd_runtime_save(d, dom)) < 0)
+		log_warn("domain '%s': cannot save runtime state: %s", dom->name, strerror(-r));
 	return 0;
 }

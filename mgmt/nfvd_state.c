@@ -332,6 +332,22 @@ int nfvd_runtime_save(struct nfvd *d, struct nfvd_dom *dom)
 		sb_reset(&sb);
 		return -ENOMEM;
 	}
+	/* the live definition (live vcpupin changes) survives an nfvd restart, as libvirt's status XML */
+	if (dom->live) {
+		char *xml = NULL;
+
+		r = domain_format(dom->live, &xml);
+		if (!r)
+			r = nfvd_path(path, sizeof(path), d->cfg.state_dir, "runtime", dom->name,
+				      ".xml");
+		if (!r)
+			r = nfvd_write_atomic(path, xml, strlen(xml), 0600);
+		free(xml);
+		if (r < 0) {
+			sb_reset(&sb);
+			return r;
+		}
+	}
 	r = nfvd_path(path, sizeof(path), d->cfg.state_dir, "runtime", dom->name, ".json");
 	if (!r)
 		r = nfvd_write_atomic(path, sb_str(&sb), sb.len, 0600);
@@ -344,6 +360,8 @@ void nfvd_runtime_remove(struct nfvd *d, struct nfvd_dom *dom)
 	char path[PATH_MAX];
 
 	if (nfvd_path(path, sizeof(path), d->cfg.state_dir, "runtime", dom->name, ".json") == 0)
+		unlink(path);
+	if (nfvd_path(path, sizeof(path), d->cfg.state_dir, "runtime", dom->name, ".xml") == 0)
 		unlink(path);
 }
 
@@ -407,8 +425,16 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 		dom->pid = 0;
 		goto stale;
 	}
-	if (nfvd_def_copy(dom->def, &dom->live) < 0)
-		dom->live = NULL;
+	{
+		char xpath[PATH_MAX], *err = NULL;
+
+		if (nfvd_path(xpath, sizeof(xpath), d->cfg.state_dir, "runtime", dom->name, ".xml") ||
+		    domain_parse_file(xpath, 0, &dom->live, &err) < 0) {
+			free(err);
+			if (nfvd_def_copy(dom->def, &dom->live) < 0)
+				dom->live = NULL;
+		}
+	}
 	dom->state = NFVD_RUNNING;
 	snprintf(dom->reason, sizeof(dom->reason), "%s", "booted");
 	log_info("domain '%s': re-adopted nfv-vmm pid %d", dom->name, dom->pid);

@@ -426,6 +426,11 @@ def test_start_failures(env):
     if os.cpu_count() > 1:
         env.ctl('vcpupin', 'p1', '0', '1')
         check(' 0      1' in env.ctl('vcpupin', 'p1').stdout, 'live vcpupin shows')
+        env.stop_nfvd()
+        env.start_nfvd()
+        check(' 0      1' in env.ctl('vcpupin', 'p1').stdout, 'live vcpupin survives nfvd restart')
+        check("<vcpupin vcpu='0' cpuset='0'/>" in env.ctl('dumpxml', 'p1', '--inactive').stdout,
+              'the persistent definition keeps its pin')
         env.ctl('start', 'p2')  # CPU 0 is free now
         env.ctl('destroy', 'p2')
     env.ctl('destroy', 'p1')
