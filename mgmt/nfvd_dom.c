@@ -27,7 +27,7 @@
 
 #define SWITCH_TIMEOUT_MS 3000
 #define VMM_TIMEOUT_MS 3000
-#define START_SETTLE_MS 1500  /* how long start waits for an early nfv-vmm failure */
+#define START_SETTLE_MS 5000 /* start waits this long for the control socket or an early exit */
 #define STOP_TIMEOUT_MS 10000 /* destroy: wait this long for the process to go away */
 #define RESTART_WINDOW_MS 60000
 #define RESTART_MAX 5 /* automatic restarts per window before giving up */
