@@ -19,7 +19,7 @@ struct evloop_watch {
 struct evloop {
 	int epfd;
 	int stop_fd;
-	volatile int stopped;
+	int stopped; /* atomic: set from other threads by evloop_stop */
 	struct evloop_watch *watches;
 };
 
@@ -163,20 +163,20 @@ int evloop_run(struct evloop *l, int timeout_ms)
 	struct epoll_event evs[32];
 	int n;
 
-	l->stopped = 0;
-	while (!l->stopped) {
+	__atomic_store_n(&l->stopped, 0, __ATOMIC_RELAXED);
+	while (!__atomic_load_n(&l->stopped, __ATOMIC_ACQUIRE)) {
 		n = epoll_wait(l->epfd, evs, 32, timeout_ms);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		for (int i = 0; i < n && !l->stopped; i++) {
+		for (int i = 0; i < n && !__atomic_load_n(&l->stopped, __ATOMIC_ACQUIRE); i++) {
 			struct evloop_watch *w = evs[i].data.ptr;
 
 			if (!w) {
 				efd_drain(l->stop_fd);
-				l->stopped = 1;
+				__atomic_store_n(&l->stopped, 1, __ATOMIC_RELEASE);
 				break;
 			}
 			if (!w->dead)
@@ -191,11 +191,11 @@ int evloop_run(struct evloop *l, int timeout_ms)
 
 void evloop_stop(struct evloop *l)
 {
-	l->stopped = 1;
+	__atomic_store_n(&l->stopped, 1, __ATOMIC_RELEASE);
 	efd_signal(l->stop_fd);
 }
 
 bool evloop_stopped(const struct evloop *l)
 {
-	return l->stopped;
+	return __atomic_load_n(&l->stopped, __ATOMIC_ACQUIRE);
 }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "blk.h"
@@ -25,6 +24,7 @@
 #include "tap.h"
 #include "util.h"
 #include "vhost_user_netdev.h"
+#include "vun_port.h"
 #include "virtio_net.h"
 #include "virtio_pci.h"
 #include "vm_priv.h"
@@ -53,15 +53,11 @@ struct dev_type {
 	void (*info)(struct vm_dev *d, struct jbuf *b);
 };
 
-/* An NE2000's backend: tap or a vhost-user port with rings the VMM owns. */
+/* An NE2000's backend: tap or a vhost-user port with rings the VMM owns (net/virtio/vun_port.h). */
 struct ne2k_state {
 	struct ne2k_pci *nic;
 	struct tap *tap;
-	struct vun *vun;
-	struct evloop *loop;
-	int repoll_fd;	/* rx_ready: the guest freed ring space */
-	int timer_fd;	/* reconnect attempts while the backend is away */
-	int sock_fd;	/* watched vhost-user socket */
+	struct vun_port *port;
 };
 
 struct vm_dev {
@@ -376,72 +372,6 @@ static void vblk_destroy_fn(struct vm_dev *d)
 
 /* ---- ne2k-pci ---- */
 
-static int ne2k_vun_send(void *opaque, const void *frame, size_t len)
-{
-	return vun_send(opaque, frame, len);
-}
-
-static void ne2k_rx_ready(void *opaque)
-{
-	struct vm_dev *d = opaque;
-
-	(void)efd_signal(d->ne.repoll_fd);
-}
-
-static int ne2k_vun_rx(void *opaque, const void *frame, size_t len)
-{
-	struct vm_dev *d = opaque;
-
-	return dp8390_receive(ne2k_pci_chip(d->ne.nic), frame, len);
-}
-
-static void ne2k_vun_poll(struct evloop *loop, int fd, uint32_t events, void *opaque)
-{
-	struct vm_dev *d = opaque;
-
-	(void)loop;
-	(void)events;
-	efd_drain(fd);
-	while (vun_poll_rx(d->ne.vun, ne2k_vun_rx, d, 64) == 64)
-		;
-}
-
-static void ne2k_vun_watch_sock(struct vm_dev *d);
-
-static void ne2k_vun_sock_cb(struct evloop *loop, int fd, uint32_t events, void *opaque)
-{
-	struct vm_dev *d = opaque;
-
-	(void)events;
-	if (!vun_check(d->ne.vun)) {
-		/* Backend gone: stop watching its socket; the timer reconnects. */
-		evloop_del(loop, fd);
-		d->ne.sock_fd = -1;
-		log_warn("%s: vhost-user backend went away; reconnecting", d->name);
-	}
-}
-
-static void ne2k_vun_watch_sock(struct vm_dev *d)
-{
-	int fd = vun_sock_fd(d->ne.vun);
-
-	if (fd >= 0 && fd != d->ne.sock_fd && evloop_add(d->ne.loop, fd, EPOLLIN | EPOLLRDHUP, ne2k_vun_sock_cb, d) == 0)
-		d->ne.sock_fd = fd;
-}
-
-static void ne2k_vun_timer(struct evloop *loop, int fd, uint32_t events, void *opaque)
-{
-	struct vm_dev *d = opaque;
-
-	(void)loop;
-	(void)events;
-	efd_drain(fd);
-	if (!vun_link_up(d->ne.vun) && vun_reconnect(d->ne.vun, 1000) == 0) {
-		log_info("%s: vhost-user backend reconnected", d->name);
-		ne2k_vun_watch_sock(d);
-	}
-}
-
 static int ne2k_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 {
 	struct ne2k_pci_cfg nc = { .name = d->name, .slot = d->slot };
@@ -449,8 +379,6 @@ static int ne2k_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 	struct netdev_frontend fe;
 	int ret;
 
-	d->ne.repoll_fd = d->ne.timer_fd = d->ne.sock_fd = -1;
-	d->ne.loop = vm->loop;
 	if (mac && parse_mac(mac, nc.mac)) {
 		log_err("--device ne2k-pci: mac=%s is not a unicast MAC address", mac);
 		return -EINVAL;
@@ -472,9 +400,8 @@ static int ne2k_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 		tap_backend(d->ne.tap, &nc.backend);
 	} else if (!strncmp(backend, "vhost-user:", 11)) {
 		char path[256];
-		struct vun_cfg vc = { .path = path };
+		struct vun_port_cfg vc = { .path = path, .loop = vm->loop };
 		char *colon;
-		struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 
 		snprintf(path, sizeof(path), "%s", backend + 11);
 		colon = strrchr(path, ':');
@@ -482,22 +409,13 @@ static int ne2k_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 			*colon = '\0';
 			vc.server = true;
 		}
-		ret = vun_create(&vc, &d->ne.vun);
+		/* vun_port: thread-safe send from vCPU threads, receive on the loop, reconnect forever. */
+		ret = vun_port_create(&vc, &d->ne.port);
 		if (ret) {
 			log_err("%s: vhost-user %s: %s", d->name, path, strerror(-ret));
 			return ret;
 		}
-		if (vun_connect(d->ne.vun, 2000))
-			log_warn("%s: vhost-user backend %s not reachable yet; link down, retrying", d->name, path);
-		nc.backend = (struct netdev_backend){ .send = ne2k_vun_send, .rx_ready = ne2k_rx_ready, .opaque = d->ne.vun };
-		d->ne.repoll_fd = efd_create();
-		d->ne.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (d->ne.repoll_fd < 0 || d->ne.timer_fd < 0 || timerfd_settime(d->ne.timer_fd, 0, &its, NULL) ||
-		    evloop_add(vm->loop, vun_rx_fd(d->ne.vun), EPOLLIN, ne2k_vun_poll, d) ||
-		    evloop_add(vm->loop, d->ne.repoll_fd, EPOLLIN, ne2k_vun_poll, d) ||
-		    evloop_add(vm->loop, d->ne.timer_fd, EPOLLIN, ne2k_vun_timer, d))
-			return -ENOMEM;
-		ne2k_vun_watch_sock(d);
+		vun_port_backend(d->ne.port, &nc.backend);
 	} else {
 		log_err("--device ne2k-pci: backend=%s is not tap:IFNAME or vhost-user:PATH[:server]", backend);
 		return -EINVAL;
@@ -508,36 +426,23 @@ static int ne2k_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 	dp8390_frontend(ne2k_pci_chip(d->ne.nic), &fe);
 	if (d->ne.tap)
 		tap_attach(d->ne.tap, &fe);
+	if (d->ne.port)
+		vun_port_attach(d->ne.port, &fe);
 	return 0;
 }
 
 static void ne2k_destroy_fn(struct vm_dev *d)
 {
-	if (d->ne.vun) {
-		evloop_del(d->ne.loop, vun_rx_fd(d->ne.vun));
-		if (d->ne.sock_fd >= 0)
-			evloop_del(d->ne.loop, d->ne.sock_fd);
-	}
-	if (d->ne.repoll_fd >= 0) {
-		evloop_del(d->ne.loop, d->ne.repoll_fd);
-		close(d->ne.repoll_fd);
-	}
-	if (d->ne.timer_fd >= 0) {
-		evloop_del(d->ne.loop, d->ne.timer_fd);
-		close(d->ne.timer_fd);
-	}
-	ne2k_pci_destroy(d->ne.nic);
+	/* The backend goes first: nothing may deliver into the chip once it is gone. */
+	vun_port_destroy(d->ne.port);
 	tap_destroy(d->ne.tap);
-	vun_destroy(d->ne.vun);
+	ne2k_pci_destroy(d->ne.nic);
 }
 
 static void ne2k_info_fn(struct vm_dev *d, struct jbuf *b)
 {
-	if (d->ne.vun) {
-		struct vun_stats st;
-
-		vun_get_stats(d->ne.vun, &st);
-		jbuf_printf(b, ",\"backend\":\"vhost-user\",\"link\":\"%s\"", vun_link_up(d->ne.vun) ? "up" : "down");
+	if (d->ne.port) {
+		jbuf_printf(b, ",\"backend\":\"vhost-user\",\"link\":\"%s\"", vun_port_link_up(d->ne.port) ? "up" : "down");
 	} else {
 		jbuf_printf(b, ",\"backend\":\"tap\"");
 	}
