@@ -1300,9 +1300,11 @@ static void parse_metadata(struct pctx *p, xmlNode *root)
 		p->oom = true;
 		return;
 	}
+	/* children at the formatter's indentation: the first line of each gets it from here */
 	for_each_elem(c, m) {
+		if (c != xmlFirstElementChild(m))
+			xmlBufferAdd(buf, BAD_CAST "\n    ", 5);
 		xmlNodeDump(buf, m->doc, c, 2, 1);
-		xmlBufferAdd(buf, BAD_CAST "\n", 1);
 	}
 	p->def->metadata_xml = xstrdup(p, (const char *)xmlBufferContent(buf));
 	xmlBufferFree(buf);
