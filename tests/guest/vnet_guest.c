@@ -3,7 +3,7 @@
  * Traffic guest for virtio-net tests, the demo and the vnet-pps benchmark. It drives the first
  * virtio-net function with the polled driver (lib/virtio_net_drv.h) at CPL3 and plays one role,
  * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1] [auto=R] [frames=N]
- * [match=any] [idle=1]":
+ * [match=any] [idle=1 [idlespin=L]]":
  *
  *   ping    waits for the link, prints "ready", then per 'g' on the serial line runs a round: sends
  *           count unicast test frames to peer and one broadcast, collects answers (test frames
@@ -19,13 +19,14 @@
  *           changes and "flowing N" once 16 answers arrived since the N-th link up. 'q' ends.
  *   gen     after 'g', sends size-byte frames to peer as fast as the ring allows (bursts of 32).
  *   sink    counts what arrives.
- *           gen and sink print "count tx=T rx=R kicks=K skipped=S" on 'r' (K notifications
- *           written, S suppressed by the device's NO_NOTIFY) and end on 'q'.
+ *           gen and sink print "count tx=T rx=R kicks=K skipped=S loops=.. full=.. sleeps=..
+ *           irqs=A/B/C tsc=.." on 'r' (K notifications written, S suppressed by the device) and
+ *           end on 'q'.
  *
  * verbose=1 prints every frame sent and received (the demo). idle=1 (gen, sink, echo) halts the
  * vCPU instead of spinning when the transmit ring is full or nothing arrives, woken by the queue's
- * MSI-X interrupt (see idle_setup). The serial line is polled only every
- * 2^22 TSC cycles or so, since each poll is a port I/O exit.
+ * MSI-X interrupt (see idle_setup); a receiver halts after 2^L TSC cycles without frames (L = 15).
+ * The serial line is polled only every 2^22 TSC cycles or so, since each poll is a port I/O exit.
  */
 #include "guest.h"
 #include "virtio_net_drv.h"
@@ -72,7 +73,7 @@ static inline uint64_t rdtsc(void)
 static volatile uint16_t *volatile idle_watch __attribute__((used));
 static volatile uint16_t idle_val __attribute__((used));
 static bool idle_mode;
-static uint64_t sleeps;
+static uint64_t sleeps, idle_spin = 1u << 15; /* TSC cycles without frames before halting */
 
 void vnet_gp_entry(void);
 __asm__(".text\n"
@@ -143,7 +144,7 @@ static void rx_idle(bool got, uint64_t *since)
 		*since = 0;
 	} else if (!*since) {
 		*since = rdtsc();
-	} else if (rdtsc() - *since > (1u << 15)) {
+	} else if (rdtsc() - *since > idle_spin) {
 		if (vnet_rx_arm(&net))
 			idle_sleep(&net.rxq.used->idx, net.rxq.used_seen);
 		vnet_rx_disarm(&net);
@@ -579,6 +580,8 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 	if (vcpu != 0 || nr != 1)
 		GUEST_DONE(); /* one vCPU drives the device */
 	idle_mode = arg("idle", v) && v[0] == '1';
+	if (arg_uint("idlespin", 0))
+		idle_spin = 1ull << (arg_uint("idlespin", 0) & 63);
 	if (idle_mode)
 		idle_setup();
 	guest_enter_user(user_main);
