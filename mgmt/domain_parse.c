@@ -1302,9 +1302,21 @@ static void parse_metadata(struct pctx *p, xmlNode *root)
 	}
 	/* children at the formatter's indentation: the first line of each gets it from here */
 	for_each_elem(c, m) {
+		/* a standalone copy declares the namespaces it borrowed from <domain> itself */
+		xmlDoc *tmp = xmlNewDoc(BAD_CAST "1.0");
+		xmlNode *copy = tmp ? xmlDocCopyNode(c, tmp, 1) : NULL;
+
+		if (!copy) {
+			xmlFreeDoc(tmp);
+			p->oom = true;
+			break;
+		}
+		xmlDocSetRootElement(tmp, copy);
+		xmlReconciliateNs(tmp, copy);
 		if (c != xmlFirstElementChild(m))
 			xmlBufferAdd(buf, BAD_CAST "\n    ", 5);
-		xmlNodeDump(buf, m->doc, c, 2, 1);
+		xmlNodeDump(buf, tmp, copy, 2, 1);
+		xmlFreeDoc(tmp);
 	}
 	p->def->metadata_xml = xstrdup(p, (const char *)xmlBufferContent(buf));
 	xmlBufferFree(buf);
@@ -1502,7 +1514,8 @@ int domain_parse_string(const char *xml, size_t len, const char *source_name, un
 				XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
 					XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
 					XML_PARSE_NOCDATA);
-	if (!doc || !ctxt->wellFormed) {
+	/* namespace errors (an undeclared prefix) leave a document libxml2 still returns */
+	if (!doc || !ctxt->wellFormed || !ctxt->nsWellFormed) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
 		char *m = NULL;
 
