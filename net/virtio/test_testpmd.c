@@ -148,7 +148,7 @@ bool tp_port_stats(struct testpmd *tp, unsigned port, uint64_t *rx, uint64_t *tx
 	const char *s;
 
 	snprintf(cmd, sizeof(cmd), "show port stats %u\n", port);
-	if (!tp_cmd(tp, cmd, "Tx-bps", 5000))
+	if (!tp_cmd(tp, cmd, "Tx-bps", 15000))
 		return false;
 	s = strstr(tp->buf + from, "RX-packets:");
 	if (!s || sscanf(s, "RX-packets: %lu", rx) != 1)
@@ -180,11 +180,11 @@ bool tp_stats(struct testpmd *tp, uint64_t *rx, uint64_t *tx)
 
 bool tp_ready(struct testpmd *tp)
 {
-	if (!tp_wait(tp, 0, "testpmd> ", 20000)) {
+	if (!tp_wait(tp, 0, "testpmd> ", 60000)) {
 		fprintf(stderr, "testpmd did not start:\n%s\n", tp->buf);
 		return false;
 	}
-	return tp_cmd(tp, "start\n", "testpmd> ", 5000);
+	return tp_cmd(tp, "start\n", "testpmd> ", 15000);
 }
 
 void tp_quit(struct testpmd *tp)

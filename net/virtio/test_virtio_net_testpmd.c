@@ -164,7 +164,7 @@ static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa }, mac_b[6] = { 0x02, 0,
 static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsigned n, unsigned *bad)
 {
 	unsigned sent = 0, back = 0, tx_free = QSZ;
-	uint64_t end = clock_ms() + 10000;
+	uint64_t end = clock_ms() + 30000;
 	uint32_t id, len;
 
 	*bad = 0;
@@ -249,7 +249,7 @@ static unsigned switch_g2v(struct vq_drv *tx, struct vun *vun, unsigned n, unsig
 {
 	struct ne_rx c = { 0 };
 	unsigned sent = 0, tx_free = QSZ;
-	uint64_t end = clock_ms() + 10000;
+	uint64_t end = clock_ms() + 30000;
 	uint32_t id, len;
 
 	while ((sent < n || c.ok + c.bad < sent) && clock_ms() < end) {
@@ -282,7 +282,7 @@ static unsigned switch_v2g(struct vq_drv *rx, struct vun *vun, unsigned n, unsig
 {
 	uint8_t frame[60] = { 0 };
 	unsigned sent = 0, back = 0;
-	uint64_t end = clock_ms() + 10000;
+	uint64_t end = clock_ms() + 30000;
 	uint32_t id, len;
 
 	*bad = 0;
@@ -375,7 +375,7 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 		CHECK(sw > 0);
 		CHECK(vun_create(&uc, &ne) == 0);
 		/* The switch creates its sockets once up: the netdev's connect retries until then. */
-		if (sw <= 0 || !ne || vun_connect(ne, 20000)) {
+		if (sw <= 0 || !ne || vun_connect(ne, 40000)) {
 			fprintf(stderr, "nfv-switch did not come up\n");
 			failures++;
 			goto out;
@@ -507,7 +507,7 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 	/* Backend restart. */
 	cfg_irqs = msi_count[0];
 	tp_kill(&tp);
-	CHECK(wait_msi(0, cfg_irqs, 3000));
+	CHECK(wait_msi(0, cfg_irqs, 10000));
 	CHECK(link_status() == 0);
 	printf("# testpmd killed: link down, config interrupts %u\n", msi_count[0]);
 	unlink(sock);
@@ -515,7 +515,7 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 	CHECK(tp_start_ex(&tp, bin, "0@0,1@0", vdevs, 1, "macswap", mq_args, pairs > 1 ? 2 : 0) ==
 		      0 &&
 	      tp_ready(&tp));
-	CHECK(wait_msi(0, cfg_irqs, 15000));
+	CHECK(wait_msi(0, cfg_irqs, 30000));
 	CHECK(link_status() == 1);
 	printf("# testpmd back: link up, config interrupts %u\n", msi_count[0]);
 	usleep(200 * 1000);

@@ -82,7 +82,7 @@ static unsigned send_frames(struct vun *vun, unsigned n, struct rx_ctx *rc, bool
 {
 	uint8_t frame[64] = { 0 };
 	unsigned sent = 0;
-	uint64_t end = clock_ms() + 10000;
+	uint64_t end = clock_ms() + 30000;
 
 	memcpy(frame, mac_b, 6);
 	memcpy(frame + 6, mac_a, 6);
@@ -189,11 +189,11 @@ static void test_client_mode(void)
 		return;
 	}
 	link_changes = 0;
-	CHECK(vun_connect(vun, 5000) == 0);
+	CHECK(vun_connect(vun, 20000) == 0);
 	CHECK(vun_link_up(vun));
 	sent = send_frames(vun, N, &rc, false);
 	CHECK(sent == N);
-	drain_rx(vun, &rc, N, 5000);
+	drain_rx(vun, &rc, N, 15000);
 	vun_get_stats(vun, &st);
 	printf("# sent %u, back %lu ok / %lu bad, tx_full %lu, kicks %lu\n", sent, rc.ok, rc.bad,
 	       st.tx_full, st.kicks);
@@ -234,14 +234,14 @@ static void test_client_mode(void)
 		failures++;
 		goto out;
 	}
-	CHECK(reconnect_with_backoff(vun, 10000) == 0);
+	CHECK(reconnect_with_backoff(vun, 30000) == 0);
 	CHECK(vun_link_up(vun));
 	memset(&rc, 0, sizeof(rc));
 	drain_rx(vun, &rc, 1u << 30, 200); /* leftovers from before the kill */
 	memset(&rc, 0, sizeof(rc));
 	sent = send_frames(vun, N, &rc, false);
 	CHECK(sent == N);
-	drain_rx(vun, &rc, N, 5000);
+	drain_rx(vun, &rc, N, 15000);
 	CHECK(tp_stats(&tp2, &trx, &ttx));
 	printf("# after reconnect: sent %u, back %lu ok / %lu bad; testpmd RX %lu TX %lu\n", sent,
 	       rc.ok, rc.bad, trx, ttx);
@@ -276,13 +276,13 @@ static void test_server_mode(void)
 			break;
 		}
 		if (round == 0)
-			CHECK(vun_connect(vun, 10000) == 0);
+			CHECK(vun_connect(vun, 30000) == 0);
 		else
-			CHECK(vun_reconnect(vun, 10000) == 0);
+			CHECK(vun_reconnect(vun, 30000) == 0);
 		CHECK(vun_link_up(vun));
 		memset(&rc, 0, sizeof(rc));
 		CHECK(send_frames(vun, N, &rc, false) == N);
-		drain_rx(vun, &rc, N, 5000);
+		drain_rx(vun, &rc, N, 15000);
 		CHECK(tp_stats(&tp, &trx, &ttx));
 		printf("# round %d: back %lu ok / %lu bad; testpmd RX %lu TX %lu\n", round, rc.ok,
 		       rc.bad, trx, ttx);
@@ -435,7 +435,7 @@ static void *port_sender_main(void *arg)
 {
 	struct port_sender *s = arg;
 	uint8_t frame[64] = { 0 };
-	uint64_t end = clock_ms() + 15000;
+	uint64_t end = clock_ms() + 30000;
 
 	memcpy(frame, mac_b, 6);
 	memcpy(frame + 6, mac_a, 6);
@@ -460,7 +460,7 @@ static unsigned port_traffic(struct evloop *loop, struct netdev_backend *be, str
 			     unsigned n)
 {
 	struct port_sender s = { .be = *be, .fe = fe, .n = n, .base = fe->got };
-	uint64_t end = clock_ms() + 15000;
+	uint64_t end = clock_ms() + 30000;
 
 	if (pthread_create(&s.thr, NULL, port_sender_main, &s))
 		return 0;
@@ -526,7 +526,7 @@ static void test_port(void)
 
 	/* Backend restart: the port notices, reconnects on its own, frames flow again. */
 	tp_kill(&tp);
-	CHECK(port_wait_link(loop, &fe, false, 3000));
+	CHECK(port_wait_link(loop, &fe, false, 10000));
 	{
 		uint8_t f[64] = { 0 };
 
@@ -535,7 +535,7 @@ static void test_port(void)
 	unlink(sock);
 	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
 	CHECK(tp_ready(&tp));
-	CHECK(port_wait_link(loop, &fe, true, 15000));
+	CHECK(port_wait_link(loop, &fe, true, 30000));
 	printf("# link changes %d; reconnected\n", fe.links);
 	got = port_traffic(loop, &be, &fe, N);
 	printf("# after reconnect: received %u of %u\n", got, N);
@@ -571,7 +571,7 @@ static unsigned pair_send(struct vun *from, struct vun *to, const uint8_t *src, 
 			  unsigned n, struct pair_ctx *rc)
 {
 	uint8_t frame[64] = { 0 };
-	uint64_t end = clock_ms() + 10000, base = rc->ok + rc->bad;
+	uint64_t end = clock_ms() + 30000, base = rc->ok + rc->bad;
 	unsigned sent = 0;
 
 	memcpy(frame, dst, 6);
@@ -639,8 +639,8 @@ static void test_switch(const char *switch_bin)
 	b = mk_vun(sb, false, 3000);
 	if (!a || !b)
 		goto out;
-	CHECK(vun_connect(a, 20000) == 0);
-	CHECK(vun_connect(b, 20000) == 0);
+	CHECK(vun_connect(a, 40000) == 0);
+	CHECK(vun_connect(b, 40000) == 0);
 	if (!vun_link_up(a) || !vun_link_up(b))
 		goto out;
 	usleep(300 * 1000); /* let the switch see both rings running */
