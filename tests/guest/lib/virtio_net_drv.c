@@ -49,16 +49,18 @@ int vnet_init(struct vnet *n, unsigned nth, unsigned opts)
 	}
 	if (n->pci.features & (1ull << VIRTIO_NET_F_MAC))
 		vpci_config_read(&n->pci, 0, n->mac, 6);
-	/* s5.1.6.3.1: fill the receive queue before DRIVER_OK so frames have somewhere to go. */
+	/* s5.1.6.3.1: fill the receive queue so frames have somewhere to go as soon as the device
+	 * is live; no notification before DRIVER_OK (s3.1.1), one after. */
 	for (uint16_t i = 0; i < n->rxq.size; i++)
 		rx_give(n, i);
-	vpq_publish(&n->rxq);
+	vpq_publish_quiet(&n->rxq);
 	n->tx_nfree = 0;
 	for (uint16_t i = n->txq.size; i-- > 0;) {
 		memset(n->tx_buf[i], 0, VNET_HDR_LEN); /* no offloads: an all-zero header */
 		n->tx_free[n->tx_nfree++] = i;
 	}
 	vpci_driver_ok(&n->pci);
+	vpq_kick(&n->rxq);
 	return 0;
 }
 

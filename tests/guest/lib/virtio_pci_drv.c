@@ -387,6 +387,18 @@ void vpq_publish(struct vpq *q)
 		q->kicks_skipped++;
 		return;
 	}
+	vpq_kick(q);
+}
+
+void vpq_publish_quiet(struct vpq *q)
+{
+	barrier();
+	q->avail->idx = q->avail_idx;
+	q->kick_pending = 0;
+}
+
+void vpq_kick(struct vpq *q)
+{
 	/* Without VIRTIO_F_NOTIFICATION_DATA the notification is the queue index (s4.1.5.2). */
 	wr16(q->notify_addr, q->index);
 	q->kicks++;

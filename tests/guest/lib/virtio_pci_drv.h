@@ -179,6 +179,11 @@ static inline void vpq_add(struct vpq *q, uint16_t head)
 
 /* Publish added entries (avail->idx) and notify the device unless it asked not to (s2.7.10). */
 void vpq_publish(struct vpq *q);
+/* Publish without notifying: for buffers made available before DRIVER_OK, when notifications are
+ * not allowed yet (s3.1.1); vpq_kick() after DRIVER_OK. */
+void vpq_publish_quiet(struct vpq *q);
+/* Notify the device unconditionally (s4.1.5.2). */
+void vpq_kick(struct vpq *q);
 
 /*
  * Ask for an interrupt once the device has used @n more entries (with EVENT_IDX, used_event =
