@@ -28,9 +28,10 @@ uint64_t sw_now_ms(const struct sw *sw)
 	return rte_get_tsc_cycles() / sw->tsc_per_ms;
 }
 
-static inline bool vring_ok(const struct sw_port *p, uint16_t vring)
+static inline bool vring_ok(const struct sw *sw, int vid, uint16_t vring)
 {
-	return vring < 64 && (__atomic_load_n(&p->vrings_enabled, __ATOMIC_ACQUIRE) >> vring) & 1;
+	return vid >= 0 && vid < RTE_MAX_VHOST_DEVICE && vring < 64 &&
+	       (__atomic_load_n(&sw->vid_vrings[vid], __ATOMIC_ACQUIRE) >> vring) & 1;
 }
 
 /* Send the buffered frames of @pp; counts what the peer refused as queue-full drops. */
@@ -45,9 +46,9 @@ static void pmd_flush(struct sw_pmd *pmd, struct pmd_port *pp)
 		int vid = __atomic_load_n(&p->vid, __ATOMIC_ACQUIRE);
 		uint16_t q = pp->txq;
 
-		if (vid >= 0 && !vring_ok(p, VHOST_RXQ(q)))
+		if (vid >= 0 && !vring_ok(pmd->sw, vid, VHOST_RXQ(q)))
 			q = 0;	/* frontend enabled fewer queue pairs than configured */
-		if (vid < 0 || !vring_ok(p, VHOST_RXQ(q))) {
+		if (!vring_ok(pmd->sw, vid, VHOST_RXQ(q))) {
 			st->drop_link_down += n;
 		} else {
 			/* The vhost library copies into guest buffers; we keep ownership. */
@@ -267,7 +268,7 @@ static uint16_t pmd_rx(struct sw_pmd *pmd, struct pmd_rxq *rq, struct rte_mbuf *
 	if (p->type == SW_PORT_VHOST) {
 		int vid = __atomic_load_n(&p->vid, __ATOMIC_ACQUIRE);
 
-		if (vid < 0 || !vring_ok(p, VHOST_TXQ(rq->queue)))
+		if (!vring_ok(pmd->sw, vid, VHOST_TXQ(rq->queue)))
 			return 0;
 		return rte_vhost_dequeue_burst(vid, VHOST_TXQ(rq->queue), pmd->sw->pool, pkts,
 					       SW_BURST);

@@ -137,51 +137,39 @@ static void vh_destroy_device(int vid)
 		log_rl(LOGL_INFO, "port %s: vhost-user peer gone (vid %d)", p->name, vid);
 }
 
+/* Runs with every vring lock of the device held (DPDK 22.11 vhost_user_msg_handler): no sw->lock
+ * here, only the per-vid bitmap the PMDs read. */
 static int vh_vring_state_changed(int vid, uint16_t queue_id, int enable)
 {
 	struct sw *sw = sw_global;
-	struct sw_port *p;
 
-	if (queue_id >= 64)
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE || queue_id >= 64)
 		return 0;	/* beyond SW_MAX_QUEUES pairs: never polled */
-	pthread_mutex_lock(&sw->lock);
-	p = port_by_vid(sw, vid);
-	if (!p) {
-		/* new_device has not run yet: remember by path. */
-		char path[SW_PATH_MAX + 1];
+	if (enable)
+		__atomic_fetch_or(&sw->vid_vrings[vid], 1ull << queue_id, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&sw->vid_vrings[vid], ~(1ull << queue_id), __ATOMIC_RELEASE);
+	return 0;
+}
 
-		if (rte_vhost_get_ifname(vid, path, sizeof(path)) == 0)
-			p = port_by_path(sw, path);
-	}
-	if (p) {
-		if (enable)
-			__atomic_fetch_or(&p->vrings_enabled, 1ull << queue_id, __ATOMIC_RELEASE);
-		else
-			__atomic_fetch_and(&p->vrings_enabled, ~(1ull << queue_id), __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&sw->lock);
+/* A vid is reused by the next connection: forget its vrings. */
+static int vh_new_connection(int vid)
+{
+	if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE)
+		__atomic_store_n(&sw_global->vid_vrings[vid], 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
 static void vh_destroy_connection(int vid)
 {
-	struct sw *sw = sw_global;
-	char path[SW_PATH_MAX + 1];
-	struct sw_port *p;
-
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) < 0)
-		return;
-	pthread_mutex_lock(&sw->lock);
-	p = port_by_path(sw, path);
-	if (p && __atomic_load_n(&p->vid, __ATOMIC_RELAXED) < 0)
-		__atomic_store_n(&p->vrings_enabled, 0, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&sw->lock);
+	(void)vh_new_connection(vid);
 }
 
 const struct rte_vhost_device_ops sw_vhost_ops = {
 	.new_device = vh_new_device,
 	.destroy_device = vh_destroy_device,
 	.vring_state_changed = vh_vring_state_changed,
+	.new_connection = vh_new_connection,
 	.destroy_connection = vh_destroy_connection,
 };
 

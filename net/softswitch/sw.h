@@ -8,7 +8,8 @@
  *  - the control thread (EAL main lcore) owns struct sw and every struct sw_port; it serves the
  *    control socket, ages the FDB and publishes PMD tables. It holds sw->lock while it changes
  *    configuration.
- *  - the vhost-user event thread (DPDK's) calls the vhost callbacks in port.c; they take sw->lock.
+ *  - the vhost-user event thread (DPDK's) calls the vhost callbacks in port.c; new_device and
+ *    destroy_device take sw->lock, vring_state_changed takes no lock (see vid_vrings).
  *  - PMD threads (EAL worker lcores) take no locks. Each reads only its own published pmd_table,
  *    the ports' atomic vhost state and the FDB (lock-free, fdb.h), and writes only its own slot of
  *    each port's counters.
@@ -27,6 +28,7 @@
 
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
+#include <rte_vhost.h>
 
 #include "fdb.h"
 #include "swjson.h"
@@ -67,7 +69,6 @@ struct sw_port {
 	bool client;			/* RTE_VHOST_USER_CLIENT: we connect (and reconnect) */
 	bool registered;		/* rte_vhost_driver_register done */
 	int vid;			/* atomic: vhost device id, -1 while no peer is ready */
-	uint64_t vrings_enabled;	/* atomic: bit per vring enabled by the frontend */
 	uint64_t connects, disconnects;	/* sw->lock */
 	/* ethdev */
 	char devargs[SW_DEVARGS_MAX];
@@ -136,6 +137,13 @@ struct sw {
 	unsigned npmds;
 	struct sw_port *ports[SW_MAX_PORTS];
 	uint64_t tsc_per_ms;
+	/*
+	 * Bit per vring the frontend of vhost device <vid> has enabled. Kept by vid, not by port,
+	 * because vring_state_changed runs with the vhost library's per-vring locks held: it must
+	 * not take sw->lock (the control thread may hold it while waiting for a PMD that is blocked
+	 * on one of those vring locks in rte_vhost_enqueue_burst).
+	 */
+	uint64_t vid_vrings[RTE_MAX_VHOST_DEVICE];	/* atomic */
 };
 
 extern struct sw *sw_global;	/* for the vhost callbacks, which carry no opaque pointer */

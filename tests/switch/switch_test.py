@@ -69,7 +69,13 @@ class Switch:
         if self.p.poll() is not None:
             raise RuntimeError('switch exited: ' + open(self.logf.name).read()[-2000:])
         self.c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.c.connect(self.sock)
+        for _ in range(100):    # the file appears at bind(), connections work after listen()
+            try:
+                self.c.connect(self.sock)
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.05)
+        self.c.settimeout(60)   # a wedged switch fails the test instead of hanging it
         self.f = self.c.makefile('rwb')
 
     def raw(self, line):
@@ -757,7 +763,7 @@ def vu_send(path, chunks, fds=(), close=True):
     return s
 
 
-def hostile_rounds(path):
+def hostile_rounds(path, sw):
     """Yield (description, action) pairs; each action talks to the switch's socket."""
     devnull = os.open('/dev/null', os.O_RDWR)
     mfd = os.memfd_create('hostile')
@@ -800,12 +806,17 @@ def hostile_rounds(path):
             s.sendmsg([vu_msg(12, struct.pack('<Q', q))], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', efd))])
             s.sendmsg([vu_msg(13, struct.pack('<Q', q))], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('i', efd))])
             s.sendall(vu_msg(18, struct.pack('<II', q, 1)))
-        for _ in range(20):
+        for i in range(40):
             m[0x11000:0x11000 + 4] = struct.pack('<HH', 0, random.randrange(65536))
             m[0x21000:0x21000 + 4] = struct.pack('<HH', 0, random.randrange(65536))
             m[0x10000:0x11000] = os.urandom(0x1000)
             m[0x20000:0x21000] = os.urandom(0x1000)
-            time.sleep(0.05)
+            # Ring enable/disable runs with the device's vring locks held while frames are being
+            # flooded to it, racing a table reload on the control side.
+            for q in (0, 1):
+                s.sendall(vu_msg(18, struct.pack('<II', q, i % 2)))
+            sw.ok(cmd='port-set-vlan', name='h', vlan_mode='access', vlan=0)
+            time.sleep(0.02)
         s.close()
         m.close()
     yield 'device with garbage rings', garbage_rings
@@ -816,13 +827,13 @@ def case_hostile():
     sw = Switch()
     two_peers(sw)
     sw.ok(cmd='port-add', name='h', type='vhost-user', path=f'{TMP}/h.sock')
-    sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
     tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
     ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
     check(sw.wait_link('a') and sw.wait_link('b'), 'links up')
     tb.start()
+    ta.cmd('set eth-peer 0 ff:ff:ff:ff:ff:ff')
     ta.start()
-    for desc, act in hostile_rounds(f'{TMP}/h.sock'):
+    for desc, act in hostile_rounds(f'{TMP}/h.sock', sw):
         before = sw.stats('b')['tx_packets']
         try:
             act()
