@@ -456,7 +456,15 @@ static int cmd_show(struct req *q)
 
 		swjb_obj_open(q->r, NULL);
 		swjb_u64(q->r, "lcore", pmd->lcore);
-		swjb_u64(q->r, "cpu", (uint64_t)rte_lcore_to_cpu_id((int)pmd->lcore));
+		{
+			rte_cpuset_t set = rte_lcore_cpuset(pmd->lcore);
+			int cpu = -1;
+
+			for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
+				if (CPU_ISSET(c, &set))
+					cpu = c;
+			swjb_i64(q->r, "cpu", cpu);	/* first CPU of the lcore's affinity */
+		}
 		swjb_u64(q->r, "loops", __atomic_load_n(&pmd->loops, __ATOMIC_RELAXED));
 		swjb_u64(q->r, "busy_loops", __atomic_load_n(&pmd->busy_loops, __ATOMIC_RELAXED));
 		swjb_u64(q->r, "busy_cycles", __atomic_load_n(&pmd->busy_cycles, __ATOMIC_RELAXED));

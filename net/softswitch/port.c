@@ -235,6 +235,12 @@ static int ethdev_start(struct sw *sw, struct sw_port *p, char *err, size_t errl
 	p->eth_txqs = ntx;
 	memset(&conf, 0, sizeof(conf));
 	r = rte_eth_dev_configure(p->eth_port, nrx, ntx, &conf);
+	if (r && ntx != nrx) {
+		/* Some PMDs (net_tap) want as many tx as rx queues: share tx queues among PMDs. */
+		ntx = nrx;
+		p->eth_txqs = ntx;
+		r = rte_eth_dev_configure(p->eth_port, nrx, ntx, &conf);
+	}
 	if (r)
 		goto fail;
 	r = rte_eth_dev_adjust_nb_rx_tx_desc(p->eth_port, &nrxd, &ntxd);

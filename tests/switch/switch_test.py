@@ -54,11 +54,11 @@ def wait_until(fn, timeout=10.0, step=0.1):
 
 
 class Switch:
-    def __init__(self, extra=(), pmd_args=()):
+    def __init__(self, extra=(), pmd_args=(), lcores=('-l', '0,1')):
         self.sock = os.path.join(TMP, 'ctl.sock')
         self.logf = open(os.path.join(TMP, 'switch.log'), 'w')
         cmd = [ARGS.switch, '--no-huge', '--no-pci', '-m', '512',
-               '--file-prefix', f'nfvsw{os.getpid()}', '-l', '0,1',
+               '--file-prefix', f'nfvsw{os.getpid()}', *lcores,
                '--log-level=lib.vhost.*:warning', *extra,
                '--', '--control', self.sock, '--mbufs', '8191', *pmd_args]
         log('start: ' + ' '.join(cmd))
@@ -732,6 +732,42 @@ def case_multiqueue():
     check(sa['rx_packets'] == pa['tx_packets'] and pa['tx_packets'] > 0,
           f'all frames of both queues received ({sa["rx_packets"]} == {pa["tx_packets"]})')
     check(sb['tx_packets'] > 0, 'forwarded to b')
+    ta.close()
+    tb.close()
+
+
+def case_twopmd():
+    """Two PMDs (lcores 1 and 2, both on cpu 1): queues spread, counters summed, reloads."""
+    sw = Switch(lcores=('--lcores', '0@0,1@1,2@1'), pmd_args=['--pmd-cores', '1,2'])
+    sh = sw.ok(cmd='show')
+    check([p['lcore'] for p in sh['pmds']] == [1, 2], f'two PMDs on lcores 1, 2: {sh["pmds"]}')
+    two_peers(sw)
+    pid = os.getpid() % 10000
+    # The kernel chats on a fresh tap (IPv6 RS, MLD): keep it out of VLAN 0.
+    sw.ok(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface=nfq{pid}',
+          vlan_mode='access', vlan=5)
+    sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
+    pmd = {p['name']: p['pmd'] for p in sw.ok(cmd='port-list')['ports']}
+    check(pmd['a'] != pmd['b'], f'ports a and b polled by different PMDs: {pmd}')
+    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
+    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+    check(sw.wait_link('a') and sw.wait_link('b'), 'links up')
+    tb.start()
+    ta.start()
+    for i in range(10):     # reloads while both PMDs forward
+        sw.ok(cmd='port-set-vlan', name='tap1', vlan_mode='access', vlan=5 + i % 3)
+    time.sleep(0.3)
+    ta.stop()
+    settle(sw, 'ab')
+    tb.stop()
+    pa, pb = ta.stats()[0], tb.stats()[0]
+    sa, sb = sw.stats('a'), sw.stats('b')
+    check(sa['rx_packets'] == pa['tx_packets'] > 0, f'rx {sa["rx_packets"]} == testpmd tx {pa["tx_packets"]}')
+    check(sb['tx_packets'] == pb['rx_packets'], f'tx {sb["tx_packets"]} == testpmd rx {pb["rx_packets"]}')
+    check(sb['tx_packets'] + sb['drop_queue_full'] == sa['rx_packets'],
+          f'every frame accounted for: a {sa} b {sb}')
+    loops = [p['loops'] for p in sw.ok(cmd='show')['pmds']]
+    check(all(n > 0 for n in loops), f'both PMDs running: {loops}')
     ta.close()
     tb.close()
 
