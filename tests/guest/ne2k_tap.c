@@ -3,8 +3,9 @@
  * ne2k-tap: an NE2000 guest (lib/ne2k_drv.c at CPL3) on a tap device, the host half at the other
  * end of the tap with an AF_PACKET socket. Frames the guest sends arrive on the host intact, frames
  * the host sends arrive in the guest intact, the guest answers ARP requests for its IP and ignores
- * requests for other addresses, and the VMM's exit counters ({"cmd":"stats"}) give the exits each
- * transmitted and each received frame costs.
+ * requests for other addresses, a stream of pings five times the size of its receive ring is
+ * answered completely and in order (the tap backend holds frames back while the ring is full), and
+ * the VMM's exit counters ({"cmd":"stats"}) give the exits each transmitted and received frame costs.
  *
  * The guest program is a small network node that ne2k-switch and tests/perf/ne2k-vs-virtio run too.
  * --guest-args (space separated, all optional):
@@ -359,6 +360,13 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 
 #define GUEST_MAC "52:54:00:12:34:56"
 #define NBURST 32
+#define NSTREAM 100
+
+/* Ping lengths of the stream: 60 to 1411 bytes. */
+static unsigned stream_len(unsigned seq)
+{
+	return 60 + (seq * 599u) % 1352;
+}
 
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t host_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
@@ -541,13 +549,38 @@ static void run(const char *vmm, const char *guest, const char *rxmode)
 	send_frame(&p, fd, f, 1014);
 	n = recv_type(fd, 0x88b9, f, sizeof(f), 10000);
 	HOST_ASSERT(&p, n == 1014 && !memcmp(f, host_mac, 6) && f[1013] == 0x5a, "bad pong (%zd)", n);
+
+	/*
+	 * A stream far larger than the guest's ring (about 70 KiB into 14.5 KiB): the tap backend
+	 * must hold frames back while the ring is full, so every ping is answered, in order.
+	 */
+	for (unsigned seq = 0; seq < NSTREAM; seq++) {
+		unsigned len = stream_len(seq);
+
+		memcpy(f, guest_mac, 6);
+		memcpy(f + 6, host_mac, 6);
+		f[12] = 0x88, f[13] = 0xb8;
+		f[14] = (uint8_t)seq, f[15] = (uint8_t)(seq >> 8);
+		for (unsigned i = 16; i < len; i++)
+			f[i] = (uint8_t)(seq * 5 + i);
+		send_frame(&p, fd, f, len);
+	}
+	for (unsigned seq = 0; seq < NSTREAM; seq++) {
+		unsigned len = stream_len(seq);
+
+		n = recv_type(fd, 0x88b9, f, sizeof(f), 20000);
+		HOST_ASSERT(&p, n == (ssize_t)len, "pong %u: %zd bytes, want %u", seq, n, len);
+		HOST_ASSERT(&p, (f[14] | f[15] << 8) == (int)seq, "pong %u out of order", seq);
+		for (unsigned i = 16; i < len; i++)
+			HOST_ASSERT(&p, f[i] == (uint8_t)(seq * 5 + i), "pong %u byte %u", seq, i);
+	}
 	f[12] = 0x88, f[13] = 0xb7;
 	memcpy(f, guest_mac, 6);
 	send_frame(&p, fd, f, 60);
 	st = vmm_wait(&p, 60);
 	close(fd);
 	HOST_ASSERT(&p, st == 0, "exit status %d", st);
-	HOST_ASSERT(&p, vmm_output_has(&p, "ne2k: served arp_replies=1 pongs=1"),
+	HOST_ASSERT(&p, vmm_output_has(&p, "ne2k: served arp_replies=1 pongs=101"),
 		    "guest summary missing or wrong");
 	vmm_cleanup(&p);
 }

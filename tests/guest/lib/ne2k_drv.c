@@ -416,29 +416,41 @@ int ne2k_recv(struct ne2k *n, void *buf, uint16_t cap)
 
 	if (n->next_pkt == n->curr) {
 		uint8_t isr = r(n, NE_ISR);
+		bool fresh_prx = isr & ISR_PRX;
 
 		if (!(isr & (ISR_PRX | ISR_OVW)))
 			return -NE2K_EAGAIN;
 		/*
-		 * Acknowledge before reading CURR: a frame stored after this point raises PRX
-		 * again. An overflow (OVW) leaves the stored frames intact; taking them moves BNRY,
-		 * which restarts the receiver (s7.0 "Buffer ring overflow").
+		 * An overflow (OVW) leaves the stored frames intact; taking them moves BNRY, which
+		 * restarts the receiver (s7.0 "Buffer ring overflow").
 		 */
-		if (isr & ISR_OVW)
-			n->st.rx_overflows++;
-		w(n, NE_ISR, isr & (ISR_PRX | ISR_OVW));
-		n->curr = read_curr(n);
+		for (unsigned i = 0;; i++) {
+			if (isr & ISR_OVW)
+				n->st.rx_overflows++;
+			/* Acknowledge before reading CURR: a frame stored later raises PRX again. */
+			w(n, NE_ISR, isr & (ISR_PRX | ISR_OVW));
+			n->curr = read_curr(n);
+			if (n->cfg.rx_mode != NE2K_RX_SEND_PACKET)
+				break;
+			/*
+			 * Send Packet keeps BNRY on the next frame itself, so a ring filled to the
+			 * last page shows CURR == BNRY, as an empty one does. Tell them apart by PRX:
+			 * acknowledge until a read of ISR after the read of CURR shows no new frame,
+			 * so every later PRX is for a frame beyond this CURR; one seen together with
+			 * CURR back on our next frame means CURR went all the way round.
+			 */
+			isr = r(n, NE_ISR);
+			if (!(isr & (ISR_PRX | ISR_OVW)))
+				break;
+			if (i == 64) {
+				fresh_prx = false; /* frames keep coming: decide on this CURR alone */
+				break;
+			}
+		}
 		if (n->curr < NE2K_RX_START || n->curr >= NE2K_RX_STOP)
 			return ring_reset(n);
-		/*
-		 * CURR == BNRY means empty, except when the ring filled up to the last page: with
-		 * Send Packet BNRY is the next frame itself, so a full ring looks empty. An overflow
-		 * needs stored frames (a maximum frame is far smaller than the ring), so with OVW
-		 * the ring is full. (With BNRY one page behind, as Linux keeps it, CURR never
-		 * catches up with the next frame and the question does not arise.)
-		 */
-		if (n->curr == n->next_pkt &&
-		    !(n->cfg.rx_mode == NE2K_RX_SEND_PACKET && (isr & ISR_OVW)))
+		/* Remote Read keeps BNRY one page behind (as Linux does): CURR never reaches it. */
+		if (n->curr == n->next_pkt && !(n->cfg.rx_mode == NE2K_RX_SEND_PACKET && fresh_prx))
 			return -NE2K_EAGAIN;
 	}
 	if (n->cfg.rx_mode == NE2K_RX_SEND_PACKET)

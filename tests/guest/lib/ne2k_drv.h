@@ -40,7 +40,8 @@ enum ne2k_rx_mode {
 	/*
 	 * One Send Packet command per frame; the chip moves BNRY (s9.0). Costs a third of the
 	 * exits of Remote Read, but BNRY = next frame makes a ring filled to the last page look
-	 * empty: the driver recognises it by ISR.OVW, i.e. once one more frame failed to fit.
+	 * empty: the driver tells the two apart by ISR.PRX, which it keeps acknowledged until a
+	 * read of CURR is followed by a quiet ISR (one more exit per batch of frames).
 	 */
 	NE2K_RX_SEND_PACKET,
 };
