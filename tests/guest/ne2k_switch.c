@@ -8,8 +8,8 @@
  * answers each; both guests' counters, the switch's port counters and its FDB must agree. The
  * NE2000 VM's exits per frame (control socket "stats") are printed: the trap-and-emulate cost
  * against the zero-exit virtio data path. A round (33 frames of 64 bytes, one ring page each) fits
- * the NE2000's 58-page receive ring: the VMM's vhost-user path does not hold frames back while the
- * ring is full, so a larger burst would be partly lost (counted as missed frames by the chip).
+ * the NE2000's 58-page receive ring, so the rounds do not depend on the vhost-user path's
+ * back-pressure (refused frame, rx_ready, re-poll); ne2k-tap covers back-pressure over a tap.
  *
  * Usage: ne2k_switch-test NFV_VMM NE2K_ELF VNET_ELF [--switch BIN]   (skipped without nfv-switch)
  */
