@@ -3,7 +3,7 @@
  * Traffic guest for virtio-net tests, the demo and the vnet-pps benchmark. It drives the first
  * virtio-net function with the polled driver (lib/virtio_net_drv.h) at CPL3 and plays one role,
  * chosen by --guest-args "role=R [peer=MAC] [count=N] [size=B] [verbose=1] [auto=R] [frames=N]
- * [match=any] [idle=1 [idlespin=L]]":
+ * [match=any] [idle=1 [idlespin=L] [tick=0]]":
  *
  *   ping    waits for the link, prints "ready", then per 'g' on the serial line runs a round: sends
  *           count unicast test frames to peer and one broadcast, collects answers (test frames
@@ -104,8 +104,10 @@ __asm__(".text\n"
 	"popq %rax\n\t"
 	"jmp guest_exc_13\n");
 
-/* At CPL0: route #GP to vnet_gp_entry, enable the LAPIC, start a periodic 10 ms timer tick. */
-static void idle_setup(void)
+/* At CPL0: route #GP to vnet_gp_entry, enable the LAPIC and (@tick) start a periodic 10 ms timer
+ * tick. Without the tick only the queues' interrupts end a halt: the serial line goes unserved
+ * while idle (echo with frames=N ends on its own). */
+static void idle_setup(bool tick)
 {
 	struct {
 		uint16_t limit;
@@ -120,6 +122,8 @@ static void idle_setup(void)
 	e[3] = (uint16_t)(h >> 16);
 	*(volatile uint32_t *)(e + 4) = (uint32_t)(h >> 32);
 	guest_lapic_enable();
+	if (!tick)
+		return;
 	mmio_write32(GUEST_LAPIC_BASE + 0x3E0, 0xB);				   /* divide by 1 */
 	mmio_write32(GUEST_LAPIC_BASE + 0x320, (1u << 17) | (GUEST_IRQ_BASE + 2)); /* periodic */
 	mmio_write32(GUEST_LAPIC_BASE + 0x380, 10000000); /* 10 ms at 1 GHz */
@@ -583,6 +587,6 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 	if (arg_uint("idlespin", 0))
 		idle_spin = 1ull << (arg_uint("idlespin", 0) & 63);
 	if (idle_mode)
-		idle_setup();
+		idle_setup(arg_uint("tick", 1) != 0);
 	guest_enter_user(user_main);
 }
