@@ -93,6 +93,18 @@ static void vp_irq(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 	efd_signal(vp->irq_efd);
 }
 
+int virtio_pci_queue_irqfd(struct virtio_pci *vp, unsigned q)
+{
+	uint16_t vector;
+
+	if (!vp || q >= vp->cfg.info.num_queues || !__atomic_load_n(&vp->msix_on, __ATOMIC_ACQUIRE))
+		return -1;
+	vector = __atomic_load_n(&vp->q[q].msix_vector, __ATOMIC_RELAXED);
+	if (vector == VIRTIO_MSI_NO_VECTOR || vector >= vp->nvec)
+		return -1;
+	return vp->vec_fd[vector];
+}
+
 /* The interrupt thread: delivers pending MSI-X vectors and keeps INTx level == (ISR != 0). */
 static void *vp_irq_thread(void *arg)
 {

@@ -123,6 +123,14 @@ void virtio_pci_get_stats(struct virtio_pci *vp, struct virtio_pci_stats *out);
 /* The queue's struct vq (for statistics: error counters), or NULL. */
 const struct vq *virtio_pci_vq(struct virtio_pci *vp, unsigned q);
 
+/*
+ * The eventfd bound (as a KVM irqfd) to the MSI-X vector the driver assigned to queue @q, or -1 when
+ * MSI-X is off, the queue has no vector, or no eventfd is bound. A vhost-user backend given this fd as
+ * its call fd interrupts the guest without passing through the VMM. Valid for the queue's current
+ * set-up: read it at queue_start (s4.1.5.1.2: the vector is configured before the queue is enabled).
+ */
+int virtio_pci_queue_irqfd(struct virtio_pci *vp, unsigned q);
+
 /* Tell the driver the device configuration changed (config_generation++, config interrupt). */
 void virtio_pci_config_changed(struct virtio_pci *vp);
 

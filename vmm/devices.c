@@ -248,6 +248,15 @@ static void vnet_config_changed(void *opaque)
 		virtio_pci_config_changed(d->vp);
 }
 
+/* The backend's call fd for data queue @q: the irqfd of the queue's MSI-X vector, so backend
+ * interrupts reach the guest without passing through nfv-vmm (-1: the device relays them). */
+static int vnet_queue_call_fd(void *opaque, unsigned q)
+{
+	struct vm_dev *d = opaque;
+
+	return d->vp ? virtio_pci_queue_irqfd(d->vp, q) : -1;
+}
+
 static int vnet_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 {
 	struct virtio_net_cfg nc = {
@@ -255,6 +264,7 @@ static int vnet_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
 		.gm = &vm->gm,
 		.loop = vm->loop,
 		.config_changed = vnet_config_changed,
+		.queue_call_fd = vnet_queue_call_fd,
 		.opaque = d,
 	};
 	struct virtio_pci_cfg pc = { .name = d->name, .ops = &virtio_net_dev_ops, .gm = &vm->gm, .kvm_irq = vm->kirq };
