@@ -16,7 +16,7 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 {
 	for (;;) {
 		uint64_t now = clock_ms();
-		struct pollfd pfd = { .fd = fd, .events = events };
+		struct pollfd pfd = {.fd = fd, .events = events};
 		int r;
 
 		if (now >= deadline_ms)
@@ -33,7 +33,7 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 
 int ctl_call(const char *path, const char *request, int timeout_ms, char **response)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	uint64_t deadline = clock_ms() + (uint64_t)timeout_ms;
 	_cleanup_close_ int fd = -1;
 	size_t len = 0, cap = 0, reqlen = strlen(request), sent = 0;

@@ -5,7 +5,8 @@
  * A domain XML that libvirt accepts for an NFV guest means the same here. Anything libvirt's schema
  * allows that nfvisor does not implement is refused (one error listing every unsupported element
  * and attribute with its line number) instead of being silently ignored; desktop devices (graphics,
- * input, sound, usb, memballoon, rng, channels...) can be dropped with DOMAIN_PARSE_DROP_UNSUPPORTED.
+ * input, sound, usb, memballoon, rng, channels...) can be dropped with
+ * DOMAIN_PARSE_DROP_UNSUPPORTED.
  *
  * Units follow libvirt's stored form: memory sizes in KiB, CPU sets both as the original string
  * (for formatting) and as a bitmask of up to DOMAIN_MAX_CPUS host CPUs. Every string is a
@@ -23,12 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DOMAIN_MAX_CPUS 1024	      /* host CPUs a cpuset can name */
+#define DOMAIN_MAX_CPUS 1024 /* host CPUs a cpuset can name */
 #define DOMAIN_CPUMASK_WORDS (DOMAIN_MAX_CPUS / 64)
-#define DOMAIN_MAX_VCPUS 64	      /* <vcpu> upper bound */
-#define DOMAIN_NAME_MAX 64	      /* bytes, without the NUL */
+#define DOMAIN_MAX_VCPUS 64	     /* <vcpu> upper bound */
+#define DOMAIN_NAME_MAX 64	     /* bytes, without the NUL */
 #define DOMAIN_XML_MAX (1024 * 1024) /* largest accepted XML document, bytes */
-#define DOMAIN_MAX_DEVICES 64	      /* per device kind (disks, interfaces, hostdevs, chardevs) */
+#define DOMAIN_MAX_DEVICES 64	     /* per device kind (disks, interfaces, hostdevs, chardevs) */
 
 /* A host CPU set, e.g. "1-3,6": @str as written (normalised), @mask bit N = host CPU N. */
 struct domain_cpuset {
@@ -130,7 +131,8 @@ enum domain_net_type {
 
 /* <interface><model type=...>. */
 enum domain_net_model {
-	DOMAIN_NET_MODEL_DEFAULT = 0, /* absent: virtio for vhostuser/bridge/network; none for hostdev */
+	DOMAIN_NET_MODEL_DEFAULT =
+		0, /* absent: virtio for vhostuser/bridge/network; none for hostdev */
 	DOMAIN_NET_MODEL_VIRTIO,
 	DOMAIN_NET_MODEL_NE2K_PCI, /* RTL8029 NE2000 clone, trap-and-emulate */
 };
@@ -175,11 +177,12 @@ struct domain_net {
 	/* vhostuser: <source type='unix' path mode>, <reconnect enabled timeout> inside <source> */
 	char *source_path;
 	enum domain_vhost_mode source_mode;
-	enum domain_tristate reconnect;	 /* <reconnect enabled=...>; only allowed in client mode */
-	unsigned reconnect_timeout_s;	 /* seconds; 0 = absent */
+	enum domain_tristate reconnect; /* <reconnect enabled=...>; only allowed in client mode */
+	unsigned reconnect_timeout_s;	/* seconds; 0 = absent */
 	/* bridge / network: <source bridge=...> / <source network=...> */
 	char *source_name;
-	/* <target dev=...>: port name on nfv-switch (bridge/network) or interface name; may be NULL */
+	/* <target dev=...>: port name on nfv-switch (bridge/network) or interface name; may be NULL
+	 */
 	char *target_dev;
 	/* <driver queues rx_queue_size tx_queue_size>; 0 = absent (1 queue pair, 256 entries) */
 	unsigned queues;
@@ -187,17 +190,19 @@ struct domain_net {
 	unsigned tx_queue_size;
 	/* <vlan> (bridge, network, hostdev) */
 	struct domain_vlan vlan;
-	/* hostdev: managed='yes' and the VF's host address <source><address type='pci' .../></source> */
+	/* hostdev: managed='yes' and the VF's host address <source><address type='pci'
+	 * .../></source> */
 	bool managed;
 	struct domain_pci_addr host_addr;
 	/* <address type='pci'>: guest slot placement; .set false = automatic */
 	struct domain_pci_addr guest_addr;
 };
 
-/* <hostdev mode='subsystem' type='pci' managed=...>: a PCI function (e.g. an SR-IOV VF) via VFIO. */
+/* <hostdev mode='subsystem' type='pci' managed=...>: a PCI function (e.g. an SR-IOV VF) via VFIO.
+ */
 struct domain_hostdev {
 	unsigned line; /* line of the element in the parsed XML, 0 when built in C */
-	bool managed;			  /* nfvd binds it to vfio-pci before start, rebinds after */
+	bool managed;  /* nfvd binds it to vfio-pci before start, rebinds after */
 	struct domain_pci_addr host_addr; /* <source><address/></source>; always set */
 	struct domain_pci_addr guest_addr;
 };
@@ -253,14 +258,15 @@ enum domain_chr_unix_mode {
 enum domain_chr_target {
 	DOMAIN_CHR_TARGET_DEFAULT = 0, /* <target> without type */
 	DOMAIN_CHR_TARGET_ISA_SERIAL,  /* "isa-serial" (<serial>) */
-	DOMAIN_CHR_TARGET_SERIAL,      /* "serial" (<console>, or <serial> as written by some tools) */
+	DOMAIN_CHR_TARGET_SERIAL, /* "serial" (<console>, or <serial> as written by some tools) */
 };
 
 /* One <serial> or <console>: a 16550 UART at COM1..COM4 (port 0..3). */
 struct domain_chr {
 	unsigned line; /* line of the element in the parsed XML, 0 when built in C */
 	enum domain_chr_type type;
-	char *path; /* <source path=...> for file/unix (required there); pty: optional, informative */
+	char *path; /* <source path=...> for file/unix (required there); pty: optional, informative
+		     */
 	enum domain_chr_unix_mode unix_mode;
 	enum domain_chr_target target_type;
 	int target_port; /* 0..3, -1 when absent */
@@ -277,8 +283,8 @@ struct domain_hugepage {
 /* The whole definition. */
 struct domain_def {
 	enum domain_virt_type virt_type;
-	char *name;	    /* 1..DOMAIN_NAME_MAX bytes of [A-Za-z0-9_.+-], not starting with '.' */
-	uint8_t uuid[16];   /* generated (random, version 4) when <uuid> is absent */
+	char *name;	  /* 1..DOMAIN_NAME_MAX bytes of [A-Za-z0-9_.+-], not starting with '.' */
+	uint8_t uuid[16]; /* generated (random, version 4) when <uuid> is absent */
 	bool uuid_generated;
 	char *title;	    /* <title>, single line; may be NULL */
 	char *description;  /* <description>; may be NULL */
@@ -289,10 +295,10 @@ struct domain_def {
 	uint64_t current_memory_kib; /* <currentMemory>; equals memory_kib when absent */
 
 	/* <memoryBacking> */
-	bool hugepages;		     /* <hugepages> present (with or without <page>) */
+	bool hugepages; /* <hugepages> present (with or without <page>) */
 	size_t n_hugepage_sizes;
 	struct domain_hugepage hugepage_sizes[DOMAIN_MAX_HUGEPAGE_SIZES];
-	bool mem_locked;	     /* <locked/>: mlock guest RAM */
+	bool mem_locked; /* <locked/>: mlock guest RAM */
 	enum domain_mem_source mem_source;
 	enum domain_mem_access mem_access;
 
@@ -320,7 +326,7 @@ struct domain_def {
 	char *boot_devs[4]; /* <boot dev=...> in order: "hd", "network", "cdrom", "fd" */
 
 	/* <features> */
-	uint32_t features; /* bit (1u << enum domain_feature) */
+	uint32_t features;		     /* bit (1u << enum domain_feature) */
 	enum domain_tristate feature_pmu;    /* <pmu state=...> */
 	enum domain_tristate feature_vmport; /* <vmport state=...> */
 
@@ -360,7 +366,8 @@ struct domain_def {
 	 * defines it. They are kept as written for formatting.
 	 */
 	struct domain_chr *consoles;
-	/* <controller type='pci' index='0' model=...>: "pci-root" or "pcie-root"; NULL when absent */
+	/* <controller type='pci' index='0' model=...>: "pci-root" or "pcie-root"; NULL when absent
+	 */
 	char *pci_root_model;
 
 	/*
@@ -372,7 +379,8 @@ struct domain_def {
 };
 
 /* Parse flags. */
-#define DOMAIN_PARSE_DROP_UNSUPPORTED (1u << 0) /* drop desktop devices instead of refusing them */
+#define DOMAIN_PARSE_DROP_UNSUPPORTED (1u << 0) /* drop desktop devices instead of refusing them   \
+						 */
 
 /*
  * Parse and validate domain XML from @path (at most DOMAIN_XML_MAX bytes; no network access, no
@@ -384,7 +392,8 @@ struct domain_def {
 int domain_parse_file(const char *path, unsigned flags, struct domain_def **out, char **errmsg)
 	__attribute__((warn_unused_result));
 
-/* As domain_parse_file, from a buffer of @len bytes; @source_name names it in messages (may be NULL). */
+/* As domain_parse_file, from a buffer of @len bytes; @source_name names it in messages (may be
+ * NULL). */
 int domain_parse_string(const char *xml, size_t len, const char *source_name, unsigned flags,
 			struct domain_def **out, char **errmsg) __attribute__((warn_unused_result));
 
@@ -398,7 +407,8 @@ int domain_format(const struct domain_def *def, char **xml_out) __attribute__((w
 /* Free a definition (NULL-safe). */
 void domain_def_free(struct domain_def *def);
 
-/* Validate a definition built or modified in C (the parser already calls it). 0 or -EINVAL + msg. */
+/* Validate a definition built or modified in C (the parser already calls it). 0 or -EINVAL + msg.
+ */
 int domain_def_validate(const struct domain_def *def, char **errmsg)
 	__attribute__((warn_unused_result));
 

@@ -13,7 +13,8 @@ DOMAIN_ENUM_TABLE(domain_lifecycle_tab, "destroy", "restart");
 DOMAIN_ENUM_TABLE(domain_placement_tab, NULL, "static", "auto");
 DOMAIN_ENUM_TABLE(domain_mem_source_tab, NULL, "anonymous", "file", "memfd");
 DOMAIN_ENUM_TABLE(domain_mem_access_tab, NULL, "shared", "private");
-DOMAIN_ENUM_TABLE(domain_numatune_mode_tab, NULL, "strict", "preferred", "interleave", "restrictive");
+DOMAIN_ENUM_TABLE(domain_numatune_mode_tab, NULL, "strict", "preferred", "interleave",
+		  "restrictive");
 DOMAIN_ENUM_TABLE(domain_cpu_mode_tab, NULL, "host-passthrough", "host-model", "maximum");
 DOMAIN_ENUM_TABLE(domain_clock_offset_tab, NULL, "utc", "localtime");
 DOMAIN_ENUM_TABLE(domain_yesno_tab, NULL, "yes", "no");
@@ -95,10 +96,9 @@ void domain_mac_format(const uint8_t mac[6], char *buf)
 
 void domain_uuid_format(const uint8_t u[16], char *buf)
 {
-	snprintf(buf, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-		 u[15]);
+	snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
 }
 
 bool domain_cpuset_has(const struct domain_cpuset *set, unsigned cpu)
@@ -176,7 +176,7 @@ struct check_ctx {
 };
 
 __attribute__((format(printf, 4, 5))) static void cerr(struct check_ctx *c, unsigned line,
-							const char *elem, const char *fmt, ...)
+						       const char *elem, const char *fmt, ...)
 {
 	va_list ap;
 	char msg[512];
@@ -200,8 +200,8 @@ bool domain_name_valid(const char *name)
 	for (size_t i = 0; i < n; i++) {
 		char ch = name[i];
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '.' || ch == '+' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '+' || ch == '-'))
 			return false;
 	}
 	return true;
@@ -218,10 +218,12 @@ static void check_pci_guest(struct check_ctx *c, const struct domain_pci_addr *a
 {
 	if (!a->set)
 		return;
-	/* One host bridge, bus 0 only: nfv-vmm has no PCI-PCI bridges. Slot 0 is the host bridge. */
+	/* One host bridge, bus 0 only: nfv-vmm has no PCI-PCI bridges. Slot 0 is the host bridge.
+	 */
 	if (a->domain != 0 || a->bus != 0) {
-		cerr(c, line, elem, "PCI address %04x:%02x:%02x.%x: only domain 0 bus 0 is supported",
-		     a->domain, a->bus, a->slot, a->function);
+		cerr(c, line, elem,
+		     "PCI address %04x:%02x:%02x.%x: only domain 0 bus 0 is supported", a->domain,
+		     a->bus, a->slot, a->function);
 		return;
 	}
 	if (a->slot == 0) {
@@ -238,7 +240,7 @@ static void check_pci_guest(struct check_ctx *c, const struct domain_pci_addr *a
 			return;
 		}
 	}
-	uses[(*n_uses)++] = (struct pci_use){ a, elem, line };
+	uses[(*n_uses)++] = (struct pci_use){a, elem, line};
 }
 
 static void check_pci_host(struct check_ctx *c, const struct domain_pci_addr *a, const char *elem,
@@ -259,7 +261,7 @@ static void check_pci_host(struct check_ctx *c, const struct domain_pci_addr *a,
 			return;
 		}
 	}
-	uses[(*n_uses)++] = (struct pci_use){ a, elem, line };
+	uses[(*n_uses)++] = (struct pci_use){a, elem, line};
 }
 
 static bool is_pow2(uint64_t v)
@@ -311,18 +313,18 @@ static void check_net(struct check_ctx *c, const struct domain_def *def, size_t 
 			cerr(c, n->line, "vlan", "VLAN trunking is not supported on SR-IOV VFs");
 		break;
 	}
-	if (n->model == DOMAIN_NET_MODEL_NE2K_PCI && (n->queues > 1 || n->rx_queue_size ||
-						      n->tx_queue_size))
+	if (n->model == DOMAIN_NET_MODEL_NE2K_PCI &&
+	    (n->queues > 1 || n->rx_queue_size || n->tx_queue_size))
 		cerr(c, n->line, "driver", "model 'ne2k_pci' has no queues to configure");
 	if (n->queues > 16)
 		cerr(c, n->line, "driver", "queues='%u' out of range 1..16", n->queues);
-	if (n->rx_queue_size && (!is_pow2(n->rx_queue_size) || n->rx_queue_size < 256 ||
-				 n->rx_queue_size > 1024))
+	if (n->rx_queue_size &&
+	    (!is_pow2(n->rx_queue_size) || n->rx_queue_size < 256 || n->rx_queue_size > 1024))
 		cerr(c, n->line, "driver",
 		     "rx_queue_size='%u' must be a power of two between 256 and 1024",
 		     n->rx_queue_size);
-	if (n->tx_queue_size && (!is_pow2(n->tx_queue_size) || n->tx_queue_size < 256 ||
-				 n->tx_queue_size > 1024))
+	if (n->tx_queue_size &&
+	    (!is_pow2(n->tx_queue_size) || n->tx_queue_size < 256 || n->tx_queue_size > 1024))
 		cerr(c, n->line, "driver",
 		     "tx_queue_size='%u' must be a power of two between 256 and 1024",
 		     n->tx_queue_size);
@@ -337,7 +339,8 @@ static void check_net(struct check_ctx *c, const struct domain_def *def, size_t 
 	}
 	if (n->target_dev)
 		for (size_t j = 0; j < idx; j++)
-			if (def->nets[j].target_dev && !strcmp(def->nets[j].target_dev, n->target_dev))
+			if (def->nets[j].target_dev &&
+			    !strcmp(def->nets[j].target_dev, n->target_dev))
 				cerr(c, n->line, "target", "duplicate target dev='%s'",
 				     n->target_dev);
 }
@@ -363,13 +366,14 @@ static void check_chr(struct check_ctx *c, const struct domain_chr *ch, const ch
 
 unsigned domain_check(const struct domain_def *def, const char *src, struct strbuf *errs)
 {
-	struct check_ctx c = { src ? src : "domain", errs, 0 };
+	struct check_ctx c = {src ? src : "domain", errs, 0};
 	struct pci_use guest[4 * DOMAIN_MAX_DEVICES], host[2 * DOMAIN_MAX_DEVICES];
 	size_t n_guest = 0, n_host = 0;
 
 	if (!domain_name_valid(def->name))
 		cerr(&c, 0, "name",
-		     "name '%s' must be 1..%d characters of [A-Za-z0-9_.+-], not starting with '.' or '-'",
+		     "name '%s' must be 1..%d characters of [A-Za-z0-9_.+-], not starting with '.' "
+		     "or '-'",
 		     def->name ? def->name : "", DOMAIN_NAME_MAX);
 	if (def->memory_kib == 0)
 		cerr(&c, 0, "memory", "memory size must be greater than zero");
@@ -383,7 +387,8 @@ unsigned domain_check(const struct domain_def *def, const char *src, struct strb
 			cerr(&c, 0, "vcpupin", "vcpu '%u' is out of range of the vcpu count %u", i,
 			     def->vcpus);
 	for (size_t i = 0; i < def->n_hugepage_sizes; i++)
-		if (!is_pow2(def->hugepage_sizes[i].size_kib) || def->hugepage_sizes[i].size_kib < 4)
+		if (!is_pow2(def->hugepage_sizes[i].size_kib) ||
+		    def->hugepage_sizes[i].size_kib < 4)
 			cerr(&c, 0, "page", "hugepage size %llu KiB is not a power of two >= 4",
 			     (unsigned long long)def->hugepage_sizes[i].size_kib);
 	if ((def->os_initrd || def->os_cmdline) && !def->os_kernel)
@@ -396,7 +401,8 @@ unsigned domain_check(const struct domain_def *def, const char *src, struct strb
 
 		if (prod != def->vcpus)
 			cerr(&c, 0, "topology",
-			     "CPU topology sockets*dies*cores*threads = %llu does not match vcpu count %u",
+			     "CPU topology sockets*dies*cores*threads = %llu does not match vcpu "
+			     "count %u",
 			     (unsigned long long)prod, def->vcpus);
 	}
 	if (def->n_nets > DOMAIN_MAX_DEVICES || def->n_disks > DOMAIN_MAX_DEVICES ||
@@ -409,10 +415,11 @@ unsigned domain_check(const struct domain_def *def, const char *src, struct strb
 		const struct domain_net *n = &def->nets[i];
 
 		check_net(&c, def, i);
-		if (n->type != DOMAIN_NET_VHOSTUSER && def->mem_access == DOMAIN_MEM_ACCESS_PRIVATE &&
-		    n->type != DOMAIN_NET_HOSTDEV)
+		if (n->type != DOMAIN_NET_VHOSTUSER &&
+		    def->mem_access == DOMAIN_MEM_ACCESS_PRIVATE && n->type != DOMAIN_NET_HOSTDEV)
 			cerr(&c, n->line, "interface",
-			     "switch ports use vhost-user, which needs memory access mode='shared'");
+			     "switch ports use vhost-user, which needs memory access "
+			     "mode='shared'");
 		if (n->type == DOMAIN_NET_VHOSTUSER && def->mem_access == DOMAIN_MEM_ACCESS_PRIVATE)
 			cerr(&c, n->line, "interface",
 			     "vhost-user needs memoryBacking access mode='shared', not 'private'");
@@ -438,7 +445,8 @@ unsigned domain_check(const struct domain_def *def, const char *src, struct strb
 			cerr(&c, d->line, "serial", "disk serial '%s' is longer than 20 bytes",
 			     d->serial);
 		for (size_t j = 0; j < i && d->target_dev; j++)
-			if (def->disks[j].target_dev && !strcmp(def->disks[j].target_dev, d->target_dev))
+			if (def->disks[j].target_dev &&
+			    !strcmp(def->disks[j].target_dev, d->target_dev))
 				cerr(&c, d->line, "target", "duplicate disk target dev='%s'",
 				     d->target_dev);
 		check_pci_guest(&c, &d->guest_addr, "disk", d->line, guest, &n_guest);
@@ -452,7 +460,8 @@ unsigned domain_check(const struct domain_def *def, const char *src, struct strb
 			cerr(&c, ch->line, "console", "type='%s' needs <source path=...>",
 			     domain_chr_type_to_string(ch->type));
 		if (ch->target_port > 3)
-			cerr(&c, ch->line, "target", "port='%d' out of range 0..3", ch->target_port);
+			cerr(&c, ch->line, "target", "port='%d' out of range 0..3",
+			     ch->target_port);
 	}
 	return c.count;
 }

@@ -185,8 +185,9 @@ static void fmt_os(struct strbuf *sb, const struct domain_def *def)
 			sb_printf(sb, "    <suspend-to-mem enabled='%s'/>\n",
 				  domain_enum_to_string(&domain_yesno_tab, def->pm_suspend_to_mem));
 		if (def->pm_suspend_to_disk)
-			sb_printf(sb, "    <suspend-to-disk enabled='%s'/>\n",
-				  domain_enum_to_string(&domain_yesno_tab, def->pm_suspend_to_disk));
+			sb_printf(
+				sb, "    <suspend-to-disk enabled='%s'/>\n",
+				domain_enum_to_string(&domain_yesno_tab, def->pm_suspend_to_disk));
 		sb_append(sb, "  </pm>\n");
 	}
 }

@@ -55,7 +55,8 @@ static void parse_memory_backing(struct pctx *p, xmlNode *root)
 		return;
 	if ((n = dx_child(p, mb, "hugepages"))) {
 		def->hugepages = true;
-		for_each_elem(pg, n) {
+		for_each_elem(pg, n)
+		{
 			struct domain_hugepage *h;
 			const char *size, *unit;
 
@@ -64,7 +65,7 @@ static void parse_memory_backing(struct pctx *p, xmlNode *root)
 			pg->_private = MARK_USED;
 			if (def->n_hugepage_sizes >= DOMAIN_MAX_HUGEPAGE_SIZES) {
 				dx_perr(p, pg, "too many <page> sizes (at most %d)",
-				     DOMAIN_MAX_HUGEPAGE_SIZES);
+					DOMAIN_MAX_HUGEPAGE_SIZES);
 				continue;
 			}
 			h = &def->hugepage_sizes[def->n_hugepage_sizes++];
@@ -74,19 +75,21 @@ static void parse_memory_backing(struct pctx *p, xmlNode *root)
 				dx_perr(p, pg, "missing attribute 'size'");
 				h->size_kib = 2048;
 			} else if (dx_scale_to_kib(size, unit, &h->size_kib) < 0) {
-				dx_perr(p, pg, "invalid page size '%s' unit '%s'", size, unit ? unit : "KiB");
+				dx_perr(p, pg, "invalid page size '%s' unit '%s'", size,
+					unit ? unit : "KiB");
 				h->size_kib = 2048;
 			} else if (!h->size_kib || (h->size_kib & (h->size_kib - 1)) ||
 				   h->size_kib < 4) {
-				dx_perr(p, pg, "page size '%s' %s is not a power of two of at least 4 KiB",
-				     size, unit ? unit : "KiB");
+				dx_perr(p, pg,
+					"page size '%s' %s is not a power of two of at least 4 KiB",
+					size, unit ? unit : "KiB");
 				h->size_kib = 2048;
 			}
 			h->nodeset = dx_attr_nodeset(p, pg, "nodeset");
 			for (size_t i = 0; i + 1 < def->n_hugepage_sizes; i++)
 				if (def->hugepage_sizes[i].size_kib == h->size_kib)
 					dx_perr(p, pg, "duplicate hugepage size %llu KiB",
-					     (unsigned long long)h->size_kib);
+						(unsigned long long)h->size_kib);
 		}
 	}
 	if (dx_child(p, mb, "locked"))
@@ -103,8 +106,9 @@ static void parse_memory_backing(struct pctx *p, xmlNode *root)
 	}
 	if (def->hugepages && def->mem_source == DOMAIN_MEM_SOURCE_ANONYMOUS &&
 	    def->mem_access == DOMAIN_MEM_ACCESS_SHARED)
-		dx_perr(p, mb, "shared anonymous memory cannot be backed by hugepages here; "
-			    "use <source type='memfd'/>");
+		dx_perr(p, mb,
+			"shared anonymous memory cannot be backed by hugepages here; "
+			"use <source type='memfd'/>");
 }
 
 static void parse_vcpu(struct pctx *p, xmlNode *root)
@@ -118,23 +122,26 @@ static void parse_vcpu(struct pctx *p, xmlNode *root)
 		char *t = dx_text(p, v, true);
 
 		if (t && (dx_str_uint(t, UINT32_MAX, &x) < 0 || x == 0 || x > DOMAIN_MAX_VCPUS))
-			dx_perr(p, v, "invalid vcpu count '%s' (expected 1..%d)", t, DOMAIN_MAX_VCPUS);
+			dx_perr(p, v, "invalid vcpu count '%s' (expected 1..%d)", t,
+				DOMAIN_MAX_VCPUS);
 		else if (t)
 			def->vcpus = (unsigned)x;
 		free(t);
 		def->vcpu_placement = dx_attr_enum(p, v, "placement", &domain_placement_tab, 0);
 		dx_attr_cpuset(p, v, "cpuset", &def->vcpu_cpuset, false);
 		if (dx_attr_uint(p, v, "current", 1, DOMAIN_MAX_VCPUS, &x) && x != def->vcpus)
-			dx_perr(p, v, "current='%llu' differs from the vcpu count: vCPU hotplug is not "
-				   "supported",
-			     (unsigned long long)x);
+			dx_perr(p, v,
+				"current='%llu' differs from the vcpu count: vCPU hotplug is not "
+				"supported",
+				(unsigned long long)x);
 	}
 	ct = dx_child(p, root, "cputune");
 	if (!ct)
 		return;
-	for_each_elem(c, ct) {
+	for_each_elem(c, ct)
+	{
 		if (dx_is_elem(c, "vcpupin")) {
-			struct domain_cpuset tmp = { 0 };
+			struct domain_cpuset tmp = {0};
 
 			c->_private = MARK_USED;
 			if (!dx_attr_uint(p, c, "vcpu", 0, UINT32_MAX, &x)) {
@@ -147,10 +154,11 @@ static void parse_vcpu(struct pctx *p, xmlNode *root)
 			dx_attr_cpuset(p, c, "cpuset", &tmp, true);
 			if (x >= def->vcpus) {
 				dx_perr(p, c, "vcpu '%llu' is out of range of the vcpu count %u",
-				     (unsigned long long)x, def->vcpus);
+					(unsigned long long)x, def->vcpus);
 				free(tmp.str);
 			} else if (def->vcpupin[x].str) {
-				dx_perr(p, c, "duplicate vcpupin for vcpu '%llu'", (unsigned long long)x);
+				dx_perr(p, c, "duplicate vcpupin for vcpu '%llu'",
+					(unsigned long long)x);
 				free(tmp.str);
 			} else {
 				def->vcpupin[x] = tmp;
@@ -207,7 +215,8 @@ static void parse_os(struct pctx *p, xmlNode *root)
 		def->os_initrd = dx_text(p, n, true);
 	if ((n = dx_child(p, os, "cmdline")))
 		def->os_cmdline = dx_text(p, n, true);
-	for_each_elem(b, os) {
+	for_each_elem(b, os)
+	{
 		const char *dev;
 
 		if (!dx_is_elem(b, "boot"))
@@ -217,7 +226,7 @@ static void parse_os(struct pctx *p, xmlNode *root)
 		if (!dev || (strcmp(dev, "hd") && strcmp(dev, "network") && strcmp(dev, "cdrom") &&
 			     strcmp(dev, "fd"))) {
 			dx_perr(p, b, "invalid boot dev '%s' (expected hd, network, cdrom, fd)",
-			     dev ? dev : "");
+				dev ? dev : "");
 			continue;
 		}
 		if (def->n_boot_devs >= ARRAY_SIZE(def->boot_devs)) {
@@ -241,7 +250,8 @@ static void parse_features(struct pctx *p, xmlNode *root)
 		if (dx_child(p, f, domain_feature_tab.names[i]))
 			def->features |= 1u << i;
 	if ((n = dx_child(p, f, "pmu")))
-		def->feature_pmu = dx_attr_enum(p, n, "state", &domain_onoff_tab, DOMAIN_TRISTATE_YES);
+		def->feature_pmu =
+			dx_attr_enum(p, n, "state", &domain_onoff_tab, DOMAIN_TRISTATE_YES);
 	if ((n = dx_child(p, f, "vmport")))
 		def->feature_vmport =
 			dx_attr_enum(p, n, "state", &domain_onoff_tab, DOMAIN_TRISTATE_YES);
@@ -270,15 +280,17 @@ static void parse_cpu(struct pctx *p, xmlNode *root)
 
 static void parse_clock(struct pctx *p, xmlNode *root)
 {
-	static const char *const timers[] = { "rtc", "pit", "hpet", "kvmclock", "tsc" };
-	static const char *const policies[] = { "delay", "catchup", "merge", "discard" };
+	static const char *const timers[] = {"rtc", "pit", "hpet", "kvmclock", "tsc"};
+	static const char *const policies[] = {"delay", "catchup", "merge", "discard"};
 	struct domain_def *def = p->def;
 	xmlNode *c = dx_child(p, root, "clock");
 
 	if (!c)
 		return;
-	def->clock_offset = dx_attr_enum(p, c, "offset", &domain_clock_offset_tab, DOMAIN_CLOCK_UTC);
-	for_each_elem(t, c) {
+	def->clock_offset =
+		dx_attr_enum(p, c, "offset", &domain_clock_offset_tab, DOMAIN_CLOCK_UTC);
+	for_each_elem(t, c)
+	{
 		const char *name, *pol;
 		bool ok = false;
 
@@ -289,9 +301,10 @@ static void parse_clock(struct pctx *p, xmlNode *root)
 		for (size_t i = 0; name && i < ARRAY_SIZE(timers); i++)
 			ok |= !strcmp(name, timers[i]);
 		if (!ok) {
-			dx_perr(p, t, "unsupported timer name '%s' (supported: rtc, pit, hpet, "
-				   "kvmclock, tsc)",
-			     name ? name : "");
+			dx_perr(p, t,
+				"unsupported timer name '%s' (supported: rtc, pit, hpet, "
+				"kvmclock, tsc)",
+				name ? name : "");
 			continue;
 		}
 		pol = dx_attr(p, t, "tickpolicy");
@@ -308,7 +321,8 @@ static void parse_clock(struct pctx *p, xmlNode *root)
 		}
 		def->timers[def->n_timers].name = dx_xstrdup(p, name);
 		def->timers[def->n_timers].tickpolicy = dx_xstrdup(p, pol);
-		def->timers[def->n_timers].present = dx_attr_enum(p, t, "present", &domain_yesno_tab, 0);
+		def->timers[def->n_timers].present =
+			dx_attr_enum(p, t, "present", &domain_yesno_tab, 0);
 		def->n_timers++;
 	}
 }
@@ -369,7 +383,8 @@ static void parse_metadata(struct pctx *p, xmlNode *root)
 		return;
 	}
 	/* children at the formatter's indentation: the first line of each gets it from here */
-	for_each_elem(c, m) {
+	for_each_elem(c, m)
+	{
 		/* a standalone copy declares the namespaces it borrowed from <domain> itself */
 		xmlDoc *tmp = xmlNewDoc(BAD_CAST "1.0");
 		xmlNode *copy = tmp ? xmlDocCopyNode(c, tmp, 1) : NULL;
@@ -415,8 +430,8 @@ static void report_unsupported(struct pctx *p, xmlNode *n)
 	for (xmlNode *c = n->children; c; c = c->next) {
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			if (n->_private != MARK_TEXT && !only_space(c->content)) {
-				sb_printf(&p->unsup, "  line %u: text content in <%s>\n", dx_line_of(n),
-					  dx_ename(n));
+				sb_printf(&p->unsup, "  line %u: text content in <%s>\n",
+					  dx_line_of(n), dx_ename(n));
 				p->n_unsup++;
 			}
 			continue;
@@ -427,8 +442,8 @@ static void report_unsupported(struct pctx *p, xmlNode *n)
 			sb_printf(&p->unsup, "  line %u: element ", dx_line_of(c));
 			dx_describe_elem(c, &p->unsup);
 			if (dx_is_desktop_device(c) && dx_is_elem(n, "devices"))
-				sb_append(&p->unsup,
-					  " (desktop device: can be dropped with --drop-unsupported)");
+				sb_append(&p->unsup, " (desktop device: can be dropped with "
+						     "--drop-unsupported)");
 			sb_append(&p->unsup, "\n");
 			p->n_unsup++;
 			continue;
@@ -454,9 +469,10 @@ static void parse_root(struct pctx *p, xmlNode *root)
 	if ((n = dx_child(p, root, "name"))) {
 		def->name = dx_text(p, n, true);
 		if (def->name && !domain_name_valid(def->name)) {
-			dx_perr(p, n, "invalid name '%s' (1..%d characters of [A-Za-z0-9_.+-], not "
-				   "starting with '.' or '-')",
-			     def->name, DOMAIN_NAME_MAX);
+			dx_perr(p, n,
+				"invalid name '%s' (1..%d characters of [A-Za-z0-9_.+-], not "
+				"starting with '.' or '-')",
+				def->name, DOMAIN_NAME_MAX);
 			free(def->name);
 			def->name = dx_xstrdup(p, "invalid");
 		}
@@ -554,8 +570,8 @@ static void xml_first_error(void *user, xmlErrorPtr e)
 int domain_parse_string(const char *xml, size_t len, const char *source_name, unsigned flags,
 			struct domain_def **out, char **errmsg)
 {
-	struct pctx p = { .src = source_name ? source_name : "domain", .flags = flags };
-	struct first_error first = { 0 };
+	struct pctx p = {.src = source_name ? source_name : "domain", .flags = flags};
+	struct first_error first = {0};
 	xmlParserCtxt *ctxt = NULL;
 	xmlDoc *doc = NULL;
 	xmlNode *root;
@@ -588,7 +604,8 @@ int domain_parse_string(const char *xml, size_t len, const char *source_name, un
 		char *m = NULL;
 
 		if (first.set) {
-			if (asprintf(&m, "%s:%d: malformed XML: %s", p.src, first.line, first.msg) < 0)
+			if (asprintf(&m, "%s:%d: malformed XML: %s", p.src, first.line, first.msg) <
+			    0)
 				m = NULL;
 		} else if (asprintf(&m, "%s:%d: malformed XML: %s", p.src, e ? e->line : 0,
 				    e && e->message ? e->message : "parse error") < 0) {
@@ -609,16 +626,17 @@ int domain_parse_string(const char *xml, size_t len, const char *source_name, un
 		return -EINVAL;
 	}
 	if (doc->intSubset || doc->extSubset) {
-		if (errmsg && asprintf(errmsg, "%s: DOCTYPE declarations are not allowed in domain XML",
-				       p.src) < 0)
+		if (errmsg &&
+		    asprintf(errmsg, "%s: DOCTYPE declarations are not allowed in domain XML",
+			     p.src) < 0)
 			*errmsg = NULL;
 		goto out;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (!root || !dx_is_elem(root, "domain")) {
-		if (errmsg && asprintf(errmsg, "%s:%u: expected root element <domain>, found <%s>",
-				       p.src, root ? dx_line_of(root) : 0,
-				       root ? dx_ename(root) : "") < 0)
+		if (errmsg &&
+		    asprintf(errmsg, "%s:%u: expected root element <domain>, found <%s>", p.src,
+			     root ? dx_line_of(root) : 0, root ? dx_ename(root) : "") < 0)
 			*errmsg = NULL;
 		goto out;
 	}

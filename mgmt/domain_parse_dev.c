@@ -14,7 +14,8 @@ static void parse_vlan(struct pctx *p, xmlNode *v, struct domain_vlan *vl)
 	uint64_t id;
 
 	vl->trunk = dx_attr_enum(p, v, "trunk", &domain_yesno_tab, 0) == DOMAIN_TRISTATE_YES;
-	for_each_elem(t, v) {
+	for_each_elem(t, v)
+	{
 		if (!dx_is_elem(t, "tag"))
 			continue;
 		t->_private = MARK_USED;
@@ -83,7 +84,8 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 	}
 	ni->type = t;
 	if (ni->type == DOMAIN_NET_HOSTDEV)
-		ni->managed = dx_attr_enum(p, n, "managed", &domain_yesno_tab, 0) == DOMAIN_TRISTATE_YES;
+		ni->managed =
+			dx_attr_enum(p, n, "managed", &domain_yesno_tab, 0) == DOMAIN_TRISTATE_YES;
 
 	if ((c = dx_child(p, n, "mac"))) {
 		const char *a = dx_attr(p, c, "address");
@@ -102,7 +104,8 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 	if ((c = dx_child(p, n, "model"))) {
 		const char *m = dx_attr(p, c, "type");
 
-		ni->model = dx_attr_enum(p, c, "type", &domain_net_model_tab, DOMAIN_NET_MODEL_VIRTIO);
+		ni->model =
+			dx_attr_enum(p, c, "type", &domain_net_model_tab, DOMAIN_NET_MODEL_VIRTIO);
 		if (!m)
 			dx_perr(p, c, "missing attribute 'type'");
 	}
@@ -114,7 +117,7 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 
 			if (!st || strcmp(st, "unix"))
 				dx_perr(p, c, "unsupported source type '%s' (supported: 'unix')",
-				     st ? st : "");
+					st ? st : "");
 			ni->source_path = dx_xstrdup(p, dx_attr(p, c, "path"));
 			if (!ni->source_path)
 				dx_perr(p, c, "missing attribute 'path'");
@@ -124,7 +127,8 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 			if (!dx_attr(p, c, "mode"))
 				dx_perr(p, c, "missing attribute 'mode' ('client' or 'server')");
 			if ((rc = dx_child(p, c, "reconnect"))) {
-				ni->reconnect = dx_attr_enum(p, rc, "enabled", &domain_yesno_tab, 0);
+				ni->reconnect =
+					dx_attr_enum(p, rc, "enabled", &domain_yesno_tab, 0);
 				if (ni->reconnect == DOMAIN_TRISTATE_ABSENT)
 					dx_perr(p, rc, "missing attribute 'enabled'");
 				if (dx_attr_uint(p, rc, "timeout", 1, UINT32_MAX, &v))
@@ -152,9 +156,10 @@ static void parse_interface(struct pctx *p, xmlNode *n)
 		if (!ni->target_dev)
 			dx_perr(p, c, "missing attribute 'dev'");
 		else if (!domain_name_valid(ni->target_dev) || strlen(ni->target_dev) > 15)
-			dx_perr(p, c, "invalid target dev '%s' (up to 15 characters of "
-				   "[A-Za-z0-9_.+-])",
-			     ni->target_dev);
+			dx_perr(p, c,
+				"invalid target dev '%s' (up to 15 characters of "
+				"[A-Za-z0-9_.+-])",
+				ni->target_dev);
 	}
 	if ((c = dx_child(p, n, "driver"))) {
 		if (dx_attr_uint(p, c, "queues", 1, 256, &v))
@@ -178,9 +183,10 @@ static void parse_hostdev(struct pctx *p, xmlNode *n)
 	xmlNode *c;
 
 	if (!mode || strcmp(mode, "subsystem") || !type || strcmp(type, "pci")) {
-		dx_perr(p, n, "unsupported hostdev mode='%s' type='%s' (supported: mode='subsystem' "
-			   "type='pci')",
-		     mode ? mode : "", type ? type : "");
+		dx_perr(p, n,
+			"unsupported hostdev mode='%s' type='%s' (supported: mode='subsystem' "
+			"type='pci')",
+			mode ? mode : "", type ? type : "");
 		return;
 	}
 	arr = dx_grow(p, def->hostdevs, def->n_hostdevs, sizeof(*arr));
@@ -202,7 +208,8 @@ static void parse_hostdev(struct pctx *p, xmlNode *n)
 
 		/* VFIO is the only assignment backend, as in libvirt today */
 		if (!dn || strcmp(dn, "vfio"))
-			dx_perr(p, c, "unsupported driver name '%s' (supported: 'vfio')", dn ? dn : "");
+			dx_perr(p, c, "unsupported driver name '%s' (supported: 'vfio')",
+				dn ? dn : "");
 	}
 	if ((c = dx_child(p, n, "address")))
 		dx_parse_pci_addr(p, c, &h->guest_addr, false);
@@ -260,7 +267,7 @@ static void parse_disk(struct pctx *p, xmlNode *n)
 			dx_perr(p, c, "missing attribute 'dev'");
 		else if (strncmp(d->target_dev, "vd", 2) || strlen(d->target_dev) > 8)
 			dx_perr(p, c, "target dev '%s' should be a virtio name such as 'vda'",
-			     d->target_dev);
+				d->target_dev);
 		if (bus && strcmp(bus, "virtio"))
 			dx_perr(p, c, "unsupported bus '%s' (supported: 'virtio')", bus);
 	}
@@ -305,7 +312,8 @@ static void parse_chr(struct pctx *p, xmlNode *n, bool console)
 			dx_perr(p, c, "path '%s' must be absolute", ch->path);
 	}
 	if ((ch->type == DOMAIN_CHR_FILE || ch->type == DOMAIN_CHR_UNIX) && !ch->path)
-		dx_perr(p, n, "type='%s' needs <source path=...>", domain_chr_type_to_string(ch->type));
+		dx_perr(p, n, "type='%s' needs <source path=...>",
+			domain_chr_type_to_string(ch->type));
 	if ((c = dx_child(p, n, "target"))) {
 		xmlNode *m;
 
@@ -318,8 +326,9 @@ static void parse_chr(struct pctx *p, xmlNode *n, bool console)
 			const char *mn = dx_attr(p, m, "name");
 
 			if (!mn || strcmp(mn, "isa-serial"))
-				dx_perr(p, m, "unsupported serial model '%s' (supported: 'isa-serial')",
-				     mn ? mn : "");
+				dx_perr(p, m,
+					"unsupported serial model '%s' (supported: 'isa-serial')",
+					mn ? mn : "");
 		}
 	}
 }
@@ -330,13 +339,15 @@ static void parse_controller(struct pctx *p, xmlNode *n)
 	uint64_t idx = 0;
 
 	if (!type || strcmp(type, "pci")) {
-		dx_perr(p, n, "unsupported controller type '%s' (supported: 'pci')", type ? type : "");
+		dx_perr(p, n, "unsupported controller type '%s' (supported: 'pci')",
+			type ? type : "");
 		return;
 	}
 	dx_attr_uint(p, n, "index", 0, 255, &idx);
 	if (idx != 0 || !model || (strcmp(model, "pci-root") && strcmp(model, "pcie-root"))) {
-		dx_perr(p, n, "only the root PCI controller (index='0' model='pci-root' or "
-			   "'pcie-root') is supported");
+		dx_perr(p, n,
+			"only the root PCI controller (index='0' model='pci-root' or "
+			"'pcie-root') is supported");
 		return;
 	}
 	free(p->def->pci_root_model);
@@ -346,9 +357,9 @@ static void parse_controller(struct pctx *p, xmlNode *n)
 /* Desktop devices: refused, or dropped (and reported) with DOMAIN_PARSE_DROP_UNSUPPORTED. */
 bool dx_is_desktop_device(xmlNode *n)
 {
-	static const char *const names[] = { "input", "graphics", "video", "sound", "audio",
-					     "memballoon", "rng", "redirdev", "redirfilter",
-					     "smartcard", "hub", "channel" };
+	static const char *const names[] = {"input",	   "graphics",	 "video", "sound",
+					    "audio",	   "memballoon", "rng",	  "redirdev",
+					    "redirfilter", "smartcard",	 "hub",	  "channel"};
 	xmlChar *type;
 	bool r = false;
 
@@ -420,7 +431,8 @@ void dx_parse_devices(struct pctx *p, xmlNode *root)
 		return;
 	if ((e = dx_child(p, devs, "emulator")))
 		p->def->emulator = dx_text(p, e, true);
-	for_each_elem(n, devs) {
+	for_each_elem(n, devs)
+	{
 		if (n->ns || n->_private)
 			continue;
 		if (dx_is_elem(n, "interface")) {

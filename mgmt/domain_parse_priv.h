@@ -15,7 +15,7 @@
 /* _private markers */
 #define MARK_USED ((void *)1)	 /* element/attribute consumed */
 #define MARK_TEXT ((void *)2)	 /* element consumed together with its text content */
-#define MARK_OPAQUE ((void *)3) /* element kept verbatim (metadata): its subtree is not checked */
+#define MARK_OPAQUE ((void *)3)	 /* element kept verbatim (metadata): its subtree is not checked */
 #define MARK_DROPPED ((void *)4) /* dropped under DOMAIN_PARSE_DROP_UNSUPPORTED */
 
 /* One parse. */

@@ -60,7 +60,8 @@ xmlNode *dx_child(struct pctx *p, xmlNode *parent, const char *name)
 {
 	xmlNode *found = NULL;
 
-	for_each_elem(c, parent) {
+	for_each_elem(c, parent)
+	{
 		if (!dx_is_elem(c, name))
 			continue;
 		if (found) {
@@ -119,8 +120,8 @@ char *dx_text(struct pctx *p, xmlNode *n, bool trim)
 }
 
 /* Enum attribute: returns the value, @dflt when absent, or @dflt after reporting a bad value. */
-int dx_attr_enum(struct pctx *p, xmlNode *n, const char *name,
-		     const struct domain_enum_table *t, int dflt)
+int dx_attr_enum(struct pctx *p, xmlNode *n, const char *name, const struct domain_enum_table *t,
+		 int dflt)
 {
 	const char *v = dx_attr(p, n, name);
 	int r;
@@ -133,7 +134,7 @@ int dx_attr_enum(struct pctx *p, xmlNode *n, const char *name,
 
 		domain_enum_list(t, &sb);
 		dx_perr(p, n, "unsupported value '%s' for attribute '%s' (supported: %s)", v, name,
-		     sb_str(&sb));
+			sb_str(&sb));
 		sb_reset(&sb);
 		return dflt;
 	}
@@ -158,7 +159,7 @@ int dx_str_uint(const char *v, uint64_t max, uint64_t *out)
 
 /* Unsigned attribute in [min, max]; returns false when absent or bad (bad is reported). */
 bool dx_attr_uint(struct pctx *p, xmlNode *n, const char *name, uint64_t min, uint64_t max,
-		      uint64_t *out)
+		  uint64_t *out)
 {
 	const char *v = dx_attr(p, n, name);
 	uint64_t x;
@@ -166,8 +167,9 @@ bool dx_attr_uint(struct pctx *p, xmlNode *n, const char *name, uint64_t min, ui
 	if (!v)
 		return false;
 	if (dx_str_uint(v, UINT64_MAX, &x) < 0 || x < min || x > max) {
-		dx_perr(p, n, "invalid value '%s' for attribute '%s' (expected an integer %llu..%llu)",
-		     v, name, (unsigned long long)min, (unsigned long long)max);
+		dx_perr(p, n,
+			"invalid value '%s' for attribute '%s' (expected an integer %llu..%llu)", v,
+			name, (unsigned long long)min, (unsigned long long)max);
 		return false;
 	}
 	*out = x;
@@ -226,7 +228,8 @@ bool dx_parse_scaled_elem(struct pctx *p, xmlNode *n, uint64_t *kib)
 	if (r == -ERANGE)
 		dx_perr(p, n, "value '%s'%s%s is too large", t, unit ? " " : "", unit ? unit : "");
 	else if (r < 0 && unit && dx_scale_to_kib("1", unit, kib) < 0)
-		dx_perr(p, n, "unknown unit '%s' (expected b, KiB, MiB, GiB, TiB, KB, MB, GB...)", unit);
+		dx_perr(p, n, "unknown unit '%s' (expected b, KiB, MiB, GiB, TiB, KB, MB, GB...)",
+			unit);
 	else if (r < 0)
 		dx_perr(p, n, "invalid size '%s' (expected a non-negative integer)", t);
 	free(t);
@@ -287,7 +290,8 @@ int dx_cpuset_parse(const char *s, struct domain_cpuset *out, bool *oom)
 			c++;
 			continue;
 		}
-		for (e = c; e + 1 < DOMAIN_MAX_CPUS && (m[(e + 1) / 64] & (1ull << ((e + 1) % 64)));)
+		for (e = c;
+		     e + 1 < DOMAIN_MAX_CPUS && (m[(e + 1) / 64] & (1ull << ((e + 1) % 64)));)
 			e++;
 		if (e == c)
 			sb_printf(&sb, "%s%u", any ? "," : "", c);
@@ -310,7 +314,7 @@ int dx_cpuset_parse(const char *s, struct domain_cpuset *out, bool *oom)
 }
 
 void dx_attr_cpuset(struct pctx *p, xmlNode *n, const char *name, struct domain_cpuset *out,
-			bool required)
+		    bool required)
 {
 	const char *v = dx_attr(p, n, name);
 	int r;
@@ -332,7 +336,7 @@ void dx_attr_cpuset(struct pctx *p, xmlNode *n, const char *name, struct domain_
 /* A NUMA node set uses the cpuset syntax; kept as the normalised string. */
 char *dx_attr_nodeset(struct pctx *p, xmlNode *n, const char *name)
 {
-	struct domain_cpuset tmp = { 0 };
+	struct domain_cpuset tmp = {0};
 	const char *v = dx_attr(p, n, name);
 	int r;
 

@@ -16,16 +16,16 @@ struct domain_enum_table {
 };
 
 #define DOMAIN_ENUM_TABLE(var, ...)                                                                \
-	static const char *const var##_names[] = { __VA_ARGS__ };                                  \
-	const struct domain_enum_table var = { var##_names,                                        \
-					       (int)(sizeof(var##_names) / sizeof(var##_names[0])) }
+	static const char *const var##_names[] = {__VA_ARGS__};                                    \
+	const struct domain_enum_table var = {var##_names,                                         \
+					      (int)(sizeof(var##_names) / sizeof(var##_names[0]))}
 
-extern const struct domain_enum_table domain_virt_type_tab, domain_lifecycle_tab, domain_placement_tab,
-	domain_mem_source_tab, domain_mem_access_tab, domain_numatune_mode_tab, domain_cpu_mode_tab,
-	domain_clock_offset_tab, domain_yesno_tab, domain_onoff_tab, domain_feature_tab,
-	domain_net_type_tab, domain_net_model_tab, domain_vhost_mode_tab, domain_vlan_native_tab,
-	domain_disk_type_tab, domain_disk_cache_tab, domain_disk_io_tab, domain_chr_type_tab,
-	domain_chr_unix_mode_tab, domain_chr_target_tab;
+extern const struct domain_enum_table domain_virt_type_tab, domain_lifecycle_tab,
+	domain_placement_tab, domain_mem_source_tab, domain_mem_access_tab,
+	domain_numatune_mode_tab, domain_cpu_mode_tab, domain_clock_offset_tab, domain_yesno_tab,
+	domain_onoff_tab, domain_feature_tab, domain_net_type_tab, domain_net_model_tab,
+	domain_vhost_mode_tab, domain_vlan_native_tab, domain_disk_type_tab, domain_disk_cache_tab,
+	domain_disk_io_tab, domain_chr_type_tab, domain_chr_unix_mode_tab, domain_chr_target_tab;
 
 /* Value for @s, or -1 when @s is not in the table. */
 int domain_enum_from_string(const struct domain_enum_table *t, const char *s);

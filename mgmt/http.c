@@ -10,8 +10,8 @@ static const struct {
 	const char *name;
 	enum http_method m;
 } methods[] = {
-	{ "GET", HTTP_GET },	   { "POST", HTTP_POST }, { "PUT", HTTP_PUT },
-	{ "DELETE", HTTP_DELETE }, { "HEAD", HTTP_HEAD },
+	{"GET", HTTP_GET},	 {"POST", HTTP_POST}, {"PUT", HTTP_PUT},
+	{"DELETE", HTTP_DELETE}, {"HEAD", HTTP_HEAD},
 };
 
 /* RFC 9110 s5.6.2 tchar */
@@ -81,7 +81,8 @@ long http_parse_request(const char *buf, size_t len, struct http_req *req, const
 	memset(req, 0, sizeof(*req));
 	/* Find the end of the head; RFC 9112 s2.2 lets us require CRLF line endings. */
 	for (size_t i = 0; i + 3 < len && i < HTTP_HEAD_MAX; i++) {
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
+		    buf[i + 3] == '\n') {
 			end = buf + i;
 			break;
 		}
@@ -159,7 +160,8 @@ long http_parse_request(const char *buf, size_t len, struct http_req *req, const
 				return -400;
 			}
 			for (size_t i = 0; i < ql; i++) {
-				if ((unsigned char)q[1 + i] <= 0x20 || (unsigned char)q[1 + i] >= 0x7f) {
+				if ((unsigned char)q[1 + i] <= 0x20 ||
+				    (unsigned char)q[1 + i] >= 0x7f) {
 					*why = "malformed query string";
 					return -400;
 				}
@@ -346,8 +348,9 @@ const char *http_reason(int status)
 void http_response(struct strbuf *out, int status, const char *content_type, const char *body,
 		   size_t body_len, bool close)
 {
-	sb_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", status,
-		  http_reason(status), content_type, body_len, close ? "Connection: close\r\n" : "");
+	sb_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+		  status, http_reason(status), content_type, body_len,
+		  close ? "Connection: close\r\n" : "");
 	if (body_len)
 		sb_appendn(out, body, body_len);
 }

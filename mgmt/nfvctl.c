@@ -56,7 +56,7 @@ static void resp_free(struct resp *r)
 static int http_call(const char *method, const char *path, const char *ctype, const char *body,
 		     size_t body_len, struct resp *out)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct strbuf req = STRBUF_INIT;
 	size_t len = 0, cap = 0, off = 0;
 	char *buf = NULL, *hdr_end, *p;
@@ -219,7 +219,7 @@ static void table_add(struct table *t, const char *const *cells)
  */
 static void table_print(struct table *t)
 {
-	size_t w[TABLE_MAX_COLS] = { 0 };
+	size_t w[TABLE_MAX_COLS] = {0};
 
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++)
@@ -274,7 +274,7 @@ static bool jbool(const struct json *o, const char *key)
 static int cmd_list(int argc, char **argv)
 {
 	bool all = false, names = false;
-	struct table t = { .ncols = 3 };
+	struct table t = {.ncols = 3};
 	struct resp r;
 	const struct json *arr;
 
@@ -298,7 +298,7 @@ static int cmd_list(int argc, char **argv)
 		return 1;
 	}
 	arr = json_get(r.json, "domains");
-	table_add(&t, (const char *const[]){ "Id", "Name", "State" });
+	table_add(&t, (const char *const[]){"Id", "Name", "State"});
 	/* running domains first by id, then the others by name, as virsh does */
 	for (int pass = 0; pass < 2; pass++) {
 		for (const struct json *dj = arr ? arr->child : NULL; dj; dj = dj->next) {
@@ -312,8 +312,9 @@ static int cmd_list(int argc, char **argv)
 				continue;
 			}
 			snprintf(id, sizeof(id), "%lld", (long long)jint(dj, "id"));
-			table_add(&t, (const char *const[]){ running ? id : "-", jstr(dj, "name", "?"),
-							     jstr(dj, "state", "?") });
+			table_add(&t,
+				  (const char *const[]){running ? id : "-", jstr(dj, "name", "?"),
+							jstr(dj, "state", "?")});
 		}
 	}
 	if (names)
@@ -650,7 +651,7 @@ static void restore_tty(void)
 
 static int cmd_console(int argc, char **argv)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	bool stdin_done = false;
 	const char *path;
 	struct resp r;
@@ -688,8 +689,8 @@ static int cmd_console(int argc, char **argv)
 		tcsetattr(0, TCSAFLUSH, &raw);
 	}
 	for (;;) {
-		struct pollfd p[2] = { { .fd = stdin_done ? -1 : 0, .events = POLLIN },
-				       { .fd = fd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = stdin_done ? -1 : 0, .events = POLLIN},
+				      {.fd = fd, .events = POLLIN}};
 		char buf[4096];
 		ssize_t n;
 		int pr = poll(p, 2, stdin_done ? 500 : -1);
@@ -701,7 +702,8 @@ static int cmd_console(int argc, char **argv)
 		if (p[0].revents) {
 			n = read(0, buf, sizeof(buf));
 			if (n <= 0) {
-				/* input ended (a script): print what the guest still says, then leave */
+				/* input ended (a script): print what the guest still says, then
+				 * leave */
 				stdin_done = true;
 				shutdown(fd, SHUT_WR);
 				continue;
@@ -728,18 +730,18 @@ static int cmd_console(int argc, char **argv)
 
 static int cmd_domiflist(int argc, char **argv)
 {
-	struct table t = { .ncols = 5 };
+	struct table t = {.ncols = 5};
 	const struct json *arr;
 	struct resp r;
 
 	if (need_name(argc, argv, "domiflist") || get_domain(argv[1], NULL, &r) < 0)
 		return 1;
 	arr = json_get(r.json, "interfaces");
-	table_add(&t, (const char *const[]){ "Interface", "Type", "Source", "Model", "MAC" });
+	table_add(&t, (const char *const[]){"Interface", "Type", "Source", "Model", "MAC"});
 	for (const struct json *i = arr ? arr->child : NULL; i; i = i->next)
-		table_add(&t, (const char *const[]){ jstr(i, "interface", "-"), jstr(i, "type", "-"),
-						     jstr(i, "source", "-"), jstr(i, "model", "-"),
-						     jstr(i, "mac", "-") });
+		table_add(&t, (const char *const[]){jstr(i, "interface", "-"), jstr(i, "type", "-"),
+						    jstr(i, "source", "-"), jstr(i, "model", "-"),
+						    jstr(i, "mac", "-")});
 	table_print(&t);
 	putchar('\n');
 	resp_free(&r);
@@ -748,16 +750,17 @@ static int cmd_domiflist(int argc, char **argv)
 
 static int cmd_domblklist(int argc, char **argv)
 {
-	struct table t = { .ncols = 2 };
+	struct table t = {.ncols = 2};
 	const struct json *arr;
 	struct resp r;
 
 	if (need_name(argc, argv, "domblklist") || get_domain(argv[1], NULL, &r) < 0)
 		return 1;
 	arr = json_get(r.json, "disks");
-	table_add(&t, (const char *const[]){ "Target", "Source" });
+	table_add(&t, (const char *const[]){"Target", "Source"});
 	for (const struct json *i = arr ? arr->child : NULL; i; i = i->next)
-		table_add(&t, (const char *const[]){ jstr(i, "target", "-"), jstr(i, "source", "-") });
+		table_add(&t,
+			  (const char *const[]){jstr(i, "target", "-"), jstr(i, "source", "-")});
 	table_print(&t);
 	putchar('\n');
 	resp_free(&r);
@@ -766,8 +769,8 @@ static int cmd_domblklist(int argc, char **argv)
 
 static int cmd_domifstat(int argc, char **argv)
 {
-	static const char *const keys[] = { "rx_bytes", "rx_packets", "rx_errs", "rx_drop",
-					    "tx_bytes", "tx_packets", "tx_errs", "tx_drop" };
+	static const char *const keys[] = {"rx_bytes", "rx_packets", "rx_errs", "rx_drop",
+					   "tx_bytes", "tx_packets", "tx_errs", "tx_drop"};
 	const struct json *arr, *found = NULL;
 	struct resp r;
 
@@ -779,7 +782,8 @@ static int cmd_domifstat(int argc, char **argv)
 		return 1;
 	arr = json_get(r.json, "interfaces");
 	for (const struct json *i = arr ? arr->child : NULL; i; i = i->next)
-		if (!strcmp(jstr(i, "interface", ""), argv[2]) || !strcmp(jstr(i, "mac", ""), argv[2]))
+		if (!strcmp(jstr(i, "interface", ""), argv[2]) ||
+		    !strcmp(jstr(i, "mac", ""), argv[2]))
 			found = i;
 	if (!found) {
 		error("invalid argument: invalid path, '%s' is not a known interface", argv[2]);
@@ -836,21 +840,21 @@ static int cmd_vcpupin(int argc, char **argv)
 	if (need_name(argc, argv, "vcpupin"))
 		return 1;
 	if (argc == 2) {
-		struct table t = { .ncols = 2 };
+		struct table t = {.ncols = 2};
 		const struct json *pins;
 		int i = 0;
 
 		if (get_domain(argv[1], NULL, &r) < 0)
 			return 1;
 		pins = json_get(r.json, "vcpupin");
-		table_add(&t, (const char *const[]){ "VCPU", "CPU Affinity" });
+		table_add(&t, (const char *const[]){"VCPU", "CPU Affinity"});
 		for (const struct json *p = pins ? pins->child : NULL; p; p = p->next, i++) {
 			char idx[16], all[32];
 
 			snprintf(idx, sizeof(idx), "%d", i);
 			snprintf(all, sizeof(all), "0-%ld", sysconf(_SC_NPROCESSORS_CONF) - 1);
-			table_add(&t, (const char *const[]){ idx, p->type == JSON_STRING ? p->str
-											 : all });
+			table_add(&t, (const char *const[]){idx,
+							    p->type == JSON_STRING ? p->str : all});
 		}
 		table_print(&t);
 		putchar('\n');
@@ -903,8 +907,8 @@ static int cmd_autostart(int argc, char **argv)
 	resp_free(&r);
 	snprintf(path, sizeof(path), "/domains/%s/autostart", argv[1]);
 	if (http_call("PUT", path, "application/json",
-		      disable ? "{\"autostart\":false}" : "{\"autostart\":true}",
-		      disable ? 19 : 18, &r) < 0)
+		      disable ? "{\"autostart\":false}" : "{\"autostart\":true}", disable ? 19 : 18,
+		      &r) < 0)
 		return 1;
 	if (r.status != 200) {
 		error("Failed to %smark domain '%s' as autostarted", disable ? "un" : "", argv[1]);
@@ -924,7 +928,7 @@ static int cmd_switch(int argc, char **argv)
 			  : !strcmp(what, "fdb")     ? "/switch/fdb"
 			  : !strcmp(what, "stats")   ? "/switch/stats"
 						     : NULL;
-	struct table t = { 0 };
+	struct table t = {0};
 	const struct json *arr;
 	struct resp r;
 
@@ -941,24 +945,25 @@ static int cmd_switch(int argc, char **argv)
 	}
 	if (!strcmp(what, "port-list")) {
 		t.ncols = 6;
-		table_add(&t, (const char *const[]){ "Port", "Type", "Link", "VLAN mode", "VLAN",
-						     "Path" });
+		table_add(&t, (const char *const[]){"Port", "Type", "Link", "VLAN mode", "VLAN",
+						    "Path"});
 		arr = json_get(r.json, "ports");
 		for (const struct json *p = arr ? arr->child : NULL; p; p = p->next) {
 			char vlan[32];
 			const struct json *link = json_get(p, "link");
 
 			snprintf(vlan, sizeof(vlan), "%lld", (long long)jint(p, "vlan"));
-			table_add(&t, (const char *const[]){
-					      jstr(p, "name", "-"), jstr(p, "type", "-"),
-					      link && link->type == JSON_BOOL
-						      ? (link->b ? "up" : "down")
-						      : jstr(p, "link", "-"),
-					      jstr(p, "vlan_mode", "-"), vlan, jstr(p, "path", "-") });
+			table_add(&t,
+				  (const char *const[]){jstr(p, "name", "-"), jstr(p, "type", "-"),
+							link && link->type == JSON_BOOL
+								? (link->b ? "up" : "down")
+								: jstr(p, "link", "-"),
+							jstr(p, "vlan_mode", "-"), vlan,
+							jstr(p, "path", "-")});
 		}
 	} else if (!strcmp(what, "fdb")) {
 		t.ncols = 5;
-		table_add(&t, (const char *const[]){ "MAC", "VLAN", "Port", "Type", "Age" });
+		table_add(&t, (const char *const[]){"MAC", "VLAN", "Port", "Type", "Age"});
 		/* nfv-switch lists entries in "entries" ("fdb" holds its counters) */
 		arr = json_get(r.json, "entries");
 		if (!arr || arr->type != JSON_ARRAY)
@@ -970,31 +975,31 @@ static int cmd_switch(int argc, char **argv)
 
 			snprintf(vlan, sizeof(vlan), "%lld", (long long)jint(p, "vlan"));
 			if (json_get(p, "age_ms"))
-				snprintf(age, sizeof(age), "%lld", (long long)jint(p, "age_ms") / 1000);
+				snprintf(age, sizeof(age), "%lld",
+					 (long long)jint(p, "age_ms") / 1000);
 			else
 				snprintf(age, sizeof(age), "%lld", (long long)jint(p, "age"));
-			table_add(&t, (const char *const[]){ jstr(p, "mac", "-"), vlan,
-							     jstr(p, "port", "-"),
-							     jbool(p, "static") ? "static" : "learned",
-							     age });
+			table_add(&t, (const char *const[]){
+					      jstr(p, "mac", "-"), vlan, jstr(p, "port", "-"),
+					      jbool(p, "static") ? "static" : "learned", age});
 		}
 	} else {
-		static const char *const k[] = { "rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
-						  "drop_no_buffers", "drop_queue_full", "drop_vlan",
-						  "drop_malformed" };
+		static const char *const k[] = {"rx_packets", "rx_bytes",	 "tx_packets",
+						"tx_bytes",   "drop_no_buffers", "drop_queue_full",
+						"drop_vlan",  "drop_malformed"};
 
 		t.ncols = 9;
-		table_add(&t, (const char *const[]){ "Port", "RX packets", "RX bytes", "TX packets",
-						     "TX bytes", "Drop nobuf", "Drop qfull",
-						     "Drop VLAN", "Drop malformed" });
+		table_add(&t, (const char *const[]){"Port", "RX packets", "RX bytes", "TX packets",
+						    "TX bytes", "Drop nobuf", "Drop qfull",
+						    "Drop VLAN", "Drop malformed"});
 		arr = json_get(r.json, "ports");
 		for (const struct json *p = arr ? arr->child : NULL; p; p = p->next) {
 			char v[8][32];
 
 			for (size_t i = 0; i < 8; i++)
 				snprintf(v[i], sizeof(v[i]), "%lld", (long long)jint(p, k[i]));
-			table_add(&t, (const char *const[]){ jstr(p, "name", "-"), v[0], v[1], v[2],
-							     v[3], v[4], v[5], v[6], v[7] });
+			table_add(&t, (const char *const[]){jstr(p, "name", "-"), v[0], v[1], v[2],
+							    v[3], v[4], v[5], v[6], v[7]});
 		}
 	}
 	table_print(&t);
@@ -1008,24 +1013,24 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
-	{ "list", cmd_list, "list domains ([--all] [--name])" },
-	{ "define", cmd_define, "define a domain from an XML file ([--drop-unsupported] FILE)" },
-	{ "undefine", cmd_undefine, "undefine a domain" },
-	{ "start", cmd_lifecycle, "start a (previously defined) inactive domain" },
-	{ "shutdown", cmd_lifecycle, "gracefully shutdown a domain" },
-	{ "destroy", cmd_lifecycle, "destroy (stop) a domain" },
-	{ "reboot", cmd_lifecycle, "reboot a domain" },
-	{ "dominfo", cmd_dominfo, "domain information" },
-	{ "dumpxml", cmd_dumpxml, "domain information in XML ([--inactive])" },
-	{ "edit", cmd_edit, "edit XML configuration for a domain" },
-	{ "console", cmd_console, "connect to the guest serial console" },
-	{ "domiflist", cmd_domiflist, "list all domain virtual interfaces" },
-	{ "domifstat", cmd_domifstat, "get network interface stats for a domain" },
-	{ "domblklist", cmd_domblklist, "list all domain blocks" },
-	{ "vcpuinfo", cmd_vcpuinfo, "detailed domain vcpu information" },
-	{ "vcpupin", cmd_vcpupin, "control or query domain vcpu affinity (live)" },
-	{ "autostart", cmd_autostart, "autostart a domain ([--disable])" },
-	{ "switch", cmd_switch, "nfv-switch: port-list | fdb | stats" },
+	{"list", cmd_list, "list domains ([--all] [--name])"},
+	{"define", cmd_define, "define a domain from an XML file ([--drop-unsupported] FILE)"},
+	{"undefine", cmd_undefine, "undefine a domain"},
+	{"start", cmd_lifecycle, "start a (previously defined) inactive domain"},
+	{"shutdown", cmd_lifecycle, "gracefully shutdown a domain"},
+	{"destroy", cmd_lifecycle, "destroy (stop) a domain"},
+	{"reboot", cmd_lifecycle, "reboot a domain"},
+	{"dominfo", cmd_dominfo, "domain information"},
+	{"dumpxml", cmd_dumpxml, "domain information in XML ([--inactive])"},
+	{"edit", cmd_edit, "edit XML configuration for a domain"},
+	{"console", cmd_console, "connect to the guest serial console"},
+	{"domiflist", cmd_domiflist, "list all domain virtual interfaces"},
+	{"domifstat", cmd_domifstat, "get network interface stats for a domain"},
+	{"domblklist", cmd_domblklist, "list all domain blocks"},
+	{"vcpuinfo", cmd_vcpuinfo, "detailed domain vcpu information"},
+	{"vcpupin", cmd_vcpupin, "control or query domain vcpu affinity (live)"},
+	{"autostart", cmd_autostart, "autostart a domain ([--disable])"},
+	{"switch", cmd_switch, "nfv-switch: port-list | fdb | stats"},
 };
 
 static void usage(FILE *f)

@@ -225,7 +225,7 @@ static void on_signal(struct evloop *loop, int fd, uint32_t events, void *opaque
 
 static int listen_api(struct nfvd *d)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(d->cfg.socket_path) >= sizeof(sa.sun_path))
@@ -268,12 +268,14 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: nfvd [options]\n"
-		"  --state-dir DIR     definitions, runtime records, logs (default /var/lib/nfvisor)\n"
+		"  --state-dir DIR     definitions, runtime records, logs (default "
+		"/var/lib/nfvisor)\n"
 		"  --run-dir DIR       sockets and live XML (default /run/nfvisor)\n"
 		"  --socket PATH       API socket (default RUN_DIR/nfvd.sock)\n"
 		"  --socket-group GRP  make the API socket 0660 for this group (default 0600)\n"
 		"  --switch-socket P   nfv-switch control socket (default RUN_DIR/switch.sock)\n"
-		"  --vmm PATH          nfv-vmm binary (default: next to nfvd, else /usr/bin/nfv-vmm)\n"
+		"  --vmm PATH          nfv-vmm binary (default: next to nfvd, else "
+		"/usr/bin/nfv-vmm)\n"
 		"  --no-autostart      do not start autostart domains\n"
 		"  --log-level LEVEL   err, warn, info (default), debug\n"
 		"  -h, --help\n");
@@ -305,18 +307,18 @@ int main(int argc, char **argv)
 {
 	enum { O_STATE = 256, O_RUN, O_SOCKET, O_GROUP, O_SWITCH, O_VMM, O_NOAUTO, O_LOGLEVEL };
 	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, O_STATE },
-		{ "run-dir", required_argument, NULL, O_RUN },
-		{ "socket", required_argument, NULL, O_SOCKET },
-		{ "socket-group", required_argument, NULL, O_GROUP },
-		{ "switch-socket", required_argument, NULL, O_SWITCH },
-		{ "vmm", required_argument, NULL, O_VMM },
-		{ "no-autostart", no_argument, NULL, O_NOAUTO },
-		{ "log-level", required_argument, NULL, O_LOGLEVEL },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"state-dir", required_argument, NULL, O_STATE},
+		{"run-dir", required_argument, NULL, O_RUN},
+		{"socket", required_argument, NULL, O_SOCKET},
+		{"socket-group", required_argument, NULL, O_GROUP},
+		{"switch-socket", required_argument, NULL, O_SWITCH},
+		{"vmm", required_argument, NULL, O_VMM},
+		{"no-autostart", no_argument, NULL, O_NOAUTO},
+		{"log-level", required_argument, NULL, O_LOGLEVEL},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	struct nfvd d = { .listen_fd = -1 };
+	struct nfvd d = {.listen_fd = -1};
 	char *sock = NULL, *swsock = NULL, *vmm = NULL;
 	int opt, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
@@ -359,7 +361,8 @@ int main(int argc, char **argv)
 			enum log_level l;
 
 			if (log_level_parse(optarg, &l) < 0) {
-				log_err("--log-level: '%s' is not err, warn, info or debug", optarg);
+				log_err("--log-level: '%s' is not err, warn, info or debug",
+					optarg);
 				return 2;
 			}
 			log_set_level(l);
@@ -409,10 +412,10 @@ int main(int argc, char **argv)
 	}
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (tfd < 0 ||
-	    timerfd_settime(tfd, 0,
-			    &(struct itimerspec){ .it_interval = { .tv_sec = 10 },
-						  .it_value = { .tv_sec = 10 } },
-			    NULL) < 0 ||
+	    timerfd_settime(
+		    tfd, 0,
+		    &(struct itimerspec){.it_interval = {.tv_sec = 10}, .it_value = {.tv_sec = 10}},
+		    NULL) < 0 ||
 	    evloop_add(d.loop, tfd, EPOLLIN, on_tick, NULL) < 0) {
 		log_err("timerfd: %s", strerror(errno));
 		goto out;

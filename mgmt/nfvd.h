@@ -12,7 +12,8 @@
  *   runtime/NAME.json     one per running domain: nfv-vmm pid and start time, switch ports, paths
  *   logs/NAME.log         nfv-vmm output and nfvd's lifecycle events for NAME
  * Run directory (default /run/nfvisor): nfvd.sock, NAME.ctl (VMM control), NAME.xml (live XML given
- * to nfv-vmm), NAME.console (serial socket for pty consoles), PORT.sock (switch vhost-user sockets).
+ * to nfv-vmm), NAME.console (serial socket for pty consoles), PORT.sock (switch vhost-user
+ * sockets).
  */
 #ifndef NFV_MGMT_NFVD_H
 #define NFV_MGMT_NFVD_H
@@ -52,22 +53,23 @@ struct nfvd_dom {
 	struct domain_def *live; /* running copy (live vcpupin changes it), NULL when shut off */
 	bool autostart;
 	enum nfvd_state state;
-	char reason[64]; /* last state change reason: "booted", "shutdown", "destroyed", "crashed"... */
+	char reason[64]; /* last state change reason: "booted", "shutdown", "destroyed",
+			    "crashed"... */
 
 	/* running */
-	int id;		      /* virsh-style id, > 0 while running */
-	pid_t pid;	      /* nfv-vmm */
-	uint64_t starttime;   /* /proc/PID/stat field 22, guards against pid reuse */
-	int pidfd;	      /* watched in the evloop */
-	bool child;	      /* our child (exit status known) or adopted after a restart */
-	bool stopping;	      /* destroy/reboot requested: the exit is not a crash */
-	uint64_t started_ms;  /* clock_ms() at start */
+	int id;		     /* virsh-style id, > 0 while running */
+	pid_t pid;	     /* nfv-vmm */
+	uint64_t starttime;  /* /proc/PID/stat field 22, guards against pid reuse */
+	int pidfd;	     /* watched in the evloop */
+	bool child;	     /* our child (exit status known) or adopted after a restart */
+	bool stopping;	     /* destroy/reboot requested: the exit is not a crash */
+	uint64_t started_ms; /* clock_ms() at start */
 	time_t started_wall;
-	char **ports;	      /* switch ports this nfvd created for the domain */
+	char **ports; /* switch ports this nfvd created for the domain */
 	size_t n_ports;
-	unsigned restarts;    /* on_crash/on_poweroff restarts in the current window */
+	unsigned restarts; /* on_crash/on_poweroff restarts in the current window */
 	uint64_t restart_window_ms;
-	int last_exit;	      /* last nfv-vmm exit status (or 128+signal), -1 unknown */
+	int last_exit; /* last nfv-vmm exit status (or 128+signal), -1 unknown */
 };
 
 struct nfvd {
@@ -79,7 +81,8 @@ struct nfvd {
 	int next_id;
 };
 
-/* Paths: write "@dir/@sub/@name@suffix" (sub may be NULL) into @buf; -ENAMETOOLONG if it does not fit. */
+/* Paths: write "@dir/@sub/@name@suffix" (sub may be NULL) into @buf; -ENAMETOOLONG if it does not
+ * fit. */
 int nfvd_path(char *buf, size_t len, const char *dir, const char *sub, const char *name,
 	      const char *suffix) __attribute__((warn_unused_result));
 
@@ -97,17 +100,22 @@ struct nfvd_dom *nfvd_find(struct nfvd *d, const char *name);
  */
 int nfvd_define(struct nfvd *d, const char *xml, size_t len, unsigned flags, struct nfvd_dom **out,
 		char **err) __attribute__((warn_unused_result));
-int nfvd_undefine(struct nfvd *d, struct nfvd_dom *dom, char **err) __attribute__((warn_unused_result));
+int nfvd_undefine(struct nfvd *d, struct nfvd_dom *dom, char **err)
+	__attribute__((warn_unused_result));
 int nfvd_set_autostart(struct nfvd *d, struct nfvd_dom *dom, bool on, char **err)
 	__attribute__((warn_unused_result));
 
 /* Lifecycle. Each returns 0 or -errno with a message in *@err. */
-int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err) __attribute__((warn_unused_result));
-int nfvd_destroy(struct nfvd *d, struct nfvd_dom *dom, char **err) __attribute__((warn_unused_result));
-int nfvd_shutdown(struct nfvd *d, struct nfvd_dom *dom, char **err) __attribute__((warn_unused_result));
-int nfvd_reboot(struct nfvd *d, struct nfvd_dom *dom, char **err) __attribute__((warn_unused_result));
-int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char *cpuset, char **err)
+int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	__attribute__((warn_unused_result));
+int nfvd_destroy(struct nfvd *d, struct nfvd_dom *dom, char **err)
+	__attribute__((warn_unused_result));
+int nfvd_shutdown(struct nfvd *d, struct nfvd_dom *dom, char **err)
+	__attribute__((warn_unused_result));
+int nfvd_reboot(struct nfvd *d, struct nfvd_dom *dom, char **err)
+	__attribute__((warn_unused_result));
+int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char *cpuset,
+		 char **err) __attribute__((warn_unused_result));
 
 /* Control socket path of a running domain's nfv-vmm. */
 int nfvd_dom_ctl_path(struct nfvd *d, const struct nfvd_dom *dom, char *buf, size_t len)

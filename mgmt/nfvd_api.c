@@ -34,7 +34,7 @@ static void reply_error(struct reply *r, int status, const char *msg)
 }
 
 __attribute__((format(printf, 3, 4))) static void reply_errorf(struct reply *r, int status,
-								const char *fmt, ...)
+							       const char *fmt, ...)
 {
 	va_list ap;
 	char msg[1024];
@@ -123,7 +123,7 @@ static void put_net(struct strbuf *sb, const struct nfvd_dom *dom, size_t i)
 	sb_printf(sb, ",\"type\":\"%s\",\"source\":", domain_net_type_to_string(n->type));
 	sb_json_str(sb, source ? source : "-");
 	sb_printf(sb, ",\"model\":\"%s\",\"mac\":\"%s\"",
-		  n->type == DOMAIN_NET_HOSTDEV ? "-"
+		  n->type == DOMAIN_NET_HOSTDEV		  ? "-"
 		  : n->model == DOMAIN_NET_MODEL_NE2K_PCI ? "ne2k_pci"
 							  : "virtio",
 		  mac);
@@ -196,7 +196,7 @@ static void api_info(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 
 static void api_define(struct nfvd *d, const struct http_req *req, struct reply *r)
 {
-	static const char *const allowed[] = { "drop_unsupported", NULL };
+	static const char *const allowed[] = {"drop_unsupported", NULL};
 	unsigned flags = 0;
 	struct nfvd_dom *dom = NULL;
 	char v[16], *err = NULL;
@@ -213,12 +213,16 @@ static void api_define(struct nfvd *d, const struct http_req *req, struct reply 
 	/* curl --data sends form encoding by default; only a JSON body is clearly a mistake */
 	if (req->content_type && req->content_type_len >= 16 &&
 	    !strncmp(req->content_type, "application/json", 16))
-		return reply_error(r, 415, "domain definitions are XML (Content-Type: application/xml)");
+		return reply_error(r, 415,
+				   "domain definitions are XML (Content-Type: application/xml)");
 	if (!req->body_len)
 		return reply_error(r, 400, "empty body: expected domain XML");
 	rc = nfvd_define(d, req->body, req->body_len, flags, &dom, &err);
 	if (rc < 0) {
-		reply_error(r, rc == -EEXIST ? 409 : rc == -EINVAL || rc == -EFBIG ? 400 : 500,
+		reply_error(r,
+			    rc == -EEXIST		    ? 409
+			    : rc == -EINVAL || rc == -EFBIG ? 400
+							    : 500,
 			    err ? err : strerror(-rc));
 		free(err);
 		return;
@@ -275,7 +279,7 @@ static struct json *json_body(const struct http_req *req, const char *const *fie
 static void api_autostart(struct nfvd *d, struct nfvd_dom *dom, const struct http_req *req,
 			  struct reply *r)
 {
-	static const char *const fields[] = { "autostart", NULL };
+	static const char *const fields[] = {"autostart", NULL};
 	struct json *j = json_body(req, fields, r);
 	char *err = NULL;
 	bool on;
@@ -299,7 +303,7 @@ static void api_autostart(struct nfvd *d, struct nfvd_dom *dom, const struct htt
 static void api_vcpupin(struct nfvd *d, struct nfvd_dom *dom, const struct http_req *req,
 			struct reply *r)
 {
-	static const char *const fields[] = { "vcpu", "cpuset", NULL };
+	static const char *const fields[] = {"vcpu", "cpuset", NULL};
 	struct json *j = json_body(req, fields, r);
 	const char *cpuset;
 	char *err = NULL;
@@ -311,8 +315,9 @@ static void api_vcpupin(struct nfvd *d, struct nfvd_dom *dom, const struct http_
 	if (!json_get_int(j, "vcpu", &vcpu) || vcpu < 0 || vcpu >= DOMAIN_MAX_VCPUS ||
 	    !json_get_str(j, "cpuset", &cpuset)) {
 		json_free(j);
-		return reply_error(r, 400, "fields 'vcpu' (integer) and 'cpuset' (string) are "
-					   "required");
+		return reply_error(r, 400,
+				   "fields 'vcpu' (integer) and 'cpuset' (string) are "
+				   "required");
 	}
 	rc = nfvd_vcpupin(d, dom, (unsigned)vcpu, cpuset, &err);
 	json_free(j);
@@ -362,8 +367,8 @@ static int switch_raw(struct nfvd *d, const char *cmd, char **raw, struct json *
 
 static void api_switch(struct nfvd *d, const char *what, struct reply *r)
 {
-	const char *cmd = !strcmp(what, "ports") ? "{\"cmd\":\"port-list\"}"
-			  : !strcmp(what, "fdb") ? "{\"cmd\":\"fdb-show\"}"
+	const char *cmd = !strcmp(what, "ports")   ? "{\"cmd\":\"port-list\"}"
+			  : !strcmp(what, "fdb")   ? "{\"cmd\":\"fdb-show\"}"
 			  : !strcmp(what, "stats") ? "{\"cmd\":\"stats\"}"
 						   : NULL;
 	struct json *j = NULL;
@@ -404,11 +409,12 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 	struct json *plist = NULL, *stats = NULL, *vj = NULL;
 	char *praw = NULL, *sraw = NULL, *vraw = NULL, ctl[4096];
 	struct strbuf *sb = &r->body;
-	struct reply scratch = { 0 };
+	struct reply scratch = {0};
 	size_t off;
 
 	if (dom->state != NFVD_RUNNING)
-		return reply_error(r, 409, "Requested operation is not valid: domain is not running");
+		return reply_error(r, 409,
+				   "Requested operation is not valid: domain is not running");
 	sb_append(sb, "{\"name\":");
 	sb_json_str(sb, dom->name);
 	sb_append(sb, ",\"vmm\":");
@@ -430,8 +436,8 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 		const struct json *st = NULL;
 
 		if (!port && n->type == DOMAIN_NET_VHOSTUSER && n->source_path) {
-			const struct json *p = find_port(json_get(plist, "ports"), "path",
-							 n->source_path);
+			const struct json *p =
+				find_port(json_get(plist, "ports"), "path", n->source_path);
 			const char *pn;
 
 			if (p && json_get_str(p, "name", &pn))
@@ -443,7 +449,8 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 		sb_append(sb, i ? ",{\"interface\":" : "{\"interface\":");
 		sb_json_str(sb, port ? port : n->target_dev ? n->target_dev : mac);
 		sb_printf(sb, ",\"mac\":\"%s\",\"switch_port\":%s", mac, st ? "true" : "false");
-		/* counters from the guest's point of view: what the port transmits, the guest receives */
+		/* counters from the guest's point of view: what the port transmits, the guest
+		 * receives */
 		sb_printf(sb,
 			  ",\"rx_bytes\":%lld,\"rx_packets\":%lld,\"rx_errs\":0,\"rx_drop\":%lld,"
 			  "\"tx_bytes\":%lld,\"tx_packets\":%lld,\"tx_errs\":0,\"tx_drop\":%lld}",
@@ -492,7 +499,7 @@ static void api_action(struct nfvd *d, struct nfvd_dom *dom, const char *action,
 
 static void api_xml(struct nfvd_dom *dom, const struct http_req *req, struct reply *r)
 {
-	static const char *const allowed[] = { "inactive", NULL };
+	static const char *const allowed[] = {"inactive", NULL};
 	char v[8];
 	bool inactive = http_query_get(req, "inactive", v, sizeof(v)) && strcmp(v, "0");
 	char *xml = NULL;
@@ -571,7 +578,8 @@ static void route(struct nfvd *d, const struct http_req *req, struct reply *r)
 	if (nseg != 3)
 		return reply_error(r, 404, "no such resource");
 	if (!strcmp(seg[2], "xml"))
-		return m == HTTP_GET ? api_xml(dom, req, r) : reply_error(r, 405, "method not allowed");
+		return m == HTTP_GET ? api_xml(dom, req, r)
+				     : reply_error(r, 405, "method not allowed");
 	if (!strcmp(seg[2], "stats"))
 		return m == HTTP_GET ? api_stats(d, dom, r)
 				     : reply_error(r, 405, "method not allowed");
@@ -590,7 +598,7 @@ static void route(struct nfvd *d, const struct http_req *req, struct reply *r)
 
 void nfvd_api_handle(struct nfvd *d, const struct http_req *req, struct strbuf *out)
 {
-	struct reply r = { .status = 500, .ctype = "application/json" };
+	struct reply r = {.status = 500, .ctype = "application/json"};
 
 	route(d, req, &r);
 	if (sb_error(&r.body)) {

@@ -27,7 +27,7 @@
 
 #define SWITCH_TIMEOUT_MS 3000
 #define VMM_TIMEOUT_MS 3000
-#define START_SETTLE_MS 5000 /* start waits this long for the control socket or an early exit */
+#define START_SETTLE_MS 5000  /* start waits this long for the control socket or an early exit */
 #define STOP_TIMEOUT_MS 10000 /* destroy: wait this long for the process to go away */
 #define RESTART_WINDOW_MS 60000
 #define RESTART_MAX 5 /* automatic restarts per window before giving up */
@@ -169,8 +169,8 @@ static int check_cpuset(const struct domain_cpuset *set, const uint64_t online[1
 		return 0;
 	for (unsigned c = 0; c < DOMAIN_MAX_CPUS; c++)
 		if (domain_cpuset_has(set, c) && !(online[c / 64] & (1ull << (c % 64))))
-			return set_err(err, -EINVAL, "host CPU %u in %s '%s' is not online", c, what,
-				       set->str);
+			return set_err(err, -EINVAL, "host CPU %u in %s '%s' is not online", c,
+				       what, set->str);
 	return 0;
 }
 
@@ -206,16 +206,17 @@ static int check_cpus(struct nfvd *d, const struct nfvd_dom *dom, char **err)
 				if (!od->vcpupin[ov].str)
 					continue;
 				for (unsigned w = 0; w < DOMAIN_CPUMASK_WORDS; w++) {
-					uint64_t both = def->vcpupin[v].mask[w] &
-							od->vcpupin[ov].mask[w];
+					uint64_t both =
+						def->vcpupin[v].mask[w] & od->vcpupin[ov].mask[w];
 
 					if (both)
 						return set_err(
 							err, -EBUSY,
-							"host CPU %u (vcpupin of vcpu %u) is already "
+							"host CPU %u (vcpupin of vcpu %u) is "
+							"already "
 							"pinned to vcpu %u of running domain '%s'",
-							w * 64 + (unsigned)__builtin_ctzll(both), v, ov,
-							o->name);
+							w * 64 + (unsigned)__builtin_ctzll(both), v,
+							ov, o->name);
 				}
 			}
 		}
@@ -258,7 +259,8 @@ static int check_hostdevs(const struct domain_def *def, char **err)
 static bool needs_switch(const struct domain_def *def)
 {
 	for (size_t i = 0; i < def->n_nets; i++)
-		if (def->nets[i].type == DOMAIN_NET_BRIDGE || def->nets[i].type == DOMAIN_NET_NETWORK)
+		if (def->nets[i].type == DOMAIN_NET_BRIDGE ||
+		    def->nets[i].type == DOMAIN_NET_NETWORK)
 			return true;
 	return false;
 }
@@ -272,8 +274,8 @@ static void switch_port_del(struct nfvd *d, const char *name)
 	sb_append(&sb, "{\"cmd\":\"port-del\",\"name\":");
 	sb_json_str(&sb, name);
 	sb_append(&sb, "}");
-	if (!sb_error(&sb) &&
-	    ctl_call_json(d->cfg.switch_socket, sb_str(&sb), SWITCH_TIMEOUT_MS, &j, e, sizeof(e)) < 0)
+	if (!sb_error(&sb) && ctl_call_json(d->cfg.switch_socket, sb_str(&sb), SWITCH_TIMEOUT_MS,
+					    &j, e, sizeof(e)) < 0)
 		log_warn("port-del %s: %s", name, e);
 	json_free(j);
 	sb_reset(&sb);
@@ -378,8 +380,8 @@ static int write_live_xml(struct nfvd *d, struct nfvd_dom *dom, const char *path
 	}
 	if (nfvd_path(cons, sizeof(cons), d->cfg.run_dir, NULL, dom->name, ".console") == 0) {
 		for (size_t i = 0; i < v->n_serials + v->n_consoles; i++) {
-			struct domain_chr *c = i < v->n_serials ? &v->serials[i]
-								 : &v->consoles[i - v->n_serials];
+			struct domain_chr *c =
+				i < v->n_serials ? &v->serials[i] : &v->consoles[i - v->n_serials];
 			int port = c->target_port < 0 ? 0 : c->target_port;
 
 			if (c->type != DOMAIN_CHR_PTY || port != 0)
@@ -446,7 +448,8 @@ void nfvd_teardown(struct nfvd *d, struct nfvd_dom *dom)
 		unlink(path);
 	for (size_t i = dom->n_ports; i-- > 0;) {
 		switch_port_del(d, dom->ports[i]);
-		if (nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, dom->ports[i], ".sock") == 0)
+		if (nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, dom->ports[i], ".sock") ==
+		    0)
 			unlink(path);
 		free(dom->ports[i]);
 	}
@@ -465,7 +468,7 @@ void nfvd_teardown(struct nfvd *d, struct nfvd_dom *dom)
 /* Exit status of our child, or -1 when it is not our child (adopted) / unknown. */
 static int reap(struct nfvd_dom *dom)
 {
-	siginfo_t si = { 0 };
+	siginfo_t si = {0};
 
 	if (!dom->child)
 		return -1;
@@ -587,7 +590,7 @@ static void on_exit_event(struct evloop *loop, int fd, uint32_t events, void *op
 /* Wait up to @ms for the process to exit; true when it did. */
 static bool wait_exit(struct nfvd_dom *dom, int ms)
 {
-	struct pollfd pfd = { .fd = dom->pidfd, .events = POLLIN };
+	struct pollfd pfd = {.fd = dom->pidfd, .events = POLLIN};
 
 	if (dom->pidfd < 0)
 		return true;
@@ -659,8 +662,9 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 
 	*err = NULL;
 	if (dom->state == NFVD_RUNNING)
-		return set_err(err, -EBUSY, "Requested operation is not valid: domain is already "
-					    "running");
+		return set_err(err, -EBUSY,
+			       "Requested operation is not valid: domain is already "
+			       "running");
 	if (access(d->cfg.vmm_path, X_OK) < 0)
 		return set_err(err, -ENOENT, "nfv-vmm not found at %s", d->cfg.vmm_path);
 	if ((r = check_hugepages(def, err)) || (r = check_cpus(d, dom, err)) ||
@@ -670,8 +674,8 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 		struct json *j = NULL;
 		char e[512];
 
-		r = ctl_call_json(d->cfg.switch_socket, "{\"cmd\":\"port-list\"}", SWITCH_TIMEOUT_MS,
-				  &j, e, sizeof(e));
+		r = ctl_call_json(d->cfg.switch_socket, "{\"cmd\":\"port-list\"}",
+				  SWITCH_TIMEOUT_MS, &j, e, sizeof(e));
 		json_free(j);
 		if (r < 0)
 			return set_err(err, r, "nfv-switch is not reachable: %s", e);
@@ -789,8 +793,9 @@ int nfvd_destroy(struct nfvd *d, struct nfvd_dom *dom, char **err)
 {
 	*err = NULL;
 	if (dom->state != NFVD_RUNNING)
-		return set_err(err, -EINVAL, "Requested operation is not valid: domain is not "
-					     "running");
+		return set_err(err, -EINVAL,
+			       "Requested operation is not valid: domain is not "
+			       "running");
 	dom->stopping = true;
 	if (pidfd_send_signal(dom->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 		kill(dom->pid, SIGKILL);
@@ -823,8 +828,9 @@ int nfvd_shutdown(struct nfvd *d, struct nfvd_dom *dom, char **err)
 {
 	*err = NULL;
 	if (dom->state != NFVD_RUNNING)
-		return set_err(err, -EINVAL, "Requested operation is not valid: domain is not "
-					     "running");
+		return set_err(err, -EINVAL,
+			       "Requested operation is not valid: domain is not "
+			       "running");
 	nfvd_dom_log(d, dom, "shutdown requested");
 	return vmm_call(d, dom, "{\"cmd\":\"shutdown\"}", NULL, err);
 }
@@ -852,8 +858,9 @@ int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char
 
 	*err = NULL;
 	if (dom->state != NFVD_RUNNING || !live)
-		return set_err(err, -EINVAL, "Requested operation is not valid: domain is not "
-					     "running");
+		return set_err(err, -EINVAL,
+			       "Requested operation is not valid: domain is not "
+			       "running");
 	if (vcpu >= live->vcpus)
 		return set_err(err, -EINVAL, "vcpu %u is out of range of the vcpu count %u", vcpu,
 			       live->vcpus);
@@ -866,9 +873,11 @@ int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char
 
 		if (asprintf(&xml,
 			     "<domain type='kvm'><name>x</name><memory>1024</memory><vcpu>%u</vcpu>"
-			     "<cputune><vcpupin vcpu='%u' cpuset='%s'/></cputune><os><type>hvm</type>"
+			     "<cputune><vcpupin vcpu='%u' "
+			     "cpuset='%s'/></cputune><os><type>hvm</type>"
 			     "</os></domain>",
-			     live->vcpus, vcpu, cpuset) < 0 || strpbrk(cpuset, "<>&'\"")) {
+			     live->vcpus, vcpu, cpuset) < 0 ||
+		    strpbrk(cpuset, "<>&'\"")) {
 			free(xml);
 			live->vcpupin[vcpu] = old;
 			return set_err(err, -EINVAL, "invalid cpuset '%s'", cpuset);

@@ -310,8 +310,9 @@ int nfvd_runtime_save(struct nfvd *d, struct nfvd_dom *dom)
 	char path[PATH_MAX];
 	int r;
 
-	sb_printf(&sb, "{\"pid\":%d,\"starttime\":%llu,\"id\":%d,\"started\":%lld,\"child\":%s,"
-		       "\"ports\":[",
+	sb_printf(&sb,
+		  "{\"pid\":%d,\"starttime\":%llu,\"id\":%d,\"started\":%lld,\"child\":%s,"
+		  "\"ports\":[",
 		  (int)dom->pid, (unsigned long long)dom->starttime, dom->id,
 		  (long long)dom->started_wall, dom->child ? "true" : "false");
 	for (size_t i = 0; i < dom->n_ports; i++) {
@@ -332,7 +333,8 @@ int nfvd_runtime_save(struct nfvd *d, struct nfvd_dom *dom)
 		sb_reset(&sb);
 		return -ENOMEM;
 	}
-	/* the live definition (live vcpupin changes) survives an nfvd restart, as libvirt's status XML */
+	/* the live definition (live vcpupin changes) survives an nfvd restart, as libvirt's status
+	 * XML */
 	if (dom->live) {
 		char *xml = NULL;
 
@@ -404,7 +406,8 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 	}
 	if (pid <= 0 || nfvd_proc_starttime((pid_t)pid, &now_st) < 0 || now_st != (uint64_t)st ||
 	    !proc_is_our_vmm((pid_t)pid, live)) {
-		log_warn("domain '%s': nfv-vmm pid %lld from the runtime record is gone; cleaning up",
+		log_warn("domain '%s': nfv-vmm pid %lld from the runtime record is gone; cleaning "
+			 "up",
 			 dom->name, (long long)pid);
 		nfvd_dom_log(d, dom, "nfv-vmm pid %lld exited while nfvd was not running",
 			     (long long)pid);
@@ -428,7 +431,8 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 	{
 		char xpath[PATH_MAX], *err = NULL;
 
-		if (nfvd_path(xpath, sizeof(xpath), d->cfg.state_dir, "runtime", dom->name, ".xml") ||
+		if (nfvd_path(xpath, sizeof(xpath), d->cfg.state_dir, "runtime", dom->name,
+			      ".xml") ||
 		    domain_parse_file(xpath, 0, &dom->live, &err) < 0) {
 			free(err);
 			if (nfvd_def_copy(dom->def, &dom->live) < 0)
@@ -455,7 +459,7 @@ stale:
 
 int nfvd_state_init(struct nfvd *d)
 {
-	static const char *const subs[] = { "domains", "autostart", "runtime", "logs" };
+	static const char *const subs[] = {"domains", "autostart", "runtime", "logs"};
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
@@ -539,14 +543,16 @@ int nfvd_define(struct nfvd *d, const char *xml, size_t len, unsigned flags, str
 		return r;
 	dom = nfvd_find(d, def->name);
 	if (dom) {
-		/* libvirt semantics: redefining keeps the identity, a different UUID is a conflict */
+		/* libvirt semantics: redefining keeps the identity, a different UUID is a conflict
+		 */
 		if (def->uuid_generated) {
 			memcpy(def->uuid, dom->def->uuid, 16);
 		} else if (memcmp(def->uuid, dom->def->uuid, 16)) {
 			char u[37];
 
 			domain_uuid_format(dom->def->uuid, u);
-			if (asprintf(err, "domain '%s' already exists with uuid %s", def->name, u) < 0)
+			if (asprintf(err, "domain '%s' already exists with uuid %s", def->name, u) <
+			    0)
 				*err = NULL;
 			domain_def_free(def);
 			return -EEXIST;
@@ -574,7 +580,8 @@ int nfvd_define(struct nfvd *d, const char *xml, size_t len, unsigned flags, str
 		r = nfvd_write_atomic(path, fmt, strlen(fmt), 0600);
 	free(fmt);
 	if (r < 0) {
-		if (asprintf(err, "cannot save definition of '%s': %s", def->name, strerror(-r)) < 0)
+		if (asprintf(err, "cannot save definition of '%s': %s", def->name, strerror(-r)) <
+		    0)
 			*err = NULL;
 		domain_def_free(def);
 		return r;
@@ -608,8 +615,9 @@ int nfvd_undefine(struct nfvd *d, struct nfvd_dom *dom, char **err)
 
 	*err = NULL;
 	if (dom->state == NFVD_RUNNING) {
-		if (asprintf(err, "Requested operation is not valid: domain '%s' is running; destroy "
-				  "it first",
+		if (asprintf(err,
+			     "Requested operation is not valid: domain '%s' is running; destroy "
+			     "it first",
 			     dom->name) < 0)
 			*err = NULL;
 		return -EBUSY;
@@ -647,7 +655,8 @@ int nfvd_set_autostart(struct nfvd *d, struct nfvd_dom *dom, bool on, char **err
 	else if (!r && unlink(path) < 0 && errno != ENOENT)
 		r = -errno;
 	if (r < 0) {
-		if (asprintf(err, "cannot change autostart of '%s': %s", dom->name, strerror(-r)) < 0)
+		if (asprintf(err, "cannot change autostart of '%s': %s", dom->name, strerror(-r)) <
+		    0)
 			*err = NULL;
 		return r;
 	}

@@ -17,7 +17,10 @@ struct strbuf {
 	bool oom;
 };
 
-#define STRBUF_INIT { 0 }
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		0                                                                                  \
+	}
 
 void sb_append(struct strbuf *sb, const char *s);
 void sb_appendn(struct strbuf *sb, const char *s, size_t n);

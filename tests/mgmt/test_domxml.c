@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Golden-file tests for the domain XML library.
- *   test_domxml golden DIR   every DIR/NAME.xml (not *.out.xml) parses, formats to DIR/NAME.out.xml,
- *                            and the formatted XML parses and formats to itself. NAME.drop.xml is
- *                            parsed with DOMAIN_PARSE_DROP_UNSUPPORTED. NFV_REGEN=1 rewrites outputs.
- *   test_domxml bad DIR      every DIR/NAME.xml is refused and the message contains each line of
- *                            DIR/NAME.err.
- *   test_domxml parse [--drop] FILE...   each FILE parses (used for real-world and virt-install XML).
- *   test_domxml api          behaviour that files cannot express (generated UUID/MAC, units...).
+ *   test_domxml golden DIR   every DIR/NAME.xml (not *.out.xml) parses, formats to
+ * DIR/NAME.out.xml, and the formatted XML parses and formats to itself. NAME.drop.xml is parsed
+ * with DOMAIN_PARSE_DROP_UNSUPPORTED. NFV_REGEN=1 rewrites outputs. test_domxml bad DIR      every
+ * DIR/NAME.xml is refused and the message contains each line of DIR/NAME.err. test_domxml parse
+ * [--drop] FILE...   each FILE parses (used for real-world and virt-install XML). test_domxml api
+ * behaviour that files cannot express (generated UUID/MAC, units...).
  */
 #include "domain.h"
 
@@ -131,8 +130,8 @@ static void golden_one(const char *dir, const char *name)
 		}
 	}
 	expect = read_all(outp);
-	CHECK(expect && !strcmp(expect, xml), "%s: formatted output differs from %s:\n%s", in,
-	      outp, xml);
+	CHECK(expect && !strcmp(expect, xml), "%s: formatted output differs from %s:\n%s", in, outp,
+	      xml);
 	r = domain_parse_string(xml, strlen(xml), outp, 0, &def2, &err);
 	CHECK(r == 0, "%s: formatted XML does not parse: %s", in, err ? err : "");
 	if (r == 0) {
@@ -182,11 +181,13 @@ static void test_api(void)
 		unsigned long long kib;
 		bool ok;
 	} units[] = {
-		{ "KiB", "1", 1, true },     { "b", "1", 1, true },	  { "bytes", "2048", 2, true },
-		{ "KB", "1024", 1000, true }, { "k", "4", 4, true },	  { "MiB", "1", 1024, true },
-		{ "MB", "1", 977, true },    { "G", "2", 2097152, true }, { "GB", "1", 976563, true },
-		{ "TiB", "1", 1073741824ull, true }, { "EiB", "16", 0, false }, { "xB", "1", 0, false },
-		{ "KiB", "-1", 0, false },   { "KiB", "1.5", 0, false },
+		{"KiB", "1", 1, true},	    {"b", "1", 1, true},
+		{"bytes", "2048", 2, true}, {"KB", "1024", 1000, true},
+		{"k", "4", 4, true},	    {"MiB", "1", 1024, true},
+		{"MB", "1", 977, true},	    {"G", "2", 2097152, true},
+		{"GB", "1", 976563, true},  {"TiB", "1", 1073741824ull, true},
+		{"EiB", "16", 0, false},    {"xB", "1", 0, false},
+		{"KiB", "-1", 0, false},    {"KiB", "1.5", 0, false},
 	};
 	struct domain_def *def = NULL, *def2 = NULL;
 	char buf[1024], *err = NULL, *xml = NULL;
@@ -219,9 +220,11 @@ static void test_api(void)
 		domain_uuid_format(def->uuid, u);
 		domain_mac_format(def->nets[0].mac, m);
 		CHECK(strstr(xml, u) && strstr(xml, m), "generated ids formatted");
-		CHECK(domain_parse_string(xml, strlen(xml), "api2", 0, &def2, &err) == 0, "%s", err);
+		CHECK(domain_parse_string(xml, strlen(xml), "api2", 0, &def2, &err) == 0, "%s",
+		      err);
 		if (def2) {
-			CHECK(!memcmp(def->uuid, def2->uuid, 16) && !def2->uuid_generated, "uuid kept");
+			CHECK(!memcmp(def->uuid, def2->uuid, 16) && !def2->uuid_generated,
+			      "uuid kept");
 			CHECK(!memcmp(def->nets[0].mac, def2->nets[0].mac, 6), "mac kept");
 		}
 		/* validate catches what a C caller breaks */
