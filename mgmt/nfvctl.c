@@ -271,6 +271,19 @@ static bool jbool(const struct json *o, const char *key)
 
 /* ---- commands ---- */
 
+static int cmp_list_rows(const void *a, const void *b)
+{
+	const struct json *x = *(const struct json *const *)a, *y = *(const struct json *const *)b;
+	bool xr = !strcmp(jstr(x, "state", ""), "running");
+	bool yr = !strcmp(jstr(y, "state", ""), "running");
+
+	if (xr != yr)
+		return xr ? -1 : 1;
+	if (xr && jint(x, "id") != jint(y, "id"))
+		return jint(x, "id") < jint(y, "id") ? -1 : 1;
+	return strcmp(jstr(x, "name", ""), jstr(y, "name", ""));
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	bool all = false, names = false;
@@ -300,21 +313,26 @@ static int cmd_list(int argc, char **argv)
 	arr = json_get(r.json, "domains");
 	table_add(&t, (const char *const[]){"Id", "Name", "State"});
 	/* running domains first by id, then the others by name, as virsh does */
-	for (int pass = 0; pass < 2; pass++) {
-		for (const struct json *dj = arr ? arr->child : NULL; dj; dj = dj->next) {
-			bool running = !strcmp(jstr(dj, "state", ""), "running");
+	{
+		const struct json *rows[1024];
+		size_t n = 0;
+
+		for (const struct json *dj = arr ? arr->child : NULL; dj && n < 1024; dj = dj->next)
+			if (all || !strcmp(jstr(dj, "state", ""), "running"))
+				rows[n++] = dj;
+		qsort(rows, n, sizeof(rows[0]), cmp_list_rows);
+		for (size_t i = 0; i < n; i++) {
+			bool running = !strcmp(jstr(rows[i], "state", ""), "running");
 			char id[32];
 
-			if (running != (pass == 0) || (!running && !all))
-				continue;
 			if (names) {
-				printf("%s\n", jstr(dj, "name", "?"));
+				printf("%s\n", jstr(rows[i], "name", "?"));
 				continue;
 			}
-			snprintf(id, sizeof(id), "%lld", (long long)jint(dj, "id"));
-			table_add(&t,
-				  (const char *const[]){running ? id : "-", jstr(dj, "name", "?"),
-							jstr(dj, "state", "?")});
+			snprintf(id, sizeof(id), "%lld", (long long)jint(rows[i], "id"));
+			table_add(&t, (const char *const[]){running ? id : "-",
+							    jstr(rows[i], "name", "?"),
+							    jstr(rows[i], "state", "?")});
 		}
 	}
 	if (names)

@@ -607,7 +607,11 @@ void nfvd_api_handle(struct nfvd *d, const struct http_req *req, struct strbuf *
 	}
 	if (r.status >= 400)
 		log_debug("API %s -> %d", req->path, r.status);
-	http_response(out, r.status, r.ctype, req->method == HTTP_HEAD ? "" : sb_str(&r.body),
-		      req->method == HTTP_HEAD ? 0 : r.body.len, req->close);
+	http_response(out, r.status, r.ctype, sb_str(&r.body), r.body.len, req->close);
+	/* HEAD: the same head, Content-Length included, without the body (RFC 9110 s9.3.2) */
+	if (req->method == HTTP_HEAD && !sb_error(out) && out->len >= r.body.len) {
+		out->len -= r.body.len;
+		out->buf[out->len] = '\0';
+	}
 	sb_reset(&r.body);
 }

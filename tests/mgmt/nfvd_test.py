@@ -542,6 +542,11 @@ def test_http(env):
     check(st == 415, 'JSON body for a domain refused')
     st, j, _ = http('POST', '/domains/h/start', 'body', env=env)
     check(st == 400, 'action with a body refused')
+    out = raw(env, b'HEAD /domains HTTP/1.1\r\nHost: x\r\n\r\n')
+    head, _, body = out.partition(b'\r\n\r\n')
+    check(head.startswith(b'HTTP/1.1 200') and body == b'' and
+          b'Content-Length: ' in head and not head.endswith(b'Content-Length: 0'),
+          f'HEAD: {out!r}')
     st, _, payload = http('GET', '/domains/h/xml', env=env)
     check(st == 200 and payload.startswith(b"<domain type='kvm'>"), 'GET xml')
     st, j, _ = http('GET', '/domains', env=env)
