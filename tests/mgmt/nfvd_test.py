@@ -138,7 +138,9 @@ class Env:
 
     def stop_nfvd(self, sig=signal.SIGTERM):
         self.nfvd.send_signal(sig)
-        self.nfvd.wait(10)
+        rc = self.nfvd.wait(10)
+        # a clean exit also means no sanitizer report in sanitizer builds
+        check(rc == 0, f'nfvd exit status {rc} (see {self.tmp}/nfvd.log)')
         self.nfvd = None
 
     def ping(self):
