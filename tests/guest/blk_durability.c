@@ -59,6 +59,20 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 
 #include "harness.h"
 
+static char tmpdir[] = "/var/tmp/nfv-blkd-XXXXXX";
+
+/* Runs on every exit, failures included (host_fail exits): no image is left behind. */
+static void remove_images(void)
+{
+	char img[96];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(img, sizeof(img), "%s/disk-%s.img", tmpdir, i ? "none" : "writeback");
+		unlink(img);
+	}
+	rmdir(tmpdir);
+}
+
 static void run(const char *vmm, const char *guest, const char *dir, const char *cache)
 {
 	char img[96], dev[200];
@@ -101,17 +115,15 @@ static void run(const char *vmm, const char *guest, const char *dir, const char 
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/var/tmp/nfv-blkd-XXXXXX";
-
 	if (argc < 3)
 		return 2;
-	if (!mkdtemp(dir)) {
+	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
 	}
-	run(argv[1], argv[2], dir, "writeback");
-	run(argv[1], argv[2], dir, "none");
-	rmdir(dir);
+	atexit(remove_images);
+	run(argv[1], argv[2], tmpdir, "writeback");
+	run(argv[1], argv[2], tmpdir, "none");
 	return 0;
 }
 #endif

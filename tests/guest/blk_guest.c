@@ -165,6 +165,16 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 
 #include "harness.h"
 
+static char dir[] = "/tmp/nfv-blk-XXXXXX", rw[64], ro[64];
+
+/* Runs on every exit, failures included (host_fail exits): no image is left behind. */
+static void remove_images(void)
+{
+	unlink(rw);
+	unlink(ro);
+	rmdir(dir);
+}
+
 static void make_image(const char *path, unsigned sectors, int seed)
 {
 	uint8_t sec[512];
@@ -204,7 +214,7 @@ static bool image_has(const char *path, uint64_t s, unsigned n, unsigned seed)
 
 int main(int argc, char **argv)
 {
-	char dir[] = "/tmp/nfv-blk-XXXXXX", rw[64], ro[64], d0[160], d1[160];
+	char d0[160], d1[160];
 	const char *args[] = {"--device", d0, "--device", d1, NULL};
 	struct vmm_proc p;
 	int st;
@@ -215,6 +225,7 @@ int main(int argc, char **argv)
 		return 1;
 	snprintf(rw, sizeof(rw), "%s/rw.img", dir);
 	snprintf(ro, sizeof(ro), "%s/ro.img", dir);
+	atexit(remove_images);
 	make_image(rw, RW_SECTORS, -1);
 	make_image(ro, RO_SECTORS, 9);
 	snprintf(d0, sizeof(d0), "virtio-blk,path=%s,serial=" SERIAL ",slot=4", rw);
@@ -228,9 +239,6 @@ int main(int argc, char **argv)
 	HOST_ASSERT(&p, image_has(ro, 0, RO_SECTORS, 9), "the read-only image changed");
 	printf("blk-guest: ok\n");
 	vmm_cleanup(&p);
-	unlink(rw);
-	unlink(ro);
-	rmdir(dir);
 	return 0;
 }
 #endif
