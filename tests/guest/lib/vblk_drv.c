@@ -34,8 +34,8 @@ int vblk_init(struct vblk *b, unsigned nth)
 		vpci_config_read(&b->pci, CFG_BLK_SIZE, &b->blk_size, sizeof(b->blk_size));
 	b->readonly = b->pci.features & 1ull << VBLK_F_RO;
 	b->has_flush = b->pci.features & 1ull << VBLK_F_FLUSH;
-	if (!b->spin_limit)
-		b->spin_limit = 1ull << 32;
+	if (!b->timeout_tsc)
+		b->timeout_tsc = 1ull << 35;
 	ret = vpci_queue_setup(&b->pci, &b->q, 0, VBLK_QSIZE, b->ring);
 	if (ret) {
 		vpci_set_status(&b->pci, vpci_status(&b->pci) | VIRTIO_STATUS_FAILED);
@@ -162,15 +162,24 @@ bool vblk_complete(struct vblk *b, int *tag, uint8_t *status)
 	return false;
 }
 
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
 int vblk_rw(struct vblk *b, uint32_t type, uint64_t sector, void *buf, uint32_t len)
 {
 	int tag = vblk_submit(b, type, sector, buf, len), done;
+	uint64_t t0 = rdtsc();
 	uint8_t status;
 
 	if (tag < 0)
 		return tag;
 	vblk_kick(b);
-	for (uint64_t spin = 0; spin < b->spin_limit; spin++) {
+	while (rdtsc() - t0 < b->timeout_tsc) {
 		if (vblk_complete(b, &done, &status)) {
 			if (done != tag)
 				continue; /* not ours: the caller had others outstanding */
