@@ -81,7 +81,7 @@ static void phase(const char *name, bool write, bool seq, unsigned qd, uint64_t 
 				uint64_t slot = seq ? next++ % slots : xorshift() % slots;
 				unsigned b;
 
-				/* the buffer of the tag we are about to get: the lowest free slot */
+				/* the buffer of the tag we will get: the lowest free one */
 				for (b = 0; b < qd && disk.busy[b]; b++)
 					;
 				tag = vblk_submit(&disk, write ? VBLK_T_OUT : VBLK_T_IN,
@@ -103,9 +103,9 @@ static void phase(const char *name, bool write, bool seq, unsigned qd, uint64_t 
 			break;
 	}
 	t1 = rdtsc();
-	GUEST_PRINTF("blk: result %s ops=%llu bytes=%llu ms=%llu errors=%llu", name, (unsigned long long)ops,
-		     (unsigned long long)(ops * bs), (unsigned long long)((t1 - t0) / tsc_khz),
-		     (unsigned long long)errors);
+	GUEST_PRINTF("blk: result %s ops=%llu bytes=%llu ms=%llu errors=%llu", name,
+		     (unsigned long long)ops, (unsigned long long)(ops * bs),
+		     (unsigned long long)((t1 - t0) / tsc_khz), (unsigned long long)errors);
 }
 
 static void user_part(void)

@@ -9,9 +9,9 @@
  */
 #include <stdint.h>
 
-#define SECTORS 4096u	/* 2 MiB image */
-#define START 1000u	/* first sector written */
-#define COUNT 1024u	/* sectors written (512 KiB) */
+#define SECTORS 4096u /* 2 MiB image */
+#define START 1000u   /* first sector written */
+#define COUNT 1024u   /* sectors written (512 KiB) */
 
 static uint8_t pattern(uint64_t s, unsigned i)
 {
@@ -100,8 +100,9 @@ static void run(const char *vmm, const char *guest, const char *dir, const char 
 	for (unsigned s = START; s < START + COUNT; s++) {
 		HOST_ASSERT(&p, pread(fd, sec, 512, (off_t)s * 512) == 512, "short read");
 		for (unsigned i = 0; i < 512; i++)
-			HOST_ASSERT(&p, sec[i] == pattern(s, i), "cache=%s: sector %u byte %u is %02x, want %02x",
-				    cache, s, i, sec[i], pattern(s, i));
+			HOST_ASSERT(&p, sec[i] == pattern(s, i),
+				    "cache=%s: sector %u byte %u is %02x, want %02x", cache, s, i,
+				    sec[i], pattern(s, i));
 	}
 	/* Sectors around the written range stay zero. */
 	HOST_ASSERT(&p, pread(fd, sec, 512, (off_t)(START - 1) * 512) == 512, "short read");
@@ -109,7 +110,8 @@ static void run(const char *vmm, const char *guest, const char *dir, const char 
 		HOST_ASSERT(&p, sec[i] == 0, "sector before the range written");
 	close(fd);
 	unlink(img);
-	printf("blk-durability cache=%s: %u flushed sectors in the image after SIGKILL\n", cache, COUNT);
+	printf("blk-durability cache=%s: %u flushed sectors in the image after SIGKILL\n", cache,
+	       COUNT);
 	vmm_cleanup(&p);
 }
 

@@ -43,8 +43,8 @@ static void check(const uint8_t *p, uint64_t sector, unsigned nsec, unsigned see
 		for (unsigned i = 0; i < VBLK_SECTOR; i++)
 			if (p[k * VBLK_SECTOR + i] != pattern(sector + k, i, seed)) {
 				GUEST_PRINTF("sector %llu byte %u: %02x, want %02x",
-					     (unsigned long long)(sector + k), i, p[k * VBLK_SECTOR + i],
-					     pattern(sector + k, i, seed));
+					     (unsigned long long)(sector + k), i,
+					     p[k * VBLK_SECTOR + i], pattern(sector + k, i, seed));
 				GUEST_FAIL("data mismatch");
 			}
 }
@@ -95,9 +95,10 @@ static void user_part(void)
 
 	GUEST_ASSERT_EQ(vblk_init(&disk, 0), 0);
 	GUEST_ASSERT_EQ(vblk_init(&rodisk, 1), 0);
-	GUEST_PRINTF("blk: disk0 at 00:%02x.0 %llu sectors, blk_size %u, seg_max %u, flush %d, ro %d",
-		     disk.pci.slot, (unsigned long long)disk.capacity, disk.blk_size, disk.seg_max,
-		     disk.has_flush, disk.readonly);
+	GUEST_PRINTF(
+		"blk: disk0 at 00:%02x.0 %llu sectors, blk_size %u, seg_max %u, flush %d, ro %d",
+		disk.pci.slot, (unsigned long long)disk.capacity, disk.blk_size, disk.seg_max,
+		disk.has_flush, disk.readonly);
 	GUEST_ASSERT_EQ(disk.capacity, RW_SECTORS);
 	GUEST_ASSERT_EQ(rodisk.capacity, RO_SECTORS);
 	GUEST_ASSERT(disk.has_flush && !disk.readonly);
@@ -233,8 +234,10 @@ int main(int argc, char **argv)
 	st = vmm_run(&p, argv[1], argv[2], args, 240);
 	HOST_ASSERT(&p, st == 0, "exit status %d", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "blk: ok"), "guest report missing");
-	HOST_ASSERT(&p, image_has(rw, 0, 1, 1) && image_has(rw, 777, 3, 2) && image_has(rw, 100, 128, 4) &&
-			    image_has(rw, RW_SECTORS - 1, 1, 5) && image_has(rw, 1024, 128, 3),
+	HOST_ASSERT(&p,
+		    image_has(rw, 0, 1, 1) && image_has(rw, 777, 3, 2) &&
+			    image_has(rw, 100, 128, 4) && image_has(rw, RW_SECTORS - 1, 1, 5) &&
+			    image_has(rw, 1024, 128, 3),
 		    "the image does not hold what the guest wrote");
 	HOST_ASSERT(&p, image_has(ro, 0, RO_SECTORS, 9), "the read-only image changed");
 	printf("blk-guest: ok\n");

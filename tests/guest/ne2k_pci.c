@@ -56,7 +56,7 @@ static void round_trips(enum ne2k_rx_mode mode, const char *name)
 	int n;
 
 	GUEST_ASSERT_EQ(ne2k_init(&nic, &cfg), 0);
-	/* Sizes around the minimum, odd ones, and the maximum; 40 frames wrap the ring several times. */
+	/* Sizes around the minimum, odd ones, the maximum; 40 frames wrap the ring often. */
 	for (uint16_t seq = 0; seq < 40; seq++) {
 		uint16_t len = (uint16_t)(14 + (seq * 389u) % (NE2K_MAX_FRAME - 13));
 
@@ -132,8 +132,8 @@ static void user_part(void)
 	GUEST_ASSERT_EQ(ne2k_probe(&nic, 0), 0);
 	GUEST_PRINTF("ne2k: RTL8029 at 00:%02x.0, I/O 0x%x", nic.slot, nic.io);
 	GUEST_ASSERT_EQ(ne2k_init(&nic, NULL), 0);
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0], nic.mac[1], nic.mac[2],
-		 nic.mac[3], nic.mac[4], nic.mac[5]);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0], nic.mac[1],
+		 nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
 	GUEST_PRINTF("ne2k: PROM MAC %s", mac);
 	GUEST_ASSERT(want && !strncmp(want + 4, mac, 17));
 	/* Receive before anything was sent: nothing there. */
@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
 		host_skip("needs root and /dev/net/tun for the NE2000's tap backend");
-	snprintf(dev, sizeof(dev), "ne2k-pci,mac=" MAC ",backend=tap:nfvlo%d", (int)getpid() % 100000);
+	snprintf(dev, sizeof(dev), "ne2k-pci,mac=" MAC ",backend=tap:nfvlo%d",
+		 (int)getpid() % 100000);
 	st = vmm_run(&p, argv[1], argv[2], args, 240);
 	HOST_ASSERT(&p, st == 0, "exit status %d", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "ne2k: loopback ok"), "loopback report missing");

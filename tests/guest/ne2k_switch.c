@@ -62,10 +62,12 @@ static void quit(struct vmm_proc *p)
 static void run(const char *dir)
 {
 	char ns[128], vs[128], ndev[256], vdev[256], vargs[128], resp[8192], want[64];
-	const char *nargs[] = {"--name", "ne2k", "--memory", "64M", "--vcpu-pin", "0:0", "--device", ndev,
-			       "--guest-args", "bursts=0 rx=sp", NULL};
-	const char *vn_args[] = {"--name", "vnet", "--memory", "64M", "--mem-backing", "memfd",
-				 "--vcpu-pin", "0:0", "--device", vdev, "--guest-args", vargs, NULL};
+	const char *nargs[] = {"--name", "ne2k",     "--memory", "64M",		 "--vcpu-pin",
+			       "0:0",	 "--device", ndev,	 "--guest-args", "bursts=0 rx=sp",
+			       NULL};
+	const char *vn_args[] = {"--name",     "vnet", "--memory", "64M", "--mem-backing", "memfd",
+				 "--vcpu-pin", "0:0",  "--device", vdev,  "--guest-args",  vargs,
+				 NULL};
 	struct vnet_port_stats pn, pv;
 	unsigned long long e0, e1;
 	struct vnet_switch sw;
@@ -93,7 +95,8 @@ static void run(const char *dir)
 	for (int round = 1; round <= 2; round++) {
 		e0 = io_exits(&ne);
 		vmm_send(&vn, "g");
-		snprintf(want, sizeof(want), "round %d sent %d got %d", round, COUNT + 1, COUNT + 1);
+		snprintf(want, sizeof(want), "round %d sent %d got %d", round, COUNT + 1,
+			 COUNT + 1);
 		if (!vmm_wait_for(&vn, want, 60)) {
 			vnet_switch_ctl(&sw, "{\"cmd\":\"stats\"}", resp, sizeof(resp));
 			fprintf(stderr, "switch stats: %s---- NE2000 VM log ----\n%s\n", resp,
@@ -110,15 +113,18 @@ static void run(const char *dir)
 	quit(&ne);
 	replies = out_num(&ne, "ne2k: served", "test_replies=");
 	HOST_ASSERT(&ne, replies == 2 * (COUNT + 1), "NE2000 guest answered %lu requests", replies);
-	HOST_ASSERT(&vn, out_num(&vn, "ping done", "rx=") == 2 * (COUNT + 1), "virtio guest counters");
+	HOST_ASSERT(&vn, out_num(&vn, "ping done", "rx=") == 2 * (COUNT + 1),
+		    "virtio guest counters");
 
 	vnet_switch_ctl(&sw, "{\"cmd\":\"fdb-show\"}", resp, sizeof(resp));
 	HOST_ASSERT(NULL, vnet_fdb_has(resp, NE_MAC, "ne") && vnet_fdb_has(resp, VN_MAC, "vn"),
 		    "fdb misses a guest MAC: %s", resp);
-	HOST_ASSERT(NULL, vnet_switch_port_stats(&sw, "ne", &pn) == 0 && vnet_switch_port_stats(&sw, "vn", &pv) == 0,
+	HOST_ASSERT(NULL,
+		    vnet_switch_port_stats(&sw, "ne", &pn) == 0 &&
+			    vnet_switch_port_stats(&sw, "vn", &pv) == 0,
 		    "switch stats");
-	printf("switch ne rx %lu tx %lu, vn rx %lu tx %lu\n", pn.rx_packets, pn.tx_packets, pv.rx_packets,
-	       pv.tx_packets);
+	printf("switch ne rx %lu tx %lu, vn rx %lu tx %lu\n", pn.rx_packets, pn.tx_packets,
+	       pv.rx_packets, pv.tx_packets);
 	HOST_ASSERT(NULL, pn.rx_packets >= 2 * (COUNT + 1) && pv.tx_packets >= 2 * (COUNT + 1),
 		    "switch counted fewer frames from the NE2000 port than the guest sent");
 	vnet_untrack_vmm(&vn);

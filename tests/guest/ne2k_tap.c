@@ -5,7 +5,8 @@
  * the host sends arrive in the guest intact, the guest answers ARP requests for its IP and ignores
  * requests for other addresses, a stream of pings five times the size of its receive ring is
  * answered completely and in order (the tap backend holds frames back while the ring is full), and
- * the VMM's exit counters ({"cmd":"stats"}) give the exits each transmitted and received frame costs.
+ * the VMM's exit counters ({"cmd":"stats"}) give the exits each transmitted and received frame
+ * costs.
  *
  * The guest program is a small network node that ne2k-switch and tests/perf/ne2k-vs-virtio run too.
  * --guest-args (space separated, all optional):
@@ -182,13 +183,13 @@ static bool arp_answer(const uint8_t *f, int n)
 
 	if (n < 42 || memcmp(f + 14, hdr, sizeof(hdr)) || memcmp(f + 38, my_ip, 4))
 		return false;
-	memcpy(frame, f + 6, 6);	 /* to the asker */
+	memcpy(frame, f + 6, 6); /* to the asker */
 	memcpy(frame + 6, nic.mac, 6);
 	frame[12] = ETH_ARP >> 8;
 	frame[13] = ETH_ARP & 0xff;
 	memcpy(frame + 14, hdr, 7);
-	frame[21] = 2;			 /* reply */
-	memcpy(frame + 22, nic.mac, 6);	 /* sender: us */
+	frame[21] = 2;			/* reply */
+	memcpy(frame + 22, nic.mac, 6); /* sender: us */
 	memcpy(frame + 28, my_ip, 4);
 	memcpy(frame + 32, f + 22, 10); /* target: the asker's MAC and IP */
 	GUEST_ASSERT_EQ(ne2k_send(&nic, frame, 42), 0);
@@ -324,8 +325,8 @@ static void user_part(void)
 	GUEST_ASSERT(count <= 48); /* a burst of up to 200-byte frames must fit the ring */
 	GUEST_ASSERT_EQ(ne2k_probe(&nic, 0), 0);
 	GUEST_ASSERT_EQ(ne2k_init(&nic, &cfg), 0);
-	GUEST_PRINTF("ne2k: ready %02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0], nic.mac[1], nic.mac[2],
-		     nic.mac[3], nic.mac[4], nic.mac[5]);
+	GUEST_PRINTF("ne2k: ready %02x:%02x:%02x:%02x:%02x:%02x", nic.mac[0], nic.mac[1],
+		     nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5]);
 	if (role && (!strncmp(role, "gen", 3) || !strncmp(role, "sink", 4))) {
 		role_gen_sink(role[0] == 'g');
 		GUEST_DONE();
@@ -370,7 +371,8 @@ static unsigned stream_len(unsigned seq)
 
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t host_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-static struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = 0x0300 /* ETH_P_ALL, be */};
+static struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				 .sll_protocol = 0x0300 /* ETH_P_ALL, be */};
 
 static int if_up(const char *name)
 {
@@ -440,7 +442,8 @@ static ssize_t recv_type(int fd, uint16_t type, uint8_t *buf, size_t cap, int ms
 		if (poll(&pf, 1, ms) <= 0)
 			return 0;
 		n = recvfrom(fd, buf, cap, 0, (struct sockaddr *)&from, &fl);
-		if (n >= 14 && from.sll_pkttype != PACKET_OUTGOING && (buf[12] << 8 | buf[13]) == type)
+		if (n >= 14 && from.sll_pkttype != PACKET_OUTGOING &&
+		    (buf[12] << 8 | buf[13]) == type)
 			return n;
 	}
 }
@@ -500,7 +503,9 @@ static void run(const char *vmm, const char *guest, const char *rxmode)
 
 		n = recv_type(fd, 0x88b5, f, sizeof(f), 10000);
 		HOST_ASSERT(&p, n == (ssize_t)len, "frame %u: %zd bytes, want %u", seq, n, len);
-		HOST_ASSERT(&p, !memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) && !memcmp(f + 6, guest_mac, 6),
+		HOST_ASSERT(&p,
+			    !memcmp(f, "\xff\xff\xff\xff\xff\xff", 6) &&
+				    !memcmp(f + 6, guest_mac, 6),
 			    "frame %u: bad addresses", seq);
 		HOST_ASSERT(&p, (f[14] | f[15] << 8) == (int)seq, "frame %u out of order", seq);
 		for (unsigned i = 16; i < len; i++)
@@ -524,7 +529,8 @@ static void run(const char *vmm, const char *guest, const char *rxmode)
 	HOST_ASSERT(&p, vmm_wait_for(&p, "ne2k: mark rx1", 60), "no rx1 mark (frames lost?)");
 	e2 = io_exits(&p);
 	/* Each mark is one exit (the report), counted in the burst before it. */
-	printf("ne2k-tap rx=%s: tx %.1f exits/frame, rx %.1f exits/frame (%d frames of 60-199 bytes)\n",
+	printf("ne2k-tap rx=%s: tx %.1f exits/frame, rx %.1f exits/frame (%d frames of 60-199 "
+	       "bytes)\n",
 	       rxmode, (double)(e1 - e0 - 1) / NBURST, (double)(e2 - e1 - 1) / NBURST, NBURST);
 	print_marks(&p);
 
@@ -533,9 +539,11 @@ static void run(const char *vmm, const char *guest, const char *rxmode)
 	send_frame(&p, fd, f, arp_request(f, ip));
 	n = recv_type(fd, 0x0806, f, sizeof(f), 10000);
 	HOST_ASSERT(&p, n >= 42, "no ARP reply");
-	HOST_ASSERT(&p, !memcmp(f, host_mac, 6) && !memcmp(f + 6, guest_mac, 6), "ARP reply addresses");
+	HOST_ASSERT(&p, !memcmp(f, host_mac, 6) && !memcmp(f + 6, guest_mac, 6),
+		    "ARP reply addresses");
 	HOST_ASSERT(&p, !memcmp(f + 14, "\x00\x01\x08\x00\x06\x04\x00\x02", 8), "not an ARP reply");
-	HOST_ASSERT(&p, !memcmp(f + 22, guest_mac, 6) && !memcmp(f + 28, ip, 4), "ARP sender fields");
+	HOST_ASSERT(&p, !memcmp(f + 22, guest_mac, 6) && !memcmp(f + 28, ip, 4),
+		    "ARP sender fields");
 	HOST_ASSERT(&p, !memcmp(f + 32, host_mac, 6) && !memcmp(f + 38, "\x0a\x00\x02\x02", 4),
 		    "ARP target fields");
 	HOST_ASSERT(&p, recv_type(fd, 0x0806, f, sizeof(f), 300) == 0,
@@ -548,7 +556,8 @@ static void run(const char *vmm, const char *guest, const char *rxmode)
 	memset(f + 14, 0x5a, 1000);
 	send_frame(&p, fd, f, 1014);
 	n = recv_type(fd, 0x88b9, f, sizeof(f), 10000);
-	HOST_ASSERT(&p, n == 1014 && !memcmp(f, host_mac, 6) && f[1013] == 0x5a, "bad pong (%zd)", n);
+	HOST_ASSERT(&p, n == 1014 && !memcmp(f, host_mac, 6) && f[1013] == 0x5a, "bad pong (%zd)",
+		    n);
 
 	/*
 	 * A stream far larger than the guest's ring (about 70 KiB into 14.5 KiB): the tap backend

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Polled NE2000 driver for test guests (see ne2k_drv.h). Register semantics from the National
- * Semiconductor DP8390D datasheet (s7 buffer ring, s9 remote DMA, s10 registers, s11 initialization)
- * and the RTL8029AS datasheet (ID bytes, reset port, PROM in word mode).
+ * Semiconductor DP8390D datasheet (s7 buffer ring, s9 remote DMA, s10 registers, s11
+ * initialization) and the RTL8029AS datasheet (ID bytes, reset port, PROM in word mode).
  */
 #include "ne2k_drv.h"
 
@@ -86,7 +86,7 @@ int ne2k_probe(struct ne2k *n, unsigned index)
 		if (!(bar & 1))
 			return -NE2K_ENODEV; /* BAR0 must be I/O */
 		if ((bar & ~3u) == 0) {
-			/* Nobody placed it: do it as firmware would, somewhere in the I/O window. */
+			/* Nobody placed it: do what firmware would. */
 			pci_cfg_write(slot, 0x10, 0xc100u + slot * 0x20);
 			bar = pci_cfg_read(slot, 0x10);
 		}
@@ -381,7 +381,7 @@ static int recv_remote_read(struct ne2k *n, void *buf, uint16_t cap, unsigned *l
 	return 0;
 }
 
-/* Send Packet (s9.0): the chip loads RSAR from BNRY and RBCR from the header, moves BNRY at the end. */
+/* Send Packet (s9.0): the chip loads RSAR from BNRY, RBCR from the header, then moves BNRY. */
 static int recv_send_packet(struct ne2k *n, void *buf, uint16_t cap, unsigned *lenp)
 {
 	uint8_t hdr[4];
@@ -427,23 +427,25 @@ int ne2k_recv(struct ne2k *n, void *buf, uint16_t cap)
 		for (unsigned i = 0;; i++) {
 			if (isr & ISR_OVW)
 				n->st.rx_overflows++;
-			/* Acknowledge before reading CURR: a frame stored later raises PRX again. */
+			/* Ack before reading CURR: a frame stored later raises PRX again. */
 			w(n, NE_ISR, isr & (ISR_PRX | ISR_OVW));
 			n->curr = read_curr(n);
 			if (n->cfg.rx_mode != NE2K_RX_SEND_PACKET)
 				break;
 			/*
 			 * Send Packet keeps BNRY on the next frame itself, so a ring filled to the
-			 * last page shows CURR == BNRY, as an empty one does. Tell them apart by PRX:
-			 * acknowledge until a read of ISR after the read of CURR shows no new frame,
-			 * so every later PRX is for a frame beyond this CURR; one seen together with
-			 * CURR back on our next frame means CURR went all the way round.
+			 * last page shows CURR == BNRY, as an empty one does. Tell them apart by
+			 * PRX: acknowledge until a read of ISR after the read of CURR shows no new
+			 * frame, so every later PRX is for a frame beyond this CURR; one seen
+			 * together with CURR back on our next frame means CURR went all the way
+			 * round.
 			 */
 			isr = r(n, NE_ISR);
 			if (!(isr & (ISR_PRX | ISR_OVW)))
 				break;
 			if (i == 64) {
-				fresh_prx = false; /* frames keep coming: decide on this CURR alone */
+				/* Frames keep coming: decide on this CURR alone. */
+				fresh_prx = false;
 				break;
 			}
 		}

@@ -36,7 +36,8 @@
 
 /* ne2k_cfg.mode */
 enum ne2k_rx_mode {
-	NE2K_RX_REMOTE_READ, /* header then data by two Remote Reads, BNRY = next - 1 (Linux ei_receive) */
+	/* Header then data by two Remote Reads, BNRY = next - 1 (as Linux's ei_receive). */
+	NE2K_RX_REMOTE_READ,
 	/*
 	 * One Send Packet command per frame; the chip moves BNRY (s9.0). Costs a third of the
 	 * exits of Remote Read, but BNRY = next frame makes a ring filled to the last page look
@@ -48,10 +49,10 @@ enum ne2k_rx_mode {
 
 struct ne2k_cfg {
 	enum ne2k_rx_mode rx_mode;
-	bool loopback;	       /* TCR LB=01: frames sent come back into our own ring, wire ignored */
-	bool promiscuous;      /* RCR.PRO (otherwise our address and broadcast: RCR.AB) */
-	bool word_io;	       /* transmit by 16-bit words only (default: 32-bit, RTL8029AS) */
-	uint32_t poll_limit;   /* register polls before a wait gives up; 0: 400000 */
+	bool loopback;	     /* TCR LB=01: frames sent come back into our own ring, wire ignored */
+	bool promiscuous;    /* RCR.PRO (otherwise our address and broadcast: RCR.AB) */
+	bool word_io;	     /* transmit by 16-bit words only (default: 32-bit, RTL8029AS) */
+	uint32_t poll_limit; /* register polls before a wait gives up; 0: 400000 */
 };
 
 struct ne2k_stats {
@@ -66,9 +67,9 @@ struct ne2k_stats {
 };
 
 struct ne2k {
-	uint16_t io;	 /* I/O BAR 0 base */
-	unsigned slot;	 /* PCI device number on bus 0 */
-	uint8_t mac[6];	 /* from the PROM */
+	uint16_t io;	/* I/O BAR 0 base */
+	unsigned slot;	/* PCI device number on bus 0 */
+	uint8_t mac[6]; /* from the PROM */
 	struct ne2k_cfg cfg;
 	uint8_t next_pkt; /* ring page of the next frame to take */
 	uint8_t curr;	  /* last CURR read: frames in [next_pkt, curr) are ready */
@@ -84,7 +85,8 @@ int ne2k_probe(struct ne2k *n, unsigned index) __attribute__((warn_unused_result
 /*
  * Reset the chip (reset port), check the RTL8029 ID, read the station address from the PROM by
  * remote DMA, set up DCR (word mode), RCR, TCR, the ring (PSTART/PSTOP/BNRY/CURR) and PAR, start.
- * @cfg may be NULL (defaults); counters start again from zero. 0, -NE2K_EIO (chip did not behave) or -NE2K_ETIMEDOUT.
+ * @cfg may be NULL (defaults); counters start again from zero. 0, -NE2K_EIO (chip did not behave)
+ * or -NE2K_ETIMEDOUT.
  */
 int ne2k_init(struct ne2k *n, const struct ne2k_cfg *cfg) __attribute__((warn_unused_result));
 

@@ -105,7 +105,8 @@ int vblk_submit(struct vblk *b, uint32_t type, uint64_t sector, void *buf, uint3
 	} else {
 		b->q.desc[d].next = (uint16_t)(d + 1);
 		vpq_set_desc(&b->q, (uint16_t)(d + 1), (uint64_t)buf, len,
-			     (uint16_t)(VRING_DESC_F_NEXT | (type == VBLK_T_OUT ? 0 : VRING_DESC_F_WRITE)));
+			     (uint16_t)(VRING_DESC_F_NEXT |
+					(type == VBLK_T_OUT ? 0 : VRING_DESC_F_WRITE)));
 		b->q.desc[d + 1].next = (uint16_t)(d + 2);
 	}
 	vpq_set_desc(&b->q, (uint16_t)(d + 2), (uint64_t)&b->status[tag], 1, VRING_DESC_F_WRITE);

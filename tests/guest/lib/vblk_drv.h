@@ -65,8 +65,8 @@ struct vblk_req_hdr {
 struct vblk_stats {
 	uint64_t reads, writes, flushes, get_ids;
 	uint64_t bytes_read, bytes_written;
-	uint64_t errors;     /* completions with a status other than OK */
-	uint64_t bad_used;   /* used entries naming no outstanding request */
+	uint64_t errors;   /* completions with a status other than OK */
+	uint64_t bad_used; /* used entries naming no outstanding request */
 };
 
 struct vblk {
@@ -77,13 +77,13 @@ struct vblk {
 	uint16_t nbusy;
 	struct vpci_dev pci;
 	struct vpq q;
-	uint64_t capacity;	/* in 512-byte sectors (device configuration) */
-	uint32_t blk_size;	/* 512 unless VIRTIO_BLK_F_BLK_SIZE says otherwise */
-	uint32_t seg_max;	/* 0 unless VIRTIO_BLK_F_SEG_MAX */
-	bool readonly;		/* VIRTIO_BLK_F_RO negotiated */
-	bool has_flush;		/* VIRTIO_BLK_F_FLUSH negotiated */
-	uint64_t timeout_tsc;	/* TSC ticks vblk_rw waits for a completion; 0: 1 << 35
-				 * (16 s at 2.1 GHz) */
+	uint64_t capacity;    /* in 512-byte sectors (device configuration) */
+	uint32_t blk_size;    /* 512 unless VIRTIO_BLK_F_BLK_SIZE says otherwise */
+	uint32_t seg_max;     /* 0 unless VIRTIO_BLK_F_SEG_MAX */
+	bool readonly;	      /* VIRTIO_BLK_F_RO negotiated */
+	bool has_flush;	      /* VIRTIO_BLK_F_FLUSH negotiated */
+	uint64_t timeout_tsc; /* TSC ticks vblk_rw waits for a completion; 0: 1 << 35
+			       * (16 s at 2.1 GHz) */
 	struct vblk_stats st;
 };
 
@@ -97,8 +97,8 @@ int vblk_init(struct vblk *b, unsigned nth) __attribute__((warn_unused_result));
 /*
  * Queue one request without waiting: @type VBLK_T_IN/OUT (@len a non-zero multiple of 512),
  * VBLK_T_FLUSH (@buf NULL, @len 0) or VBLK_T_GET_ID (@len up to 20). The request is visible to the
- * device after vblk_kick(). Returns the tag (>= 0), -VBLK_EAGAIN when VBLK_MAX_INFLIGHT requests are
- * outstanding, -VBLK_EINVAL for a bad type/length. Nothing is checked against the capacity: the
+ * device after vblk_kick(). Returns the tag (>= 0), -VBLK_EAGAIN when VBLK_MAX_INFLIGHT requests
+ * are outstanding, -VBLK_EINVAL for a bad type/length. Nothing is checked against the capacity: the
  * device must refuse what lies beyond it.
  */
 int vblk_submit(struct vblk *b, uint32_t type, uint64_t sector, void *buf, uint32_t len)
