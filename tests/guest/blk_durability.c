@@ -23,6 +23,14 @@ static uint8_t pattern(uint64_t s, unsigned i)
 #include "vblk_drv.h"
 
 static struct vblk disk;
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
 static uint8_t buf[64 * 1024] __attribute__((aligned(4096)));
 
 static void user_part(void)
@@ -39,9 +47,14 @@ static void user_part(void)
 	}
 	GUEST_ASSERT_EQ(vblk_flush(&disk), 0);
 	serial_puts("blk: flushed\n");
-	/* Wait to be killed; no exits, so nothing else happens in the VMM on our behalf. */
-	for (;;)
+	/*
+	 * Wait to be killed; no exits, so nothing else happens in the VMM on our behalf. Not for
+	 * ever, though: if the kill went astray (a launcher between the test and the VMM), the VM
+	 * ends itself after about half a minute instead of spinning on.
+	 */
+	for (uint64_t t0 = rdtsc(); rdtsc() - t0 < (1ull << 36);)
 		cpu_relax();
+	GUEST_FAIL("still running long after the flush report: the host never killed the VMM");
 }
 
 void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
