@@ -339,6 +339,9 @@ static int msix_from_host(struct vfio_pci *vp, struct pci_dev_cfg *dc, unsigned 
 		log_err("%s: MSI-X table in missing BAR %u", vfio_dev_name(vp->dev), table & 7);
 		return -ENOTSUP;
 	}
+	/* Never offer the guest more vectors than VFIO can wire up. */
+	if (n > vfio_dev_irq_count(vp->dev, VFIO_PCI_MSIX_IRQ_INDEX))
+		n = vfio_dev_irq_count(vp->dev, VFIO_PCI_MSIX_IRQ_INDEX);
 	vp->msix_vectors = n;
 	vp->msix_bar = table & 7;
 	dc->msix_vectors = n;
