@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Boot-time guest for tests/perf/boot-time: writes one line to the COM1 serial port, then ends
- * the VM through the exit port (0x501: nfv-vmm's test device, QEMU's isa-debug-exit).
+ * the VM through the exit port (0x501: nfv-vmm's test device, QEMU's isa-debug-exit). Built with
+ * -DBOOT_GUEST_IDLE it halts for good instead (a domain that stays up and idle).
  *
  * One image serves both VMMs: nfv-vmm loads the ELF64 and enters e_entry in 64-bit mode
  * (vmm/guest_abi.h); QEMU's -kernel finds the Xen PVH note (XEN_ELFNOTE_PHYS32_ENTRY, Xen
@@ -34,9 +35,13 @@ boot_entry:
 	jz	2f
 	outb	%al, %dx		/* the UART's THR; an emulated 8250 is always ready */
 	jmp	1b
-2:	movw	$EXIT_PORT, %dx
+2:
+#ifndef BOOT_GUEST_IDLE
+	movw	$EXIT_PORT, %dx
 	xorl	%eax, %eax
 	outb	%al, %dx		/* nfv-vmm: exit status 0; QEMU isa-debug-exit: status 1 */
+#endif
+	/* BOOT_GUEST_IDLE (tests/perf/boot-nfvd): stay up without using a CPU, interrupts off. */
 3:	hlt
 	jmp	3b
 
