@@ -7,9 +7,9 @@
  * rounds of unicast test requests to the NE2000 guest's MAC plus one broadcast; the NE2000 guest
  * answers each; both guests' counters, the switch's port counters and its FDB must agree. The
  * NE2000 VM's exits per frame (control socket "stats") are printed: the trap-and-emulate cost
- * against the zero-exit virtio data path. A round (33 frames of 64 bytes, one ring page each) fits
- * the NE2000's 58-page receive ring, so the rounds do not depend on the vhost-user path's
- * back-pressure (refused frame, rx_ready, re-poll); ne2k-tap covers back-pressure over a tap.
+ * against the zero-exit virtio data path. A round (33 frames of 300 bytes, two ring pages each)
+ * is more than the NE2000's 58-page receive ring holds, so every request is answered only if the
+ * VMM's vhost-user backend holds frames back while the ring is full (refusal, rx_ready, re-poll).
  *
  * Usage: ne2k_switch-test NFV_VMM NE2K_ELF VNET_ELF [--switch BIN]   (skipped without nfv-switch)
  */
@@ -87,7 +87,7 @@ static void run(const char *dir)
 	vmm_send(&ne, "g");
 
 	snprintf(vdev, sizeof(vdev), "virtio-net,socket=%s,mac=" VN_MAC ",slot=4", vs);
-	snprintf(vargs, sizeof(vargs), "role=ping peer=" NE_MAC " count=%d size=64", COUNT);
+	snprintf(vargs, sizeof(vargs), "role=ping peer=" NE_MAC " count=%d size=300", COUNT);
 	vmm_start(&vn, vmm_bin, vn_elf, vn_args);
 	vnet_track_vmm(&vn);
 	HOST_ASSERT(&vn, vmm_wait_for(&vn, "ready mac " VN_MAC, 60), "virtio guest not ready");
