@@ -11,6 +11,9 @@
  *   - the control queue answers in the VMM;
  *   - testpmd killed: link down + config interrupt; restarted: link up + config interrupt, and
  *     traffic flows again on the same rings.
+ *   - all of it again with packed rings (VIRTIO_F_RING_PACKED, virtio 1.2 s2.8) on every queue,
+ *     the control queue included: the restarted testpmd resumes each ring at the slot and wrap
+ *     counter the driver expects, found from the ring after the old one died mid-ring.
  *
  * Usage: test_virtio_net_testpmd /usr/bin/dpdk-testpmd
  */
@@ -55,6 +58,7 @@
 #define F_CTRL_RX (1ull << 18)
 #define F_MQ (1ull << 22)
 #define F_V1 (1ull << 32)
+#define F_PACKED (1ull << 34)
 
 static int failures;
 
@@ -112,6 +116,43 @@ static void *gpa(uint64_t a)
 	return ram + (a - RAM_GPA);
 }
 
+/* One driver-side ring, split or packed. */
+struct tq {
+	bool packed;
+	struct vq_drv s;
+	struct vq_pdrv p;
+};
+
+/* Make buffer @id (one descriptor, or two for @len2) available. */
+static void tq_post2(struct tq *t, uint16_t id, uint64_t b, uint32_t len, bool write, uint64_t b2,
+		     uint32_t len2, bool write2)
+{
+	if (t->packed) {
+		struct vqd_seg seg[2] = { { b, len, write }, { b2, len2, write2 } };
+
+		vqp_add(&t->p, seg, len2 ? 2 : 1, id);
+		return;
+	}
+	if (len2) {
+		vqd_desc(&t->s, id, b, len, (write ? VRING_DESC_F_WRITE : 0) | VRING_DESC_F_NEXT,
+			 (uint16_t)(id + 1));
+		vqd_desc(&t->s, (uint16_t)(id + 1), b2, len2, write2 ? VRING_DESC_F_WRITE : 0, 0);
+	} else {
+		vqd_desc(&t->s, id, b, len, write ? VRING_DESC_F_WRITE : 0, 0);
+	}
+	vqd_kick_head(&t->s, id);
+}
+
+static void tq_post(struct tq *t, uint16_t id, uint64_t b, uint32_t len, bool write)
+{
+	tq_post2(t, id, b, len, write, 0, 0, false);
+}
+
+static bool tq_used(struct tq *t, uint32_t *id, uint32_t *len)
+{
+	return t->packed ? vqp_get_used(&t->p, id, len) : vqd_get_used(&t->s, id, len);
+}
+
 static void config_changed(void *opaque)
 {
 	(void)opaque;
@@ -140,15 +181,24 @@ static uint16_t link_status(void)
 	return (uint16_t)rd(VIRTIO_PCI_DEVICE_OFF + 6, 2);
 }
 
-static void queue_setup(struct vq_drv *d, unsigned q, uint64_t ring_gpa)
+static void queue_setup(struct tq *t, bool packed, unsigned q, uint64_t ring_gpa)
 {
-	vqd_init(d, ram, RAM_GPA, QSZ, ring_gpa);
+	uint64_t desc, driver, device;
+
+	t->packed = packed;
+	if (packed) {
+		vqp_init(&t->p, ram, RAM_GPA, QSZ, ring_gpa);
+		desc = t->p.desc_gpa, driver = t->p.drv_gpa, device = t->p.dev_gpa;
+	} else {
+		vqd_init(&t->s, ram, RAM_GPA, QSZ, ring_gpa);
+		desc = t->s.desc_gpa, driver = t->s.avail_gpa, device = t->s.used_gpa;
+	}
 	wr(VIRTIO_PCI_COMMON_Q_SELECT, 2, q);
 	wr(VIRTIO_PCI_COMMON_Q_SIZE, 2, QSZ);
 	wr(VIRTIO_PCI_COMMON_Q_MSIX, 2, q + 1);
-	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 8, d->desc_gpa);
-	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 8, d->avail_gpa);
-	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 8, d->used_gpa);
+	wr(VIRTIO_PCI_COMMON_Q_DESCLO, 8, desc);
+	wr(VIRTIO_PCI_COMMON_Q_AVAILLO, 8, driver);
+	wr(VIRTIO_PCI_COMMON_Q_USEDLO, 8, device);
 	wr(VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 	CHECK(rd(VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1);
 }
@@ -161,7 +211,7 @@ static void notify(unsigned q)
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa }, mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
 
 /* TX @n frames on pair @p (keeping fewer than the RX ring outstanding); count what comes back. */
-static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsigned n, unsigned *bad)
+static unsigned traffic(unsigned p, struct tq *rx, struct tq *tx, unsigned n, unsigned *bad)
 {
 	unsigned sent = 0, back = 0, tx_free = QSZ;
 	uint64_t end = clock_ms() + 30000;
@@ -171,7 +221,7 @@ static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsign
 	while ((sent < n || back < sent) && clock_ms() < end) {
 		bool idle = true;
 
-		while (vqd_get_used(tx, &id, &len))
+		while (tq_used(tx, &id, &len))
 			tx_free++;
 		if (sent < n && tx_free && sent - back < QSZ / 2) {
 			uint64_t b = TXBUF_GPA(p) + (uint64_t)(sent % QSZ) * BUF;
@@ -183,14 +233,13 @@ static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsign
 			f[HDR + 12] = 0x88;
 			f[HDR + 13] = 0xb5;
 			memcpy(f + HDR + 14, &sent, sizeof(sent));
-			vqd_desc(tx, (uint16_t)(sent % QSZ), b, HDR + 60, 0, 0);
-			vqd_kick_head(tx, (uint16_t)(sent % QSZ));
+			tq_post(tx, (uint16_t)(sent % QSZ), b, HDR + 60, false);
 			tx_free--;
 			sent++;
 			notify(2 * p + 1);
 			idle = false;
 		}
-		while (vqd_get_used(rx, &id, &len)) {
+		while (tq_used(rx, &id, &len)) {
 			uint8_t *f = gpa(RXBUF_GPA(p) + (uint64_t)(id % QSZ) * BUF);
 			uint16_t nbuf;
 
@@ -200,8 +249,9 @@ static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsign
 				back++;
 			else
 				(*bad)++;
-			/* Give the buffer back (same descriptor: it still points at buffer id). */
-			vqd_kick_head(rx, (uint16_t)(id % QSZ));
+			/* Give the buffer back. */
+			tq_post(rx, (uint16_t)(id % QSZ), RXBUF_GPA(p) + (uint64_t)(id % QSZ) * BUF,
+				BUF, true);
 			idle = false;
 		}
 		if (idle)
@@ -211,18 +261,16 @@ static unsigned traffic(unsigned p, struct vq_drv *rx, struct vq_drv *tx, unsign
 }
 
 /* One control command with a 1-byte ack; returns the ack or -1. */
-static int ctrl_cmd(struct vq_drv *ctl, unsigned q, const uint8_t *cmd, unsigned len)
+static int ctrl_cmd(struct tq *ctl, unsigned q, const uint8_t *cmd, unsigned len)
 {
 	uint8_t *c = gpa(CTRL_GPA);
 	uint32_t id, l;
 
 	memcpy(c, cmd, len);
 	c[64] = 0xee;
-	vqd_desc(ctl, 0, CTRL_GPA, len, VRING_DESC_F_NEXT, 1);
-	vqd_desc(ctl, 1, CTRL_GPA + 64, 1, VRING_DESC_F_WRITE, 0);
-	vqd_kick_head(ctl, 0);
+	tq_post2(ctl, 0, CTRL_GPA, len, false, CTRL_GPA + 64, 1, true);
 	notify(q);
-	if (!vqd_get_used(ctl, &id, &l) || l != 1)
+	if (!tq_used(ctl, &id, &l) || id != 0 || l != 1)
 		return -1;
 	return c[64];
 }
@@ -318,7 +366,7 @@ static unsigned switch_v2g(struct vq_drv *rx, struct vun *vun, unsigned n, unsig
  * The whole scenario with @pairs queue pairs: against testpmd macswap (it gets as many queues),
  * or, with @sw_bin, against nfv-switch with a vhost-user netdev on its second port.
  */
-static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
+static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool packed)
 {
 	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &t_irq_ops };
 	struct pci_bar_windows win = { .io_base = 0xc000, .io_limit = 0x10000,
@@ -334,7 +382,7 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 	struct vun *ne = NULL;
 	struct virtio_net *vn = NULL;
 	struct virtio_pci_cfg vc = { .name = "virtio-net-test", .ops = &virtio_net_dev_ops };
-	struct vq_drv rx[2], tx[2], ctl;
+	struct tq rx[2], tx[2], ctl;
 	struct evloop *loop = NULL;
 	struct gmem gm = { 0 };
 	pthread_t lt;
@@ -344,9 +392,11 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 	const unsigned N = 2000;
 	int memfd;
 
-	printf("# scenario: %u queue pair(s), backend %s\n", pairs, sw_bin ? "nfv-switch" : "testpmd");
+	printf("# scenario: %u queue pair(s), %s rings, backend %s\n", pairs,
+	       packed ? "packed" : "split", sw_bin ? "nfv-switch" : "testpmd");
 	memset(msi_count, 0, sizeof(msi_count));
-	snprintf(dir, sizeof(dir), "/tmp/nfv-vnet-%d-%u%s", getpid(), pairs, sw_bin ? "s" : "");
+	snprintf(dir, sizeof(dir), "/tmp/nfv-vnet-%d-%u%s%s", getpid(), pairs, sw_bin ? "s" : "",
+		 packed ? "p" : "");
 	snprintf(sock, sizeof(sock), "%s/tp.sock", dir);
 	snprintf(ne_sock, sizeof(ne_sock), "%s/ne.sock", dir);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u,client=0", sock, pairs);
@@ -431,8 +481,10 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 	wr(VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
 	f |= rd(VIRTIO_PCI_COMMON_DF, 4) << 32;
 	printf("# offered features %#llx\n", (unsigned long long)f);
-	want = F_V1 | F_MRG | F_MAC | F_STATUS | F_CTRL_VQ | F_CTRL_RX | (pairs > 1 ? F_MQ : 0);
-	CHECK((f & want) == want); /* DPDK's vhost offers VERSION_1, MRG_RXBUF and the queues */
+	want = F_V1 | F_MRG | F_MAC | F_STATUS | F_CTRL_VQ | F_CTRL_RX | (pairs > 1 ? F_MQ : 0) |
+	       (packed ? F_PACKED : 0);
+	/* DPDK's vhost offers VERSION_1, MRG_RXBUF, RING_PACKED and the queues */
+	CHECK((f & want) == want);
 	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
 	wr(VIRTIO_PCI_COMMON_GF, 4, (uint32_t)want);
 	wr(VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
@@ -443,15 +495,12 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 	CHECK(rd(VIRTIO_PCI_COMMON_NUMQ, 2) == ctlq + 1);
 	CHECK(rd(VIRTIO_PCI_DEVICE_OFF + 8, 2) == pairs); /* max_virtqueue_pairs */
 	for (unsigned p = 0; p < pairs; p++) {
-		queue_setup(&rx[p], 2 * p, RAM_GPA + 0x10000 + p * 0x20000);
-		queue_setup(&tx[p], 2 * p + 1, RAM_GPA + 0x20000 + p * 0x20000);
-		for (unsigned i = 0; i < QSZ; i++) {
-			vqd_desc(&rx[p], (uint16_t)i, RXBUF_GPA(p) + (uint64_t)i * BUF, BUF,
-				 VRING_DESC_F_WRITE, 0);
-			vqd_kick_head(&rx[p], (uint16_t)i);
-		}
+		queue_setup(&rx[p], packed, 2 * p, RAM_GPA + 0x10000 + p * 0x20000);
+		queue_setup(&tx[p], packed, 2 * p + 1, RAM_GPA + 0x20000 + p * 0x20000);
+		for (unsigned i = 0; i < QSZ; i++)
+			tq_post(&rx[p], (uint16_t)i, RXBUF_GPA(p) + (uint64_t)i * BUF, BUF, true);
 	}
-	queue_setup(&ctl, ctlq, RAM_GPA + 0x70000);
+	queue_setup(&ctl, packed, ctlq, RAM_GPA + 0x70000);
 	wr(VIRTIO_PCI_COMMON_STATUS, 1, 3 | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	for (unsigned p = 0; p < pairs; p++)
 		notify(2 * p);
@@ -477,8 +526,8 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs)
 		for (int round = 0; round < 2; round++) {
 			unsigned b1 = 0, b2 = 0, g1, g2;
 
-			g1 = switch_g2v(&tx[0], ne, N, &b1);
-			g2 = switch_v2g(&rx[0], ne, N, &b2);
+			g1 = switch_g2v(&tx[0].s, ne, N, &b1);
+			g2 = switch_v2g(&rx[0].s, ne, N, &b2);
 			printf("# round %d: guest->netdev %u/%u (bad %u), netdev->guest %u/%u (bad %u)\n",
 			       round, g1, N, b1, g2, N, b2);
 			CHECK(g1 == N && b1 == 0 && g2 == N && b2 == 0);
@@ -567,10 +616,11 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	log_set_level(getenv("NFV_TEST_VERBOSE") ? LOGL_DEBUG : LOGL_ERR);
-	scenario(argv[1], NULL, 1);
-	scenario(argv[1], NULL, 2);
+	scenario(argv[1], NULL, 1, false);
+	scenario(argv[1], NULL, 2, false);
+	scenario(argv[1], NULL, 2, true);
 	if (argc > 2 && access(argv[2], X_OK) == 0)
-		scenario(argv[1], argv[2], 1);
+		scenario(argv[1], argv[2], 1, false);
 	else
 		printf("# nfv-switch not built: guest-to-netdev through the switch skipped\n");
 	if (failures) {

@@ -37,7 +37,7 @@ struct vu_ring {
 	bool stopped;	/* GET_VRING_BASE done: do not restart it on replay */
 	bool enabled;
 	uint16_t num;
-	uint16_t base;
+	uint32_t base; /* split: avail index; packed: avail/used index and wrap counters */
 	uint64_t desc, avail, used;
 	int kick, call, err;
 };
@@ -182,7 +182,10 @@ int vhost_user_reply_parse(uint32_t req, uint32_t arg, const void *buf, size_t l
 		return -EBADMSG;
 	switch (req) {
 	case VHOST_USER_GET_VRING_BASE:
-		if (out->payload.state.index != arg || out->payload.state.num > UINT16_MAX)
+		/* Split rings: a 16-bit index; packed rings: two 16-bit index/wrap halves. */
+		if (out->payload.state.index != (arg & ~VHOST_USER_GET_VRING_BASE_PACKED) ||
+		    (!(arg & VHOST_USER_GET_VRING_BASE_PACKED) &&
+		     out->payload.state.num > UINT16_MAX))
 			return -ERANGE;
 		return 0;
 	case VHOST_USER_GET_CONFIG:
@@ -776,15 +779,16 @@ int vhost_user_set_vring_num(struct vhost_user *vu, unsigned idx, unsigned num)
 {
 	struct vu_ring *q = vu_ring(vu, idx);
 
-	/* Split rings: a power of two up to 32768 (virtio 1.2 s2.7). */
-	if (!q || num == 0 || num > 32768 || (num & (num - 1)))
+	/* Split rings: a power of two up to 32768 (virtio 1.2 s2.7); packed rings any size (s2.8). */
+	if (!q || num == 0 || num > 32768 ||
+	    ((num & (num - 1)) && !(vu->features & (1ull << VHOST_USER_F_RING_PACKED))))
 		return -EINVAL;
 	q->num = (uint16_t)num;
 	q->set |= VU_RING_NUM;
 	return vu_state(vu, VHOST_USER_SET_VRING_NUM, idx, num);
 }
 
-int vhost_user_set_vring_base(struct vhost_user *vu, unsigned idx, uint16_t base)
+int vhost_user_set_vring_base(struct vhost_user *vu, unsigned idx, uint32_t base)
 {
 	struct vu_ring *q = vu_ring(vu, idx);
 
@@ -878,6 +882,16 @@ int vhost_user_set_vring_enable(struct vhost_user *vu, unsigned idx, bool enable
 
 int vhost_user_get_vring_base(struct vhost_user *vu, unsigned idx, uint16_t *base)
 {
+	uint32_t num;
+	int ret = vhost_user_get_vring_state(vu, idx, &num);
+
+	if (!ret)
+		*base = (uint16_t)num;
+	return ret;
+}
+
+int vhost_user_get_vring_state(struct vhost_user *vu, unsigned idx, uint32_t *num)
+{
 	struct vu_ring *q = vu_ring(vu, idx);
 	struct vhost_user_vring_state s = { .index = idx };
 	struct vhost_user_msg r;
@@ -885,13 +899,17 @@ int vhost_user_get_vring_base(struct vhost_user *vu, unsigned idx, uint16_t *bas
 
 	if (!q)
 		return -EINVAL;
-	ret = vu_simple(vu, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), NULL, 0, idx, &r);
+	ret = vu_simple(vu, VHOST_USER_GET_VRING_BASE, &s, sizeof(s), NULL, 0,
+			idx | ((vu->features & (1ull << VHOST_USER_F_RING_PACKED))
+				       ? VHOST_USER_GET_VRING_BASE_PACKED
+				       : 0),
+			&r);
 	if (ret)
 		return ret;
-	q->base = (uint16_t)r.payload.state.num;
+	q->base = r.payload.state.num;
 	q->set |= VU_RING_BASE;
 	q->stopped = true;
-	*base = q->base;
+	*num = q->base;
 	return 0;
 }
 
@@ -965,7 +983,9 @@ static int vu_replay_ring(struct vhost_user *vu, unsigned idx)
 		ret = vu_state(vu, VHOST_USER_SET_VRING_NUM, idx, q->num);
 	if (!ret && (q->set & (VU_RING_BASE | VU_RING_ADDR))) {
 		/* The old backend's position died with it; the owner reads it from the used ring. */
-		if (vu->cfg.ring_base && !q->stopped)
+		if (vu->cfg.ring_state && !q->stopped)
+			q->base = vu->cfg.ring_state(vu->cfg.opaque, idx);
+		else if (vu->cfg.ring_base && !q->stopped)
 			q->base = vu->cfg.ring_base(vu->cfg.opaque, idx);
 		ret = vu_state(vu, VHOST_USER_SET_VRING_BASE, idx, q->base);
 	}

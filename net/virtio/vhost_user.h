@@ -71,6 +71,8 @@ enum vhost_user_request {
 
 /* Virtio feature bit that announces the protocol-feature extension (vhost-user.rst). */
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
+/* VIRTIO_F_RING_PACKED (virtio 1.2 s6): changes the meaning of ring sizes, addresses and bases. */
+#define VHOST_USER_F_RING_PACKED 34
 
 /* Protocol feature bits (vhost-user.rst "Protocol features"). */
 #define VHOST_USER_PROTOCOL_F_MQ 0
@@ -160,9 +162,11 @@ int vhost_user_reply_hdr_check(uint32_t req, const struct vhost_user_msg *hdr)
  * payload value that cannot be right (GET_VRING_BASE for a different ring, a zero queue count,
  * GET_CONFIG for another size), -EMSGSIZE for a GET_CONFIG reply of the wrong length, and -EIO
  * for a well-formed ack that reports failure. @arg is the ring index asked for (GET_VRING_BASE)
- * or the number of config bytes asked for (GET_CONFIG), else ignored.
+ * or the number of config bytes asked for (GET_CONFIG), else ignored. For GET_VRING_BASE the
+ * payload must fit 16 bits unless @arg has VHOST_USER_GET_VRING_BASE_PACKED (packed rings).
  * This is the function the fuzz target exercises.
  */
+#define VHOST_USER_GET_VRING_BASE_PACKED (1u << 31) /* in @arg: the ring is packed, num is 32-bit */
 int vhost_user_reply_parse(uint32_t req, uint32_t arg, const void *buf, size_t len, unsigned nfds,
 			   struct vhost_user_msg *out) __attribute__((warn_unused_result));
 
@@ -202,6 +206,12 @@ struct vhost_user_cfg {
 	 * reconnect; typically the used->idx in the ring memory. NULL: replay the base last set.
 	 */
 	uint16_t (*ring_base)(void *opaque, unsigned idx);
+	/*
+	 * Optional, used instead of ring_base when set: the full 32-bit SET_VRING_BASE payload to
+	 * replay for ring @idx (packed rings carry index and wrap counters, see
+	 * vhost_user_set_vring_base()).
+	 */
+	uint32_t (*ring_state)(void *opaque, unsigned idx);
 	void *opaque;
 };
 
@@ -267,7 +277,12 @@ int vhost_user_set_mem_table(struct vhost_user *vu, const struct vhost_user_regi
 	__attribute__((warn_unused_result));
 int vhost_user_set_vring_num(struct vhost_user *vu, unsigned idx, unsigned num)
 	__attribute__((warn_unused_result));
-int vhost_user_set_vring_base(struct vhost_user *vu, unsigned idx, uint16_t base)
+/*
+ * SET_VRING_BASE. Split rings: @base is the next avail index. Packed rings (vhost-user.rst "Vring
+ * descriptor indices for packed virtqueues"): bits 0-14 the next descriptor index, bit 15 the avail
+ * wrap counter, bits 16-30 the next used index, bit 31 the used wrap counter.
+ */
+int vhost_user_set_vring_base(struct vhost_user *vu, unsigned idx, uint32_t base)
 	__attribute__((warn_unused_result));
 /* Ring part addresses are our host virtual addresses (hva) inside the mem table regions. */
 int vhost_user_set_vring_addr(struct vhost_user *vu, unsigned idx, uint64_t desc, uint64_t avail,
@@ -284,6 +299,12 @@ int vhost_user_set_vring_enable(struct vhost_user *vu, unsigned idx, bool enable
 	__attribute__((warn_unused_result));
 /* GET_VRING_BASE: stops the ring in the backend and returns its next avail index. */
 int vhost_user_get_vring_base(struct vhost_user *vu, unsigned idx, uint16_t *base)
+	__attribute__((warn_unused_result));
+/*
+ * GET_VRING_BASE with the whole 32-bit payload (packed rings: layout as for
+ * vhost_user_set_vring_base(); backends such as DPDK 22.11 fill only bits 0-15).
+ */
+int vhost_user_get_vring_state(struct vhost_user *vu, unsigned idx, uint32_t *num)
 	__attribute__((warn_unused_result));
 /* Forget everything remembered about ring @idx (it is not replayed any more). No message. */
 void vhost_user_forget_vring(struct vhost_user *vu, unsigned idx);

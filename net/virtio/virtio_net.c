@@ -19,6 +19,7 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
+#include "virtio_net_packed.h"
 #include "virtq.h"
 
 /* virtio 1.2 s5.1.3 feature bits. */
@@ -54,7 +55,8 @@
 	 BIT64(VN_F_GUEST_CSUM) | BIT64(VN_F_GUEST_TSO4) | BIT64(VN_F_GUEST_TSO6) |                \
 	 BIT64(VN_F_GUEST_ECN) | BIT64(VN_F_GUEST_UFO) | BIT64(VN_F_HOST_TSO4) |                   \
 	 BIT64(VN_F_HOST_TSO6) | BIT64(VN_F_HOST_ECN) | BIT64(VN_F_HOST_UFO) |                     \
-	 BIT64(VIRTIO_F_EVENT_IDX) | BIT64(VIRTIO_F_INDIRECT_DESC) | BIT64(VN_F_ANY_LAYOUT))
+	 BIT64(VIRTIO_F_EVENT_IDX) | BIT64(VIRTIO_F_INDIRECT_DESC) | BIT64(VN_F_ANY_LAYOUT) |      \
+	 BIT64(VIRTIO_F_RING_PACKED))
 /* Offered before any backend was ever seen: the minimum a modern driver needs. */
 #define VN_FEATURES_NO_BACKEND BIT64(VIRTIO_F_VERSION_1)
 
@@ -85,6 +87,11 @@ struct vn_queue {
 	int kick;	 /* ours: bound by the transport as ioeventfd */
 	int call_own;	 /* ours: relayed to vq->call when the VMM gives no irqfd */
 	bool watched;	 /* call_own is on the loop */
+	/*
+	 * Packed rings: the last ring base the backend was given or reported (vhost-user encoding),
+	 * the fallback when the ring cannot be read at rest on a reconnect.
+	 */
+	uint32_t pk_base;
 };
 
 struct virtio_net {
@@ -184,15 +191,45 @@ static void vn_on_disconnect(void *opaque)
 	vn_arm_timer(vn, 1); /* clean-up and the first attempt happen on the loop thread */
 }
 
-/* Base for a ring on replay: the used index the guest sees is where the old backend got to. */
-static uint16_t vn_ring_base(void *opaque, unsigned idx)
+/* Split ring base on replay: the used index the guest sees is where the old backend got to. */
+static uint16_t vn_split_base(struct vq *vq)
+{
+	return le16toh(__atomic_load_n(&vq->used_hdr[1], __ATOMIC_ACQUIRE));
+}
+
+/*
+ * Packed ring base on replay: the slot after the last buffer the guest sees used, with its wrap
+ * counter (see vnp_resume_pos()), as both the avail and the used position: the new backend has
+ * nothing in flight. A ring caught mid-update by the guest is looked at again a few times.
+ */
+static uint32_t vn_packed_base(struct virtio_net *vn, unsigned idx, struct vq *vq)
+{
+	struct vnp_pos pos;
+
+	for (int tries = 0; tries < 5; tries++) {
+		if (tries)
+			usleep(200);
+		if (vnp_resume_pos(vq->pdesc, vq->size, &pos) == 0) {
+			vn->q[idx].pk_base = vnp_base_encode(pos, pos);
+			return vn->q[idx].pk_base;
+		}
+	}
+	log_rl(LOGL_WARN, "virtio-net %s: queue %u: packed ring not at rest; resuming at %#x",
+	       vn->name, idx, vn->q[idx].pk_base);
+	return vn->q[idx].pk_base;
+}
+
+/* vhost_user's replay hook (lock held): the base a new backend resumes ring @idx at. */
+static uint32_t vn_ring_state(void *opaque, unsigned idx)
 {
 	struct virtio_net *vn = opaque;
 	struct vq *vq = idx < vn->nq ? vn->q[idx].vq : NULL;
 
-	if (!vq || !vq->used_hdr)
+	if (!vq || !vq->ready)
 		return 0;
-	return le16toh(__atomic_load_n(&vq->used_hdr[1], __ATOMIC_ACQUIRE));
+	if (vq->packed)
+		return vq->pdesc ? vn_packed_base(vn, idx, vq) : vn->q[idx].pk_base;
+	return vq->used_hdr ? vn_split_base(vq) : 0;
 }
 
 /* Loop thread (or create): a connection is up and replayed. */
@@ -447,7 +484,8 @@ static int vn_queue_start(void *opaque, unsigned qi, struct vq *vq)
 {
 	struct virtio_net *vn = opaque;
 	struct vn_queue *q;
-	void *desc;
+	void *desc, *driver, *device;
+	uint32_t base;
 	int call, ret;
 
 	vn_lock(vn);
@@ -462,7 +500,23 @@ static int vn_queue_start(void *opaque, unsigned qi, struct vq *vq)
 	}
 	q = &vn->q[qi];
 	desc = gmem_ptr(vn->cfg.gm, vq->desc_gpa, vring_desc_bytes(vq->size));
-	if (!desc) {
+	/*
+	 * Split: descriptor table, avail ring, used ring. Packed (vhost-user.rst SET_VRING_ADDR):
+	 * descriptor ring, driver event suppression area in the avail field, device event
+	 * suppression area in the used field; vq_setup() checked and mapped both areas.
+	 */
+	if (vq->packed) {
+		driver = (void *)vq->driver_event;
+		device = (void *)vq->device_event;
+		/* s2.8.1: a fresh ring starts at slot 0 with both wrap counters set. */
+		q->pk_base = vnp_base_encode((struct vnp_pos){ 0, true }, (struct vnp_pos){ 0, true });
+		base = q->pk_base;
+	} else {
+		driver = (void *)vq->avail;
+		device = (void *)vq->used_hdr;
+		base = device ? vn_split_base(vq) : 0;
+	}
+	if (!desc || !driver || !device) {
 		vn_unlock(vn);
 		return -EINVAL;
 	}
@@ -478,10 +532,10 @@ static int vn_queue_start(void *opaque, unsigned qi, struct vq *vq)
 	/* Same order as the spec's ring start-up: size, base, addresses, fds, enable. */
 	ret = vhost_user_set_vring_num(vn->vu, qi, vq->size);
 	if (!ret || ret == -ENOTCONN)
-		ret = vhost_user_set_vring_base(vn->vu, qi, vn_ring_base(vn, qi));
+		ret = vhost_user_set_vring_base(vn->vu, qi, base);
 	if (!ret || ret == -ENOTCONN)
-		ret = vhost_user_set_vring_addr(vn->vu, qi, (uintptr_t)desc, (uintptr_t)vq->avail,
-						(uintptr_t)vq->used_hdr);
+		ret = vhost_user_set_vring_addr(vn->vu, qi, (uintptr_t)desc, (uintptr_t)driver,
+						(uintptr_t)device);
 	if (!ret || ret == -ENOTCONN)
 		ret = vhost_user_set_vring_call(vn->vu, qi, call);
 	if (!ret || ret == -ENOTCONN)
@@ -493,11 +547,26 @@ static int vn_queue_start(void *opaque, unsigned qi, struct vq *vq)
 	return 0;
 }
 
+/* The backend's idea of where a stopped packed ring is, for the logs (nothing else uses it). */
+static void vn_log_packed_stop(struct virtio_net *vn, unsigned qi, uint32_t base)
+{
+	struct vnp_pos avail, used;
+
+	if (!vnp_base_decode(base, vn->q[qi].vq->size, &avail, &used)) {
+		log_rl(LOGL_WARN, "virtio-net %s: queue %u: backend reported packed base %#x outside "
+		       "the ring", vn->name, qi, base);
+		return;
+	}
+	vn->q[qi].pk_base = base;
+	log_debug("virtio-net %s: queue %u stopped at avail %u/%d used %u/%d", vn->name, qi,
+		  avail.idx, avail.wrap, used.idx, used.wrap);
+}
+
 static void vn_queue_stop(void *opaque, unsigned qi)
 {
 	struct virtio_net *vn = opaque;
 	struct vn_queue *q;
-	uint16_t base;
+	uint32_t base;
 
 	if (qi > vn_ctrl_q(vn))
 		return;
@@ -512,9 +581,13 @@ static void vn_queue_stop(void *opaque, unsigned qi)
 	vn_lock(vn);
 	if (q->vq) {
 		/* GET_VRING_BASE stops the ring: the backend no longer touches guest memory. */
-		if (vhost_user_connected(vn->vu))
-			vn_backend_result(vn, "GET_VRING_BASE",
-					  vhost_user_get_vring_base(vn->vu, qi, &base));
+		if (vhost_user_connected(vn->vu)) {
+			int ret = vhost_user_get_vring_state(vn->vu, qi, &base);
+
+			vn_backend_result(vn, "GET_VRING_BASE", ret);
+			if (!ret && q->vq->packed)
+				vn_log_packed_stop(vn, qi, base);
+		}
 		vhost_user_forget_vring(vn->vu, qi);
 	}
 	__atomic_store_n(&q->vq, NULL, __ATOMIC_RELEASE);
@@ -724,7 +797,7 @@ int virtio_net_create(const struct virtio_net_cfg *cfg, struct virtio_net **out)
 				     BIT64(VHOST_USER_PROTOCOL_F_NET_MTU),
 		.timeout_ms = cfg->timeout_ms,
 		.on_disconnect = vn_on_disconnect,
-		.ring_base = vn_ring_base,
+		.ring_state = vn_ring_state,
 	};
 	pthread_mutexattr_t ma;
 	struct virtio_net *vn;

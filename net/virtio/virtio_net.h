@@ -6,7 +6,7 @@
  * The device implements struct virtio_dev_ops (virtio/virtio_dev.h) for the virtio-pci transport:
  *   - features: offered = what the VMM itself implements (MAC, STATUS, MTU, CTRL_VQ, CTRL_RX,
  *     CTRL_MAC_ADDR) + the data-path features the backend offers (VERSION_1, MRG_RXBUF, CSUM,
- *     TSO..., EVENT_IDX, INDIRECT_DESC) + MQ when the backend has enough queues. The guest is never
+ *     TSO..., EVENT_IDX, INDIRECT_DESC, RING_PACKED) + MQ when the backend has enough queues. The guest is never
  *     offered a data-path feature the backend lacks; the backend gets SET_FEATURES with the guest's
  *     acks masked to what it offered.
  *   - config space (s5.1.4): mac, status (LINK_UP while the backend is there), max_virtqueue_pairs,
@@ -17,11 +17,16 @@
  *     queue_kick_fd, which the transport binds as a KVM ioeventfd on the queue's notify address) and
  *     CALL (the eventfd the VMM binds as irqfd to the queue's MSI-X vector, from cfg->queue_call_fd;
  *     without one, the device relays the backend's eventfd to vq->call on cfg->loop).
- *   - the control queue (index 2*max_pairs) is handled here: VIRTIO_NET_CTRL_MQ (pairs set),
+ *   - packed rings (virtio 1.2 s2.8, when the guest acks RING_PACKED): SET_VRING_ADDR carries the
+ *     descriptor ring, the driver and the device event suppression areas in its desc, avail and
+ *     used fields; SET_VRING_BASE carries index and wrap counter of both the avail and the used
+ *     position (virtio_net_packed.h), slot 0 with wrap 1 for a fresh ring.
+ *   - the control queue (index 2*max_pairs, split or packed) is handled here: VIRTIO_NET_CTRL_MQ (pairs set),
  *     CTRL_RX and CTRL_MAC (accepted; the switch does no filtering), ANNOUNCE_ACK.
  *   - when the backend goes away the guest keeps running: link down + config interrupt, reconnect
  *     with backoff (100 ms doubling to 5 s) forever on cfg->loop, then the state is replayed (rings
- *     resume at the used index the guest sees) and the link comes up with another config interrupt.
+ *     resume at the used index the guest sees; packed rings at the slot after the last used
+ *     descriptor, see vnp_resume_pos()) and the link comes up with another config interrupt.
  *
  * Threads: virtio_dev_ops callbacks come from the transport (a vCPU thread); the evloop callbacks
  * (socket watch, reconnect timer, listen socket, call relays) run on cfg->loop's thread. One mutex
