@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "emulate.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
@@ -103,15 +104,15 @@ static void control_counters(struct vm *vm, struct jbuf *b)
 	for (int k = 0; k < VX__MAX; k++)
 		jbuf_printf(b, "%s\"%s\":%llu", k ? "," : "", names[k], (unsigned long long)tot[k]);
 	{
-		static const char *const en[] = { "rdtscp", "xgetbv", "clac", "stac", "popcnt", "x87" };
-		uint64_t em[6] = { 0 };
+		uint64_t em[EMU__MAX] = { 0 };
 
 		for (unsigned i = 0; i < vm->cfg.nr_vcpus; i++)
-			for (int k = 0; k < 6; k++)
+			for (int k = 0; k < EMU__MAX; k++)
 				em[k] += __atomic_load_n(&vm->vcpu[i]->emulated[k], __ATOMIC_RELAXED);
 		jbuf_printf(b, "},\"emulated\":{");
-		for (int k = 0; k < 6; k++)
-			jbuf_printf(b, "%s\"%s\":%llu", k ? "," : "", en[k], (unsigned long long)em[k]);
+		for (int k = 0; k < EMU__MAX; k++)
+			jbuf_printf(b, "%s\"%s\":%llu", k ? "," : "", emu_insn_name((enum emu_insn)k),
+				    (unsigned long long)em[k]);
 	}
 	jbuf_printf(b, "},\"unclaimed\":{\"pio_read\":%llu,\"pio_write\":%llu,\"mmio_read\":%llu,\"mmio_write\":%llu}",
 		    (unsigned long long)vm->pio.unclaimed_reads, (unsigned long long)vm->pio.unclaimed_writes,

@@ -84,6 +84,26 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 		GUEST_ASSERT(fl & (1 << 6)); /* ZF */
 	}
 
+	/* lock cmpxchg16b: equal -> store RCX:RBX, ZF=1; different -> load into RDX:RAX, ZF=0. */
+	{
+		static volatile struct {
+			uint64_t q[2];
+		} __attribute__((aligned(16))) mem = { { 1, 2 } };
+		volatile uint64_t *m = mem.q;
+		uint64_t lo = 1, hi = 2;
+		uint8_t zf;
+
+		__asm__ volatile("lock cmpxchg16b %1; setz %0" : "=q"(zf), "+m"(mem), "+a"(lo), "+d"(hi)
+				 : "b"(10ull), "c"(20ull) : "memory", "cc");
+		GUEST_ASSERT_EQ(zf, 1);
+		GUEST_ASSERT(m[0] == 10 && m[1] == 20);
+		lo = 1, hi = 2;
+		__asm__ volatile("lock cmpxchg16b %1; setz %0" : "=q"(zf), "+m"(mem), "+a"(lo), "+d"(hi)
+				 : "b"(30ull), "c"(40ull) : "memory", "cc");
+		GUEST_ASSERT_EQ(zf, 0);
+		GUEST_ASSERT(lo == 10 && hi == 20 && m[0] == 10 && m[1] == 20);
+	}
+
 	/* stac/clac toggle RFLAGS.AC. */
 	__asm__ volatile("stac; pushfq; popq %0" : "=r"(fl));
 	GUEST_ASSERT(fl & (1u << 18));
@@ -130,10 +150,11 @@ int main(int argc, char **argv)
 	}
 	HOST_ASSERT(&p, st == 0, "exit status %d", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "emulated instructions gave architectural results"), "guest did not finish");
-	if (vmm_output_has(&p, "\"emulated\":{\"rdtscp\":0,\"xgetbv\":0,\"clac\":0,\"stac\":0,\"popcnt\":0,\"x87\":0}"))
+	if (vmm_output_has(&p, "\"emulated\":{\"rdtscp\":0,\"xgetbv\":0,\"clac\":0,\"stac\":0,\"popcnt\":0,\"x87\":0,\"cmpxchg16b\":0}"))
 		printf("emulate: this host ran everything natively\n");
 	else
-		HOST_ASSERT(&p, !vmm_output_has(&p, "\"x87\":0}") && !vmm_output_has(&p, "\"popcnt\":0,") &&
+		HOST_ASSERT(&p, !vmm_output_has(&p, "\"x87\":0,") && !vmm_output_has(&p, "\"popcnt\":0,") &&
+					!vmm_output_has(&p, "\"cmpxchg16b\":0}") &&
 					!vmm_output_has(&p, "\"clac\":0,") && !vmm_output_has(&p, "\"stac\":0,"),
 			    "some instructions were neither native nor emulated");
 	vmm_cleanup(&p);
@@ -144,7 +165,7 @@ int main(int argc, char **argv)
 	}
 	HOST_ASSERT(&p, st == 0, "xgetbv run: exit status %d", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "xgetbv: "), "xgetbv part did not run");
-	HOST_ASSERT(&p, vmm_output_has(&p, "\"emulated\":{\"rdtscp\":0,\"xgetbv\":0,\"clac\":0,\"stac\":0,\"popcnt\":0,\"x87\":0}") ||
+	HOST_ASSERT(&p, vmm_output_has(&p, "\"emulated\":{\"rdtscp\":0,\"xgetbv\":0,\"clac\":0,\"stac\":0,\"popcnt\":0,\"x87\":0,\"cmpxchg16b\":0}") ||
 				!vmm_output_has(&p, "\"rdtscp\":0,"),
 		    "rdtscp was neither native nor emulated");
 	vmm_cleanup(&p);

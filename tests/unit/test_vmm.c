@@ -268,6 +268,8 @@ static void test_emu_decode(void)
 		{ { 0xf3, 0x4a, 0x0f, 0xb8, 0x04, 0xc5, 0, 0, 0, 0 }, 10, 1, 1, EMU_POPCNT, 10 }, /* SIB, no base */
 		{ { 0xd9, 0xe8 }, 2, 1, 1, EMU_X87, 2 },
 		{ { 0xdb, 0xe3 }, 2, 1, 1, EMU_X87, 2 },
+		{ { 0xf0, 0x48, 0x0f, 0xc7, 0x4d, 0x20 }, 6, 1, 1, EMU_CMPXCHG16B, 6 }, /* lock cmpxchg16b 0x20(%rbp) */
+		{ { 0x0f, 0xc7, 0x4d, 0x20 }, 4, 1, 0, 0, 0 },		  /* cmpxchg8b: not emulated */
 		{ { 0xd9, 0xfa }, 2, 1, 0, 0, 0 },		  /* fsqrt: not emulated */
 		{ { 0x0f, 0xb8, 0xc3 }, 3, 1, 0, 0, 0 },	  /* no f3: jmpe, not popcnt */
 		{ { 0xf3, 0x0f, 0xb8, 0x84, 0x24 }, 5, 1, 0, 0, 0 }, /* truncated disp32 */

@@ -15,6 +15,7 @@
 #define C1_ECX_MONITOR BIT(3)  /* MWAIT would idle the host CPU under the guest's control */
 #define C1_ECX_VMX BIT(5)      /* no nested virtualization offered */
 #define C1_ECX_FMA BIT(12)
+#define C1_ECX_CX16 BIT(13)
 #define C1_ECX_POPCNT BIT(23)
 #define C1_ECX_XSAVE BIT(26)
 #define C1_ECX_OSXSAVE BIT(27)
@@ -47,10 +48,11 @@ void cpuid_edit(struct kvm_cpuid2 *c, const struct cpuid_cfg *cfg)
 			if (cfg->pvm_quirks) {
 				/*
 				 * This host's instruction emulator cannot run xgetbv/xsave/xrstor (so
-				 * no XSAVE, and AVX/FMA/F16C which depend on it) nor popcnt.
+				 * no XSAVE, and AVX/FMA/F16C which depend on it), popcnt, nor lock
+				 * cmpxchg16b (CX16: Linux's SLUB uses it for cmpxchg_double).
 				 */
 				e->ecx &= ~(C1_ECX_XSAVE | C1_ECX_OSXSAVE | C1_ECX_AVX | C1_ECX_FMA |
-					    C1_ECX_F16C | C1_ECX_POPCNT);
+					    C1_ECX_F16C | C1_ECX_POPCNT | C1_ECX_CX16);
 			}
 			break;
 		case 7:

@@ -21,6 +21,7 @@
 static const char *const emu_names[EMU__MAX] = {
 	[EMU_RDTSCP] = "rdtscp", [EMU_XGETBV] = "xgetbv", [EMU_CLAC] = "clac",
 	[EMU_STAC] = "stac",	 [EMU_POPCNT] = "popcnt", [EMU_X87] = "x87",
+	[EMU_CMPXCHG16B] = "cmpxchg16b",
 };
 
 const char *emu_insn_name(enum emu_insn k)
@@ -158,6 +159,15 @@ static int emu_decode_full(const uint8_t *b, size_t len, int long_mode, struct e
 			in->len = (unsigned)pos + 3;
 			return 0;
 		}
+		if (b[pos + 1] == 0xc7 && (in->rex & 8) && pos + 3 <= len && ((b[pos + 2] >> 3) & 7) == 1 &&
+		    (b[pos + 2] >> 6) != 3) {
+			pos += 2;
+			in->kind = EMU_CMPXCHG16B;
+			if (emu_modrm(b, len, &pos, long_mode, in))
+				return -ENOTSUP;
+			in->len = (unsigned)pos;
+			return pos <= 15 ? 0 : -ENOTSUP;
+		}
 		if (b[pos + 1] == 0xb8 && rep == 3) {
 			pos += 2;
 			in->kind = EMU_POPCNT;
@@ -201,6 +211,24 @@ static __u64 *emu_reg(struct kvm_regs *r, int n)
 			       &r->r8,	&r->r9,	 &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15 };
 
 	return regs[n & 15];
+}
+
+/* Linear address of a ModRM memory operand. */
+static uint64_t emu_mem_addr(const struct emu_ins *in, struct kvm_regs *r, const struct kvm_sregs *s, int long_mode)
+{
+	uint64_t addr = (uint64_t)in->disp;
+
+	if (in->base >= 0)
+		addr += *emu_reg(r, in->base);
+	if (in->index >= 0)
+		addr += *emu_reg(r, in->index) * (uint64_t)in->scale;
+	if (in->riprel)
+		addr += r->rip + in->len;
+	if (in->seg == 4)
+		addr += s->fs.base;
+	else if (in->seg == 5)
+		addr += s->gs.base;
+	return long_mode ? addr : (uint32_t)addr;
 }
 
 static int emu_get_msr(int fd, uint32_t index, uint64_t *val)
@@ -344,19 +372,8 @@ got:
 		int reg = ((in.modrm >> 3) & 7) | ((in.rex & 4) << 1);
 
 		if (in.mem) {
-			uint64_t addr = (uint64_t)in.disp, gva;
+			uint64_t gva = emu_mem_addr(&in, &r, &s, long_mode);
 
-			if (in.base >= 0)
-				addr += *emu_reg(&r, in.base);
-			if (in.index >= 0)
-				addr += *emu_reg(&r, in.index) * (uint64_t)in.scale;
-			if (in.riprel)
-				addr += r.rip + in.len;
-			if (in.seg == 4)
-				addr += s.fs.base;
-			else if (in.seg == 5)
-				addr += s.gs.base;
-			gva = long_mode ? addr : (uint32_t)addr;
 			src = 0;
 			if (pgwalk_read(v->env->gm, &mode, gva, &src, (size_t)in.opsize))
 				return emu_inject(v->fd, 14, 1, cpl == 3 ? 4 : 0); /* #PF, as a read fault */
@@ -378,6 +395,31 @@ got:
 		if (ret)
 			return ret;
 		break;
+	case EMU_CMPXCHG16B: {
+		uint64_t gva = emu_mem_addr(&in, &r, &s, long_mode), gpa;
+		unsigned __int128 *p, expected, desired, old;
+
+		if (gva & 15)
+			return emu_inject(v->fd, 13, 1, 0); /* #GP(0): m128 must be 16-byte aligned */
+		if (pgwalk_translate(v->env->gm, &mode, gva, PGWALK_WRITE | (cpl == 3 ? PGWALK_USER : 0), &gpa))
+			return emu_inject(v->fd, 14, 1, (cpl == 3 ? 4u : 0u) | 2u); /* #PF on the write */
+		p = gmem_ptr(v->env->gm, gpa, 16);
+		if (!p)
+			return -EFAULT;
+		/* Atomic against the other vCPUs, which run while this one is in user space. */
+		expected = (unsigned __int128)r.rdx << 64 | r.rax;
+		desired = (unsigned __int128)r.rcx << 64 | r.rbx;
+		/* __sync with -mcx16 is inlined as lock cmpxchg16b (the __atomic form calls libatomic). */
+		old = __sync_val_compare_and_swap(p, expected, desired);
+		if (old == expected) {
+			r.rflags |= RFLAGS_ZF;
+		} else {
+			r.rflags &= ~RFLAGS_ZF;
+			r.rax = (uint64_t)old;
+			r.rdx = (uint64_t)(old >> 64);
+		}
+		break;
+	}
 	default:
 		return -ENOTSUP;
 	}

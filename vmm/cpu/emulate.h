@@ -10,7 +10,8 @@
  * Emulated (64-bit and 32-bit protected mode code):
  *   rdtscp (0f 01 f9), xgetbv (0f 01 d0; #UD unless CR4.OSXSAVE), clac/stac (0f 01 ca/cb; CPL0 only),
  *   popcnt r, r/m (f3 0f b8, 16/32/64-bit, register or memory operand),
- *   x87: fninit (db e3), fld1 (d9 e8), fldz (d9 ee), fstp st(0) (dd d8), fnstsw ax (df e0)
+ *   x87: fninit (db e3), fld1 (d9 e8), fldz (d9 ee), fstp st(0) (dd d8), fnstsw ax (df e0),
+ *   [lock] cmpxchg16b m128 (REX.W 0f c7 /1; atomic on the host mapping, #GP if misaligned)
  * Anything else stays an internal error (registers and instruction bytes are printed).
  */
 #ifndef NFV_CPU_EMULATE_H
@@ -28,6 +29,7 @@ enum emu_insn {
 	EMU_STAC,
 	EMU_POPCNT,
 	EMU_X87,
+	EMU_CMPXCHG16B,
 	EMU__MAX,
 };
 
