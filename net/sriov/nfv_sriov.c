@@ -18,11 +18,15 @@ static void usage(FILE *f)
 		"usage: nfv-sriov [--sysfs ROOT] [--log LEVEL] COMMAND ...\n"
 		"  list                          SR-IOV physical functions and their VFs\n"
 		"  numvfs PF N                   set the number of VFs (sriov_numvfs)\n"
-		"  config PF VF KEY=VAL...       mac=, vlan=, qos=, spoofchk=on|off, trust=on|off,\n"
-		"                                state=auto|enable|disable, min_tx_rate=, max_tx_rate= (Mbit/s)\n"
+		"  config PF VF KEY=VAL...       mac=, vlan=, qos=, spoofchk=on|off, "
+		"trust=on|off,\n"
+		"                                state=auto|enable|disable, min_tx_rate=, "
+		"max_tx_rate= (Mbit/s)\n"
 		"  show PF VF                    VF settings as the PF driver reports them\n"
-		"  group DEV                     IOMMU group of DEV and whether it is viable for VFIO\n"
-		"  bind DEV                      bind DEV to vfio-pci (prints the driver to restore)\n"
+		"  group DEV                     IOMMU group of DEV and whether it is viable for "
+		"VFIO\n"
+		"  bind DEV                      bind DEV to vfio-pci (prints the driver to "
+		"restore)\n"
 		"  unbind DEV [DRIVER]           unbind DEV from vfio-pci and bind DRIVER again\n");
 }
 
@@ -156,14 +160,14 @@ static int cmd_show(struct sriov *s, const char *pf, unsigned vf)
 		return ret;
 	printf("vf=%u mac=%02x:%02x:%02x:%02x:%02x:%02x vlan=%u qos=%u spoofchk=%d trust=%d "
 	       "state=%d min_tx_rate=%u max_tx_rate=%u\n",
-	       vf, st.mac[0], st.mac[1], st.mac[2], st.mac[3], st.mac[4], st.mac[5], st.vlan, st.qos,
-	       st.spoofchk, st.trust, st.link_state, st.min_tx_rate, st.max_tx_rate);
+	       vf, st.mac[0], st.mac[1], st.mac[2], st.mac[3], st.mac[4], st.mac[5], st.vlan,
+	       st.qos, st.spoofchk, st.trust, st.link_state, st.min_tx_rate, st.max_tx_rate);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct sriov_cfg cfg = { 0 };
+	struct sriov_cfg cfg = {0};
 	struct sriov *s = NULL;
 	unsigned long n, vf = 0;
 	enum log_level lvl;
@@ -232,12 +236,14 @@ int main(int argc, char **argv)
 			int g = sriov_iommu_group(s, addr);
 
 			if (g < 0) {
-				fprintf(stderr, "nfv-sriov: %s has no IOMMU group (no IOMMU enabled)\n",
+				fprintf(stderr,
+					"nfv-sriov: %s has no IOMMU group (no IOMMU enabled)\n",
 					addr);
 				ret = g;
 			} else {
 				ret = sriov_group_viable(s, g);
-				printf("dev=%s iommu_group=%d viable=%s\n", addr, g, ret ? "no" : "yes");
+				printf("dev=%s iommu_group=%d viable=%s\n", addr, g,
+				       ret ? "no" : "yes");
 			}
 		}
 	} else if (!strcmp(cmd, "bind") && nargs == 1) {
@@ -245,7 +251,8 @@ int main(int argc, char **argv)
 
 		ret = sriov_bind_vfio(s, a[0], orig);
 		if (!ret)
-			printf("dev=%s driver=vfio-pci orig_driver=%s\n", a[0], orig[0] ? orig : "-");
+			printf("dev=%s driver=vfio-pci orig_driver=%s\n", a[0],
+			       orig[0] ? orig : "-");
 	} else if (!strcmp(cmd, "unbind") && (nargs == 1 || nargs == 2)) {
 		ret = sriov_unbind_vfio(s, a[0], nargs == 2 ? a[1] : "");
 	} else {

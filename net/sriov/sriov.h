@@ -55,7 +55,8 @@ struct sriov_cfg {
 };
 
 /* Create a context; cfg may be NULL. Returns 0 or -ENOMEM / -EINVAL (root too long). */
-int sriov_create(const struct sriov_cfg *cfg, struct sriov **out) __attribute__((warn_unused_result));
+int sriov_create(const struct sriov_cfg *cfg, struct sriov **out)
+	__attribute__((warn_unused_result));
 /* NULL-safe. Does not release leases: call sriov_vf_release for each first. */
 void sriov_destroy(struct sriov *s);
 
@@ -67,9 +68,9 @@ struct sriov_pf_info {
 	uint16_t vendor_id, device_id;
 	uint16_t total_vfs, initial_vfs, num_vfs; /* from the capability (NumVFs as programmed) */
 	uint16_t vf_offset, vf_stride, vf_device_id;
-	unsigned cap_offset;		/* of the SR-IOV capability in config space */
-	char driver[SRIOV_DRIVER_LEN];	/* "" when no driver is bound */
-	char ifname[IF_NAMESIZE];	/* first netdev of the PF, "" when none */
+	unsigned cap_offset;	       /* of the SR-IOV capability in config space */
+	char driver[SRIOV_DRIVER_LEN]; /* "" when no driver is bound */
+	char ifname[IF_NAMESIZE];      /* first netdev of the PF, "" when none */
 };
 
 /*
@@ -87,7 +88,8 @@ int sriov_pf_get(struct sriov *s, const char *pf, struct sriov_pf_info *out)
  * count; done here) and wait until the VFs' virtfnN links appear. Refuses with -EBUSY while any
  * VF is bound to vfio-pci, -ERANGE above TotalVFs.
  */
-int sriov_set_num_vfs(struct sriov *s, const char *pf, unsigned n) __attribute__((warn_unused_result));
+int sriov_set_num_vfs(struct sriov *s, const char *pf, unsigned n)
+	__attribute__((warn_unused_result));
 
 struct sriov_vf_info {
 	char addr[SRIOV_ADDR_LEN];
@@ -108,7 +110,7 @@ int sriov_vf_get(struct sriov *s, const char *pf, unsigned vf, struct sriov_vf_i
 /* Per-VF settings; a field at its "leave" value is not sent. */
 enum sriov_link_state {
 	SRIOV_LINK_LEAVE = -1,
-	SRIOV_LINK_AUTO = 0,	/* IFLA_VF_LINK_STATE_AUTO: follow the PF */
+	SRIOV_LINK_AUTO = 0, /* IFLA_VF_LINK_STATE_AUTO: follow the PF */
 	SRIOV_LINK_ENABLE = 1,
 	SRIOV_LINK_DISABLE = 2,
 };

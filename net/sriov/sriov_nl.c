@@ -60,8 +60,8 @@ static int cfg_check(unsigned vf, const struct sriov_vf_cfg *c)
 	if (vf > 0xffff)
 		return -ERANGE;
 	if (c->set_mac && (c->mac[0] & 1)) {
-		log_err("sriov: VF %u: MAC %02x:%02x:%02x:%02x:%02x:%02x is multicast", vf, c->mac[0],
-			c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
+		log_err("sriov: VF %u: MAC %02x:%02x:%02x:%02x:%02x:%02x is multicast", vf,
+			c->mac[0], c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
 		return -EINVAL;
 	}
 	if (c->vlan < -1 || c->vlan > 4095 || c->qos < 0 || c->qos > 7) {
@@ -198,7 +198,8 @@ static int pf_ifindex(struct sriov *s, const char *pf, char ifname[IF_NAMESIZE],
 		return ret;
 	if (!pi.ifname[0]) {
 		log_err("sriov: PF %s has no network interface (driver '%s'): VFs are configured "
-			"through the PF's netdev", pi.addr, pi.driver[0] ? pi.driver : "none");
+			"through the PF's netdev",
+			pi.addr, pi.driver[0] ? pi.driver : "none");
 		return -ENODEV;
 	}
 	strcpy(ifname, pi.ifname);

@@ -256,7 +256,8 @@ int sriov_pf_get(struct sriov *s, const char *pf, struct sriov_pf_info *out)
 	}
 	ret = sriov_pci_read_cap(s, addr, out);
 	if (ret == -ENOTSUP)
-		log_err("sriov: %s has no SR-IOV capability (not an SR-IOV physical function)", addr);
+		log_err("sriov: %s has no SR-IOV capability (not an SR-IOV physical function)",
+			addr);
 	if (ret)
 		return ret;
 	strcpy(out->addr, addr);
@@ -269,7 +270,8 @@ int sriov_pf_get(struct sriov *s, const char *pf, struct sriov_pf_info *out)
 
 static int addr_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct sriov_pf_info *)a)->addr, ((const struct sriov_pf_info *)b)->addr);
+	return strcmp(((const struct sriov_pf_info *)a)->addr,
+		      ((const struct sriov_pf_info *)b)->addr);
 }
 
 int sriov_pf_list(struct sriov *s, struct sriov_pf_info *out, unsigned max, unsigned *nr)
@@ -332,7 +334,8 @@ int sriov_vf_get(struct sriov *s, const char *pf, unsigned vf, struct sriov_vf_i
 	ret = sriov_vf_rid_addr(pi.addr, pi.vf_offset, pi.vf_stride, vf, expect);
 	if (ret || strcmp(expect, out->addr)) {
 		log_err("sriov: %s virtfn%u is %s but First VF Offset %u / VF Stride %u say %s",
-			pi.addr, vf, out->addr, pi.vf_offset, pi.vf_stride, ret ? "(out of range)" : expect);
+			pi.addr, vf, out->addr, pi.vf_offset, pi.vf_stride,
+			ret ? "(out of range)" : expect);
 		return -EIO;
 	}
 	out->index = vf;
@@ -369,7 +372,7 @@ static bool vfs_assigned(struct sriov *s, const char *pf, unsigned n, char *whic
 
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
@@ -399,14 +402,15 @@ int sriov_set_num_vfs(struct sriov *s, const char *pf, unsigned n)
 		return ret;
 	ret = sriov_read_uint(p, &cur);
 	if (ret) {
-		log_err("sriov: %s: no sriov_numvfs (driver '%s' does not support SR-IOV): %s", pi.addr,
-			pi.driver[0] ? pi.driver : "none", strerror(-ret));
+		log_err("sriov: %s: no sriov_numvfs (driver '%s' does not support SR-IOV): %s",
+			pi.addr, pi.driver[0] ? pi.driver : "none", strerror(-ret));
 		return ret == -ENOENT ? -ENOTSUP : ret;
 	}
 	if (cur == n)
 		return 0;
 	if (vfs_assigned(s, pi.addr, (unsigned)cur, busy, sizeof(busy))) {
-		log_err("sriov: %s: VF %s is bound to vfio-pci (assigned to a guest); release it first",
+		log_err("sriov: %s: VF %s is bound to vfio-pci (assigned to a guest); release it "
+			"first",
 			pi.addr, busy);
 		return -EBUSY;
 	}
@@ -414,7 +418,8 @@ int sriov_set_num_vfs(struct sriov *s, const char *pf, unsigned n)
 	if (cur && n) {
 		ret = sriov_write_attr(p, "0");
 		if (ret) {
-			log_err("sriov: %s: writing 0 to sriov_numvfs: %s", pi.addr, strerror(-ret));
+			log_err("sriov: %s: writing 0 to sriov_numvfs: %s", pi.addr,
+				strerror(-ret));
 			return ret;
 		}
 	}
@@ -486,9 +491,11 @@ static int group_check(struct sriov *s, int group, const char *moving)
 		if (moving && !strcmp(e->d_name, moving))
 			continue;
 		if (sriov_dev_driver(s, e->d_name, drv))
-			continue; /* not a PCI device of ours (bridge of another bus): not bound here */
+			continue; /* not a PCI device of ours (bridge of another bus): not bound
+				     here */
 		if (drv[0] && strcmp(drv, VFIO_DRIVER)) {
-			log_err("sriov: IOMMU group %d is not viable: %s is bound to host driver %s "
+			log_err("sriov: IOMMU group %d is not viable: %s is bound to host driver "
+				"%s "
 				"(every device of the group must be bound to vfio-pci or to none)",
 				group, e->d_name, drv);
 			ret = -EPERM;
@@ -516,7 +523,8 @@ static int vfio_available(struct sriov *s)
 	if (ret)
 		return ret;
 	if (access(p, F_OK)) {
-		log_err("sriov: the vfio-pci driver is not loaded (%s missing): modprobe vfio-pci", p);
+		log_err("sriov: the vfio-pci driver is not loaded (%s missing): modprobe vfio-pci",
+			p);
 		return -ENOENT;
 	}
 	return 0;
@@ -572,8 +580,10 @@ int sriov_bind_vfio(struct sriov *s, const char *dev, char orig_driver[SRIOV_DRI
 	}
 	group = sriov_iommu_group(s, addr);
 	if (group < 0) {
-		log_err("sriov: %s has no IOMMU group: no IOMMU is enabled (boot with intel_iommu=on "
-			"or amd_iommu=on on hardware with VT-d / AMD-Vi)", addr);
+		log_err("sriov: %s has no IOMMU group: no IOMMU is enabled (boot with "
+			"intel_iommu=on "
+			"or amd_iommu=on on hardware with VT-d / AMD-Vi)",
+			addr);
 		return -ENXIO;
 	}
 	ret = vfio_available(s);
@@ -641,7 +651,8 @@ int sriov_unbind_vfio(struct sriov *s, const char *dev, const char *orig_driver)
 		if (!ret)
 			ret = sriov_write_attr(p, addr);
 		if (ret && ret != -EEXIST && ret != -EBUSY) {
-			log_err("sriov: %s: binding %s again: %s", addr, orig_driver, strerror(-ret));
+			log_err("sriov: %s: binding %s again: %s", addr, orig_driver,
+				strerror(-ret));
 			first = first ? first : ret;
 		}
 	}

@@ -12,7 +12,8 @@ check() { # name, then a command whose success is the check
 	n=$1; shift
 	if "$@" > /tmp/out 2>&1; then pass "$n"; else fail "$n: $(tr '\n' ' ' < /tmp/out)"; fi
 }
-for m in $(cat /mod/order); do insmod "/mod/$m" || fail "insmod-$m"; done
+# NIC drivers first: vfio-pci is loaded later, after checking that its absence is reported.
+for m in $(cat /mod/order); do case $m in vfio*|irqbypass*|mdev*) ;; *) insmod "/mod/$m" || fail "insmod-$m" ;; esac; done
 echo "kernel $(uname -r), cmdline $(cat /proc/cmdline)"
 
 nfv-sriov list > /tmp/list 2>&1; cat /tmp/list
@@ -51,6 +52,13 @@ grep -q "mac=52:54:00:aa:bb:01 vlan=100 qos=2 spoofchk=0 trust=1 .*max_tx_rate=1
 
 # vfio-pci binding, IOMMU group checks, VFIO access.
 vf=0000:01:10.0
+nfv-sriov bind $vf > /tmp/out 2>&1
+if grep -q "vfio-pci driver is not loaded" /tmp/out && [ "$(basename "$(readlink /sys/bus/pci/devices/$vf/driver)")" = igbvf ]; then
+	pass vfio-pci-missing-refused
+else
+	fail "vfio-pci-missing-refused: $(cat /tmp/out)"
+fi
+for m in $(cat /mod/order); do case $m in vfio*|irqbypass*|mdev*) insmod "/mod/$m" || fail "insmod-$m" ;; esac; done
 g=$(basename "$(readlink /sys/bus/pci/devices/$vf/iommu_group)")
 nfv-sriov group $vf > /tmp/out 2>&1; cat /tmp/out
 grep -q "iommu_group=$g viable=no" /tmp/out && pass group-not-viable-with-igbvf || fail group-not-viable-with-igbvf

@@ -46,7 +46,7 @@ fi
 # Checks that must have passed (a missing line is a failure too).
 for c in pf-discovered pf-sriov-cap numvfs-3 vfs-appear vf-rid-offset-stride numvfs-change-2 \
 	 vf-config-mac vf-config-vlan vf-config-spoofchk vf-config-trust vf-config-rate ip-vf-mac \
-	 ip-vf-vlan ip-vf-spoofchk ip-vf-trust ip-vf-rate vf-query group-not-viable-with-igbvf \
+	 ip-vf-vlan ip-vf-spoofchk ip-vf-trust ip-vf-rate vf-query group-not-viable-with-igbvf vfio-pci-missing-refused \
 	 bind-vfio bound-vfio-pci dev-vfio-group group-viable bind-again-busy numvfs-busy \
 	 vfio-open vfio-config vfio-bar0-info vfio-bar0-mmap-read vfio-dma-map vfio-msix-enable \
 	 vfio-msix-disable vfio-reset vmm-vfio-pci-create vmm-vfio-pci-ids vmm-vfio-pci-bar-trap \

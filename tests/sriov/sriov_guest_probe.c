@@ -3,12 +3,11 @@
  * Guest half of the SR-IOV test (tests/sriov/run-guest-test.sh): runs inside a QEMU guest with an
  * emulated SR-IOV NIC (igb PF, igbvf VFs), a real kernel, a real IOMMU (intel-iommu) and vfio-pci.
  *
- *   sriov-guest-probe vfio ADDR          open VF ADDR (bound to vfio-pci) through vmm/vfio and check
- *                                        regions, BAR mmap + register read, DMA map of a memfd,
- *                                        MSI-X eventfds (and an interrupt the VF raises), reset,
- *                                        then the vfio-pci device model of nfv-vmm on top of it
- *   sriov-guest-probe lease PF VF MAC    nfvd's flow: sriov_vf_prepare (MAC, VLAN 42) -> open the
- *                                        VF through VFIO -> sriov_vf_release
+ *   sriov-guest-probe vfio ADDR          open VF ADDR (bound to vfio-pci) through vmm/vfio and
+ * check regions, BAR mmap + register read, DMA map of a memfd, MSI-X eventfds (and an interrupt the
+ * VF raises), reset, then the vfio-pci device model of nfv-vmm on top of it sriov-guest-probe lease
+ * PF VF MAC    nfvd's flow: sriov_vf_prepare (MAC, VLAN 42) -> open the VF through VFIO ->
+ * sriov_vf_release
  *
  * Every check prints "PASS name" or "FAIL name: why"; the host half greps for them.
  */
@@ -60,7 +59,7 @@ static void result(bool ok, const char *name, const char *fmt, ...)
 
 static bool wait_fd(int fd, int ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	uint64_t n;
 
 	if (poll(&p, 1, ms) != 1)
@@ -72,14 +71,14 @@ static void probe_vfio_pci(struct vfio_dev *dev);
 
 static int cmd_vfio(const char *addr)
 {
-	struct vfio_dev_cfg cfg = { .host = addr };
+	struct vfio_dev_cfg cfg = {.host = addr};
 	const struct vfio_region *r;
 	struct vfio_dev *dev = NULL;
-	uint16_t ids[2] = { 0, 0 };
+	uint16_t ids[2] = {0, 0};
 	uint32_t status = 0, via_pread = 0;
 	void *bar;
 	uint64_t size;
-	int ret, fds[3] = { -1, -1, -1 };
+	int ret, fds[3] = {-1, -1, -1};
 
 	ret = vfio_dev_open(&cfg, &dev);
 	result(!ret, "vfio-open", ret ? "%s" : "container, group viable, type-1 IOMMU, device fd",
@@ -94,8 +93,9 @@ static int cmd_vfio(const char *addr)
 	result(r->size == 16384 && (r->flags & VFIO_REGION_INFO_FLAG_MMAP), "vfio-bar0-info",
 	       "size %llu flags 0x%x", (unsigned long long)r->size, r->flags);
 	r = vfio_dev_region(dev, VFIO_PCI_BAR3_REGION_INDEX);
-	result(r->size == 16384, "vfio-bar3-info", "size %llu flags 0x%x sparse %u msix_mappable %d",
-	       (unsigned long long)r->size, r->flags, r->nr_sparse, r->msix_mappable);
+	result(r->size == 16384, "vfio-bar3-info",
+	       "size %llu flags 0x%x sparse %u msix_mappable %d", (unsigned long long)r->size,
+	       r->flags, r->nr_sparse, r->msix_mappable);
 
 	ret = vfio_dev_bar_mmap(dev, 0, &bar, &size);
 	if (!ret) {
@@ -131,8 +131,8 @@ static int cmd_vfio(const char *addr)
 	for (unsigned i = 0; i < 3; i++)
 		fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ret = n >= 3 ? vfio_dev_set_irq_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, fds) : -ENOTSUP;
-	result(!ret, "vfio-msix-enable", "%s%s%u vectors", ret ? strerror(-ret) : "", ret ? ", " : "",
-	       n);
+	result(!ret, "vfio-msix-enable", "%s%s%u vectors", ret ? strerror(-ret) : "",
+	       ret ? ", " : "", n);
 	if (!ret) {
 		uint16_t cmd;
 		uint32_t v;
@@ -189,16 +189,18 @@ static void vector_update(void *o, struct pci_dev *d, unsigned v, int old_fd,
 	(void)o, (void)d, (void)v, (void)old_fd, (void)st;
 	updates++;
 }
-static const struct pci_irq_ops irq_ops = { route_msi, set_intx, vector_update };
+static const struct pci_irq_ops irq_ops = {route_msi, set_intx, vector_update};
 
 static void probe_vfio_pci(struct vfio_dev *dev)
 {
 	struct bus pio, mmio;
 	struct pci_host *host = NULL;
-	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &irq_ops };
-	struct pci_bar_windows w = { .io_base = 0xc000, .io_limit = 0x10000,
-				     .mem32_base = 0xe0000000, .mem32_limit = 0xf0000000 };
-	struct vfio_pci_cfg vc = { .slot = 4, .dev = dev };
+	struct pci_host_cfg hc = {.pio = &pio, .mmio = &mmio, .irq_ops = &irq_ops};
+	struct pci_bar_windows w = {.io_base = 0xc000,
+				    .io_limit = 0x10000,
+				    .mem32_base = 0xe0000000,
+				    .mem32_limit = 0xf0000000};
+	struct vfio_pci_cfg vc = {.slot = 4, .dev = dev};
 	struct vfio_pci *vp = NULL;
 	struct vfio_pci_stats st;
 	uint64_t bar0 = 0, v = 0;
@@ -212,7 +214,8 @@ static void probe_vfio_pci(struct vfio_dev *dev)
 	}
 	vc.host = host;
 	ret = vfio_pci_create(&vc, &vp);
-	result(!ret, "vmm-vfio-pci-create", ret ? "%s" : "emulated header from the VF", strerror(-ret));
+	result(!ret, "vmm-vfio-pci-create", ret ? "%s" : "emulated header from the VF",
+	       strerror(-ret));
 	if (ret)
 		goto out;
 	result(pci_host_cfg_read(host, PCI_DEVFN(4, 0), 0, 4) == 0x10ca8086, "vmm-vfio-pci-ids",
@@ -277,12 +280,12 @@ static int cmd_lease(const char *pf, unsigned vf, const char *mac)
 	if (ret)
 		goto out;
 	ret = sriov_vf_query(s, pf, vf, &st);
-	result(!ret && !memcmp(st.mac, c.mac, 6) && st.vlan == 42, "lease-vf-settings",
-	       "vlan %u", st.vlan);
+	result(!ret && !memcmp(st.mac, c.mac, 6) && st.vlan == 42, "lease-vf-settings", "vlan %u",
+	       st.vlan);
 	ret = sriov_vf_get(s, pf, vf, &vi);
 	result(!ret && !strcmp(vi.driver, "vfio-pci"), "lease-driver", "%s", vi.driver);
 	{
-		struct vfio_dev_cfg vc = { .host = l->vf_addr };
+		struct vfio_dev_cfg vc = {.host = l->vf_addr};
 
 		ret = vfio_dev_open(&vc, &dev);
 		result(!ret, "lease-vfio-open", ret ? "%s" : NULL, strerror(-ret));

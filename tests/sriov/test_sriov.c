@@ -122,15 +122,15 @@ static void make_config(uint8_t c[4096], uint16_t vid, uint16_t did, bool sriov,
 		w32(c, 0x100, 0x00010001); /* AER, end of list */
 		return;
 	}
-	w32(c, 0x100, 0x16010001u);		  /* AER, next 0x160 */
-	w32(c, 0x160, 0x00010010u);		  /* SR-IOV v1, end */
-	w16(c, 0x168, num ? 0x0019 : 0);	  /* VF Enable | VF MSE | ARI */
-	w16(c, 0x16c, total);			  /* InitialVFs */
-	w16(c, 0x16e, total);			  /* TotalVFs */
-	w16(c, 0x170, num);			  /* NumVFs */
-	w16(c, 0x174, 0x80);			  /* First VF Offset */
-	w16(c, 0x176, 2);			  /* VF Stride */
-	w16(c, 0x17a, 0x10ca);			  /* VF Device ID */
+	w32(c, 0x100, 0x16010001u);	 /* AER, next 0x160 */
+	w32(c, 0x160, 0x00010010u);	 /* SR-IOV v1, end */
+	w16(c, 0x168, num ? 0x0019 : 0); /* VF Enable | VF MSE | ARI */
+	w16(c, 0x16c, total);		 /* InitialVFs */
+	w16(c, 0x16e, total);		 /* TotalVFs */
+	w16(c, 0x170, num);		 /* NumVFs */
+	w16(c, 0x174, 0x80);		 /* First VF Offset */
+	w16(c, 0x176, 2);		 /* VF Stride */
+	w16(c, 0x17a, 0x10ca);		 /* VF Device ID */
 }
 
 /* Write attribute @name of device @addr. */
@@ -363,9 +363,7 @@ static struct nlattr *find_attr(void *data, int len, int type)
 	struct nlattr *a;
 	int rem;
 
-	nla_for_each_attr(a, data, len, rem)
-		if (nla_type(a) == type)
-			return a;
+	nla_for_each_attr(a, data, len, rem) if (nla_type(a) == type) return a;
 	return NULL;
 }
 
@@ -380,7 +378,7 @@ static void test_nl_msg(void)
 
 	sriov_vf_cfg_init(&c);
 	c.set_mac = true;
-	memcpy(c.mac, (uint8_t[]){ 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }, 6);
+	memcpy(c.mac, (uint8_t[]){0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, 6);
 	c.vlan = 100;
 	c.qos = 3;
 	c.spoofchk = 1;
@@ -421,7 +419,8 @@ static void test_nl_msg(void)
 			CHECK(v->vf == 3 && v->vlan == 100 && v->qos == 3);
 		} else {
 			/* IFLA_VF_VLAN_LIST { IFLA_VF_VLAN_INFO } is the other valid encoding. */
-			struct nlattr *vl = find_attr(nla_data(info), nla_len(info), IFLA_VF_VLAN_LIST);
+			struct nlattr *vl =
+				find_attr(nla_data(info), nla_len(info), IFLA_VF_VLAN_LIST);
 			struct ifla_vf_vlan_info *vi;
 
 			a = vl ? find_attr(nla_data(vl), nla_len(vl), IFLA_VF_VLAN_INFO) : NULL;
@@ -436,9 +435,11 @@ static void test_nl_msg(void)
 		a = find_attr(nla_data(info), nla_len(info), IFLA_VF_TRUST);
 		CHECK(a && (t = nla_data(a)) && t->vf == 3 && t->setting == 0);
 		a = find_attr(nla_data(info), nla_len(info), IFLA_VF_LINK_STATE);
-		CHECK(a && (ls = nla_data(a)) && ls->vf == 3 && ls->link_state == IFLA_VF_LINK_STATE_ENABLE);
+		CHECK(a && (ls = nla_data(a)) && ls->vf == 3 &&
+		      ls->link_state == IFLA_VF_LINK_STATE_ENABLE);
 		a = find_attr(nla_data(info), nla_len(info), IFLA_VF_RATE);
-		CHECK(a && (r = nla_data(a)) && r->vf == 3 && r->max_tx_rate == 500 && r->min_tx_rate == 0);
+		CHECK(a && (r = nla_data(a)) && r->vf == 3 && r->max_tx_rate == 500 &&
+		      r->min_tx_rate == 0);
 	}
 	free(buf);
 
@@ -481,11 +482,12 @@ static void test_nl_msg(void)
 
 int main(void)
 {
-	struct sriov_cfg cfg = { .settle_ms = 200 };
+	struct sriov_cfg cfg = {.settle_ms = 200};
 	struct sriov *s;
 
 	log_set_level(LOGL_ERR);
-	snprintf(root, sizeof(root), "%s/nfv-sriov-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(root, sizeof(root), "%s/nfv-sriov-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");
 		return 1;

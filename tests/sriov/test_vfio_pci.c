@@ -67,13 +67,13 @@ static void fake_init(struct fake *f)
 	put16(f->cfg + 0x2c, 0x8086);
 	put16(f->cfg + 0x2e, 0xa03c);
 	f->cfg[0x34] = 0x70;
-	f->cfg[0x3d] = 0;		 /* VFs have no INTx */
-	f->cfg[0x70] = 0x11;		 /* MSI-X */
+	f->cfg[0x3d] = 0;    /* VFs have no INTx */
+	f->cfg[0x70] = 0x11; /* MSI-X */
 	f->cfg[0x71] = 0xa0;
-	put16(f->cfg + 0x72, 2);	 /* 3 vectors */
+	put16(f->cfg + 0x72, 2);	  /* 3 vectors */
 	put32(f->cfg + 0x74, 0x00000003); /* table: BAR 3, offset 0 */
 	put32(f->cfg + 0x78, 0x00002003); /* PBA: BAR 3, offset 0x2000 */
-	f->cfg[0xa0] = 0x10;		 /* PCIe */
+	f->cfg[0xa0] = 0x10;		  /* PCIe */
 	f->cfg[0xa1] = 0xe0;
 	put16(f->cfg + 0xa2, 0x0002);
 	f->cfg[0xe0] = 0x01; /* power management: PMC 0x0003, PMCSR 0x0008 */
@@ -204,8 +204,7 @@ static void vector_update(void *opaque, struct pci_dev *dev, unsigned vector, in
 }
 
 static const struct pci_irq_ops irq_ops = {
-	.route_msi = route_msi, .set_intx = set_intx, .vector_update = vector_update
-};
+	.route_msi = route_msi, .set_intx = set_intx, .vector_update = vector_update};
 
 struct env {
 	struct bus pio, mmio;
@@ -214,7 +213,7 @@ struct env {
 
 static void env_init(struct env *e)
 {
-	struct pci_host_cfg hc = { .pio = &e->pio, .mmio = &e->mmio, .irq_ops = &irq_ops };
+	struct pci_host_cfg hc = {.pio = &e->pio, .mmio = &e->mmio, .irq_ops = &irq_ops};
 
 	CHECK(bus_init(&e->pio, "pio") == 0);
 	CHECK(bus_init(&e->mmio, "mmio") == 0);
@@ -230,7 +229,7 @@ static void env_fini(struct env *e)
 
 static int make(struct env *e, struct fake *f, struct vfio_pci **vp)
 {
-	struct vfio_pci_cfg cfg = { .host = e->host, .slot = 3 };
+	struct vfio_pci_cfg cfg = {.host = e->host, .slot = 3};
 	int ret = vfio_dev_create_io(&fake_io, f, "0000:01:10.0", &cfg.dev);
 
 	if (ret)
@@ -259,9 +258,9 @@ static void test_config(void)
 	CHECK(pci_host_cfg_read(e.host, DEVFN, 0x2c, 4) == 0xa03c8086);
 	/* BAR sizing: emulated, from the region sizes. */
 	pci_host_cfg_write(e.host, DEVFN, 0x10, 4, 0xffffffff);
-	CHECK(pci_host_cfg_read(e.host, DEVFN, 0x10, 4) == (uint32_t)~(BAR_SIZE - 1));
+	CHECK(pci_host_cfg_read(e.host, DEVFN, 0x10, 4) == (uint32_t) ~(BAR_SIZE - 1));
 	pci_host_cfg_write(e.host, DEVFN, 0x1c, 4, 0xffffffff);
-	CHECK(pci_host_cfg_read(e.host, DEVFN, 0x1c, 4) == (uint32_t)~(BAR_SIZE - 1));
+	CHECK(pci_host_cfg_read(e.host, DEVFN, 0x1c, 4) == (uint32_t) ~(BAR_SIZE - 1));
 	CHECK(pci_host_cfg_read(e.host, DEVFN, 0x14, 4) == 0); /* BAR1 absent */
 	/* Capabilities: MSI-X (emulated, 3 vectors), PCIe, PM (live, read-only). */
 	unsigned msix = pci_cap_find(vfio_pci_dev(vp), 0x11);
@@ -303,8 +302,10 @@ static void test_config(void)
 
 static void test_bars_and_msix(void)
 {
-	struct pci_bar_windows w = { .io_base = 0xc000, .io_limit = 0x10000,
-				     .mem32_base = 0xe0000000, .mem32_limit = 0xf0000000 };
+	struct pci_bar_windows w = {.io_base = 0xc000,
+				    .io_limit = 0x10000,
+				    .mem32_base = 0xe0000000,
+				    .mem32_limit = 0xf0000000};
 	struct env e;
 	struct fake f;
 	struct vfio_pci *vp = NULL;
@@ -395,7 +396,8 @@ static void test_hostile(void)
 	vp = NULL;
 	CHECK(make(&e, &f, &vp) == 0);
 	if (vp)
-		CHECK(pci_cap_find(vfio_pci_dev(vp), 0x11) == 0); /* no MSI-X found: none emulated */
+		CHECK(pci_cap_find(vfio_pci_dev(vp), 0x11) ==
+		      0); /* no MSI-X found: none emulated */
 	vfio_pci_destroy(vp);
 	/* Table size 2048 vectors but the kernel grants 3: the capability says what VFIO has. */
 	fake_init(&f);

@@ -63,7 +63,9 @@ static int fz_irq_count(void *o, unsigned index, unsigned *count)
 {
 	struct fz_dev *f = o;
 
-	*count = index == VFIO_PCI_MSIX_IRQ_INDEX ? f->msix : index == VFIO_PCI_MSI_IRQ_INDEX ? f->msi : 1;
+	*count = index == VFIO_PCI_MSIX_IRQ_INDEX  ? f->msix
+		 : index == VFIO_PCI_MSI_IRQ_INDEX ? f->msi
+						   : 1;
 	return 0;
 }
 
@@ -124,8 +126,7 @@ static void fz_vector_update(void *o, struct pci_dev *d, unsigned v, int old_fd,
 }
 
 static const struct pci_irq_ops fz_ops = {
-	.route_msi = fz_route_msi, .set_intx = fz_set_intx, .vector_update = fz_vector_update
-};
+	.route_msi = fz_route_msi, .set_intx = fz_set_intx, .vector_update = fz_vector_update};
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -137,11 +138,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct fz_dev f;
 	struct bus pio, mmio;
 	struct pci_host *host = NULL;
-	struct pci_host_cfg hc = { .pio = &pio, .mmio = &mmio, .irq_ops = &fz_ops };
-	struct pci_bar_windows w = { .io_base = 0xc000, .io_limit = 0x10000,
-				     .mem32_base = 0xe0000000, .mem32_limit = 0xf0000000,
-				     .mem64_base = 0x100000000ull, .mem64_limit = 0x200000000ull };
-	struct vfio_pci_cfg vc = { .slot = 3 };
+	struct pci_host_cfg hc = {.pio = &pio, .mmio = &mmio, .irq_ops = &fz_ops};
+	struct pci_bar_windows w = {.io_base = 0xc000,
+				    .io_limit = 0x10000,
+				    .mem32_base = 0xe0000000,
+				    .mem32_limit = 0xf0000000,
+				    .mem64_base = 0x100000000ull,
+				    .mem64_limit = 0x200000000ull};
+	struct vfio_pci_cfg vc = {.slot = 3};
 	struct vfio_pci *vp = NULL;
 	size_t pos;
 
@@ -167,17 +171,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			log_debug("fuzz: not every BAR placed");
 		for (pos = 257; pos + 8 <= size; pos += 8) {
 			const uint8_t *r = data + pos;
-			unsigned width = 1u << (r[0] & 3), kind = (r[0] >> 2) & 3, bar = (r[0] >> 4) % 6;
+			unsigned width = 1u << (r[0] & 3), kind = (r[0] >> 2) & 3,
+				 bar = (r[0] >> 4) % 6;
 			uint32_t off = (uint32_t)r[1] | (uint32_t)r[2] << 8 | (uint32_t)r[3] << 16;
 			uint32_t val = le32(r + 4);
 			uint64_t base, v;
 
 			switch (kind) {
 			case 0:
-				pci_host_cfg_write(host, PCI_DEVFN(3, 0), off & 0xfff, width > 4 ? 4 : width, val);
+				pci_host_cfg_write(host, PCI_DEVFN(3, 0), off & 0xfff,
+						   width > 4 ? 4 : width, val);
 				break;
 			case 1:
-				(void)pci_host_cfg_read(host, PCI_DEVFN(3, 0), off & 0xfff, width > 4 ? 4 : width);
+				(void)pci_host_cfg_read(host, PCI_DEVFN(3, 0), off & 0xfff,
+							width > 4 ? 4 : width);
 				break;
 			case 2:
 				if (pci_dev_bar_addr(vfio_pci_dev(vp), bar, &base))

@@ -74,7 +74,9 @@ static int real_region_info(void *opaque, unsigned index, struct vfio_region *ou
 		uint32_t off = ri->cap_offset;
 
 		/* Walk the capability chain; the kernel wrote it, but bound it anyway. */
-		for (int n = 0; n < 16 && off >= sizeof(*ri) && off + sizeof(struct vfio_info_cap_header) <= argsz; n++) {
+		for (int n = 0; n < 16 && off >= sizeof(*ri) &&
+				off + sizeof(struct vfio_info_cap_header) <= argsz;
+		     n++) {
 			struct vfio_info_cap_header *h = (void *)((char *)ri + off);
 
 			if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {
@@ -87,7 +89,8 @@ static int real_region_info(void *opaque, unsigned index, struct vfio_region *ou
 				if (nr > VFIO_MAX_SPARSE)
 					nr = VFIO_MAX_SPARSE;
 				for (uint32_t i = 0; i < nr; i++) {
-					if (off + sizeof(*sp) + (i + 1) * sizeof(sp->areas[0]) > argsz)
+					if (off + sizeof(*sp) + (i + 1) * sizeof(sp->areas[0]) >
+					    argsz)
 						break;
 					out->sparse[out->nr_sparse].offset = sp->areas[i].offset;
 					out->sparse[out->nr_sparse].size = sp->areas[i].size;
@@ -106,7 +109,7 @@ static int real_region_info(void *opaque, unsigned index, struct vfio_region *ou
 static int real_irq_count(void *opaque, unsigned index, unsigned *count)
 {
 	struct vfio_dev *d = opaque;
-	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = index };
+	struct vfio_irq_info ii = {.argsz = sizeof(ii), .index = index};
 
 	if (ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, &ii))
 		return -errno;
@@ -190,7 +193,8 @@ static int load_info(struct vfio_dev *d)
 		if (ret == -EINVAL) /* index beyond what this device has */
 			memset(&d->region[i], 0, sizeof(d->region[i]));
 		else if (ret) {
-			log_err("%s: VFIO_DEVICE_GET_REGION_INFO %u: %s", d->name, i, strerror(-ret));
+			log_err("%s: VFIO_DEVICE_GET_REGION_INFO %u: %s", d->name, i,
+				strerror(-ret));
 			return ret;
 		}
 	}
@@ -247,8 +251,8 @@ static int read_group(const struct vfio_dev_cfg *cfg, int *group)
 int vfio_dev_open(const struct vfio_dev_cfg *cfg, struct vfio_dev **out)
 {
 	const char *dir = cfg->vfio_dir ? cfg->vfio_dir : "/dev/vfio";
-	struct vfio_group_status gs = { .argsz = sizeof(gs) };
-	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_group_status gs = {.argsz = sizeof(gs)};
+	struct vfio_device_info di = {.argsz = sizeof(di)};
 	struct vfio_dev *d;
 	char p[PATH_MAX];
 	int group, ret;
@@ -276,7 +280,8 @@ int vfio_dev_open(const struct vfio_dev_cfg *cfg, struct vfio_dev **out)
 	if (ioctl(d->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
 	    ioctl(d->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) <= 0) {
 		log_err("%s: the kernel's VFIO lacks API version %d or the type-1 IOMMU "
-			"(vfio_iommu_type1 not loaded?)", d->name, VFIO_API_VERSION);
+			"(vfio_iommu_type1 not loaded?)",
+			d->name, VFIO_API_VERSION);
 		ret = -EPROTO;
 		goto fail;
 	}
@@ -295,8 +300,8 @@ int vfio_dev_open(const struct vfio_dev_cfg *cfg, struct vfio_dev **out)
 	}
 	if (!(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		log_err("%s: IOMMU group %d is not viable: bind every device of "
-			"/sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it", d->name, group,
-			group);
+			"/sys/kernel/iommu_groups/%d/devices to vfio-pci or unbind it",
+			d->name, group, group);
 		ret = -EPERM;
 		goto fail;
 	}
@@ -352,7 +357,8 @@ void vfio_dev_close(struct vfio_dev *d)
 		return;
 	for (unsigned i = 0; i < VFIO_PCI_NUM_IRQS; i++)
 		if (d->irq_enabled & (1u << i))
-			(void)d->io->set_irqs(d->io_opaque, i, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+			(void)d->io->set_irqs(d->io_opaque, i, VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0,
+					      NULL);
 	/* Quiesce the device before its DMA mappings go away (vfio.rst: reset on release). */
 	if (d->fd >= 0 && d->can_reset && ioctl(d->fd, VFIO_DEVICE_RESET))
 		log_warn("%s: VFIO_DEVICE_RESET on release: %s", d->name, strerror(errno));
@@ -439,7 +445,7 @@ int vfio_dev_dma_map(struct vfio_dev *d, void *hva, uint64_t iova, uint64_t size
 
 int vfio_dev_dma_unmap(struct vfio_dev *d, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = iova, .size = size };
+	struct vfio_iommu_type1_dma_unmap u = {.argsz = sizeof(u), .iova = iova, .size = size};
 
 	if (d->container < 0)
 		return 0;

@@ -35,7 +35,7 @@ struct vfio_dev;
 struct vfio_region {
 	uint64_t offset; /* within the device fd */
 	uint64_t size;
-	uint32_t flags;	 /* VFIO_REGION_INFO_FLAG_READ/WRITE/MMAP */
+	uint32_t flags;	    /* VFIO_REGION_INFO_FLAG_READ/WRITE/MMAP */
 	bool msix_mappable; /* VFIO_REGION_INFO_CAP_MSIX_MAPPABLE */
 	/* VFIO_REGION_INFO_CAP_SPARSE_MMAP areas (offset, size) relative to the region; when
 	 * nr_sparse is 0 and FLAG_MMAP is set, the whole region may be mapped. */
@@ -58,11 +58,11 @@ struct vfio_dev_io {
 };
 
 struct vfio_dev_cfg {
-	const char *host;	 /* PCI address "dddd:bb:dd.f" of a device bound to vfio-pci */
-	const char *sysfs_root;	 /* NULL: "/sys" */
-	const char *vfio_dir;	 /* NULL: "/dev/vfio" */
-	struct gmem *gm;	 /* guest RAM to map for DMA (may be NULL: map later) */
-	bool no_reset;		 /* skip the reset on open (tests of devices without one) */
+	const char *host;	/* PCI address "dddd:bb:dd.f" of a device bound to vfio-pci */
+	const char *sysfs_root; /* NULL: "/sys" */
+	const char *vfio_dir;	/* NULL: "/dev/vfio" */
+	struct gmem *gm;	/* guest RAM to map for DMA (may be NULL: map later) */
+	bool no_reset;		/* skip the reset on open (tests of devices without one) */
 };
 
 /*
@@ -97,7 +97,8 @@ int vfio_dev_dma_map(struct vfio_dev *dev, void *hva, uint64_t iova, uint64_t si
 int vfio_dev_dma_unmap(struct vfio_dev *dev, uint64_t iova, uint64_t size)
 	__attribute__((warn_unused_result));
 /* Map every region of @gm (hva at gpa). Undone by vfio_dev_close. */
-int vfio_dev_dma_map_gmem(struct vfio_dev *dev, struct gmem *gm) __attribute__((warn_unused_result));
+int vfio_dev_dma_map_gmem(struct vfio_dev *dev, struct gmem *gm)
+	__attribute__((warn_unused_result));
 
 /*
  * mmap BAR @bar (shared, read/write) so that it can be given to the guest as a KVM memslot.

@@ -22,7 +22,8 @@
 #define CAP_ID_MSI 0x05
 #define CAP_ID_PCIE 0x10
 #define CAP_ID_MSIX 0x11
-/* Command bits the guest controls on the device: I/O, memory, bus master, parity, SERR, INTx dis. */
+/* Command bits the guest controls on the device: I/O, memory, bus master, parity, SERR, INTx dis.
+ */
 #define CMD_PASSTHROUGH_MASK 0x0547u
 #define MAX_PASS_CAPS 8
 
@@ -93,7 +94,7 @@ static void bar_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	}
 }
 
-static const struct bus_ops bar_ops = { .read = bar_read, .write = bar_write };
+static const struct bus_ops bar_ops = {.read = bar_read, .write = bar_write};
 
 /* ---- interrupts ---- */
 
@@ -120,9 +121,9 @@ static void intx_enable(struct vfio_pci *vp)
 
 static void irq_disable(struct vfio_pci *vp)
 {
-	static const unsigned index[] = { [IRQ_INTX] = VFIO_PCI_INTX_IRQ_INDEX,
-					  [IRQ_MSI] = VFIO_PCI_MSI_IRQ_INDEX,
-					  [IRQ_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX };
+	static const unsigned index[] = {[IRQ_INTX] = VFIO_PCI_INTX_IRQ_INDEX,
+					 [IRQ_MSI] = VFIO_PCI_MSI_IRQ_INDEX,
+					 [IRQ_MSIX] = VFIO_PCI_MSIX_IRQ_INDEX};
 
 	if (vp->irq_mode == IRQ_NONE)
 		return;
@@ -209,9 +210,11 @@ static void cfg_write(void *opaque, unsigned off, unsigned size, uint32_t val)
 		uint16_t virt = (uint16_t)pci_cfg_get(vp->pci, CFG_COMMAND, 2), phys;
 
 		if (!vfio_dev_read(vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, CFG_COMMAND, &phys, 2)) {
-			phys = (uint16_t)((phys & ~CMD_PASSTHROUGH_MASK) | (virt & CMD_PASSTHROUGH_MASK));
+			phys = (uint16_t)((phys & ~CMD_PASSTHROUGH_MASK) |
+					  (virt & CMD_PASSTHROUGH_MASK));
 			vp->st.cfg_passthrough++;
-			if (vfio_dev_write(vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, CFG_COMMAND, &phys, 2))
+			if (vfio_dev_write(vp->dev, VFIO_PCI_CONFIG_REGION_INDEX, CFG_COMMAND,
+					   &phys, 2))
 				log_rl(LOGL_WARN, "%s: command register write failed",
 				       vfio_dev_name(vp->dev));
 		}
@@ -233,9 +236,10 @@ static void bar_slots(struct vfio_pci *vp, unsigned bar, uint64_t gpa, bool map)
 	n = vfio_dev_bar_mmap_ranges(vp->dev, bar, ranges, VFIO_MAX_SPARSE);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t lo = ranges[i][0], hi = ranges[i][0] + ranges[i][1];
-		uint64_t piece[2][2] = { { lo, hi }, { 0, 0 } };
+		uint64_t piece[2][2] = {{lo, hi}, {0, 0}};
 
-		if (bar == vp->msix_bar && vp->msix_vectors && lo < vp->msix_hi && hi > vp->msix_lo) {
+		if (bar == vp->msix_bar && vp->msix_vectors && lo < vp->msix_hi &&
+		    hi > vp->msix_lo) {
 			piece[0][1] = MAX(lo, vp->msix_lo);
 			piece[1][0] = MIN(hi, vp->msix_hi);
 			piece[1][1] = hi;
@@ -246,7 +250,8 @@ static void bar_slots(struct vfio_pci *vp, unsigned bar, uint64_t gpa, bool map)
 			if (vp->cfg.map_bar(vp->cfg.map_opaque, gpa + piece[k][0],
 					    (uint8_t *)hva + piece[k][0], piece[k][1] - piece[k][0],
 					    map))
-				log_rl(LOGL_WARN, "%s: BAR %u: memslot %s failed; access stays trapped",
+				log_rl(LOGL_WARN,
+				       "%s: BAR %u: memslot %s failed; access stays trapped",
 				       vfio_dev_name(vp->dev), bar, map ? "add" : "removal");
 		}
 	}
@@ -289,15 +294,16 @@ static unsigned find_caps(const uint8_t *c, unsigned off[256])
 static int bars_from_host(struct vfio_pci *vp, struct pci_dev_cfg *dc)
 {
 	for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
-		const struct vfio_region *r = vfio_dev_region(vp->dev, VFIO_PCI_BAR0_REGION_INDEX + i);
+		const struct vfio_region *r =
+			vfio_dev_region(vp->dev, VFIO_PCI_BAR0_REGION_INDEX + i);
 		uint32_t lo = le(vp->phys + CFG_BAR0 + 4 * i, 4);
 		struct pci_bar_cfg *b = &dc->bar[i];
 
 		if (!r || !r->size)
 			continue;
 		if (r->size & (r->size - 1)) {
-			log_err("%s: BAR %u size 0x%llx is not a power of two", vfio_dev_name(vp->dev),
-				i, (unsigned long long)r->size);
+			log_err("%s: BAR %u size 0x%llx is not a power of two",
+				vfio_dev_name(vp->dev), i, (unsigned long long)r->size);
 			return -ENOTSUP;
 		}
 		vp->bar[i].vp = vp;
@@ -330,7 +336,8 @@ static int msix_from_host(struct vfio_pci *vp, struct pci_dev_cfg *dc, unsigned 
 	const struct vfio_region *r;
 
 	if ((table & 7) != (pba & 7)) {
-		log_err("%s: MSI-X table (BAR %u) and PBA (BAR %u) in different BARs: not supported",
+		log_err("%s: MSI-X table (BAR %u) and PBA (BAR %u) in different BARs: not "
+			"supported",
 			vfio_dev_name(vp->dev), table & 7, pba & 7);
 		return -ENOTSUP;
 	}
@@ -382,7 +389,7 @@ static void close_fds(int *fds, unsigned n)
 
 int vfio_pci_create(const struct vfio_pci_cfg *cfg, struct vfio_pci **out)
 {
-	struct pci_dev_cfg dc = { 0 };
+	struct pci_dev_cfg dc = {0};
 	unsigned caps[256];
 	struct vfio_pci *vp;
 	int ret;
@@ -462,9 +469,9 @@ int vfio_pci_create(const struct vfio_pci_cfg *cfg, struct vfio_pci **out)
 		memcpy(body, vp->phys + caps[CAP_ID_PM] + 2, sizeof(body));
 		at = pci_cap_add(vp->pci, CAP_ID_PM, body, sizeof(body));
 		if (at > 0 && vp->nr_pass < MAX_PASS_CAPS)
-			vp->pass[vp->nr_pass++] = (struct pass_cap){ .virt = (unsigned)at + 2,
-								     .phys = caps[CAP_ID_PM] + 2,
-								     .len = sizeof(body) };
+			vp->pass[vp->nr_pass++] = (struct pass_cap){.virt = (unsigned)at + 2,
+								    .phys = caps[CAP_ID_PM] + 2,
+								    .len = sizeof(body)};
 	}
 	for (unsigned v = 0; v < vp->msix_vectors; v++) {
 		ret = pci_msi_set_vector_fd(vp->pci, true, v, vp->msix_fd[v]);
