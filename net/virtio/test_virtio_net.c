@@ -3,7 +3,9 @@
  * Unit tests for the virtio-net control plane, driving virtio_net_dev_ops as the virtio-pci
  * transport would, with guest RAM in a memfd and a fake vhost-user backend thread:
  * feature intersection, config space, ring hand-over with GPA->HVA translation, the control
- * queue (good and malformed commands), link down on backend loss, reconnect with replay.
+ * queue (good and malformed commands), link down on backend loss, reconnect with replay; and with
+ * packed rings: event suppression areas as ring addresses, index+wrap ring bases, the control
+ * queue on a packed ring, and a reconnect resuming where a (simulated) backend left each ring.
  */
 #include <endian.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "test_fake_backend.h"
 #include "util.h"
 #include "virtio_net.h"
+#include "virtio_net_packed.h"
 #include "vq_drv.h"
 #include "virtq.h"
 
@@ -49,6 +52,7 @@ static int failures;
 #define F_CSUM (1ull << 0)
 #define F_V1 (1ull << 32)
 #define F_EIDX (1ull << 29)
+#define F_PACKED (1ull << 34)
 
 static int config_changes;
 static void on_config(void *opaque)
@@ -115,6 +119,139 @@ static int ctrl_cmd(struct guest *g, struct virtio_net *vn, const void *cmd, uin
 	if (!vqd_get_used(d, &id, &l))
 		return -1;
 	return l == 1 ? *(uint8_t *)vqd_ptr(d, ack) : -2;
+}
+
+/* The backend's part on a packed ring: use @n buffers, as a device model in this process. */
+static void sim_use(struct vq *dev, unsigned n)
+{
+	struct iovec iov[4];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vq_elem e = { .iov = iov, .max_iov = 4 };
+
+		CHECK(vq_pop(dev, &e) == 1);
+		vq_push(dev, e.head, e.in_len ? 60 : 0);
+	}
+}
+
+#define PK_SIZE 100 /* packed rings need not be a power of two (s2.8) */
+
+static void packed_case(struct evloop *loop, struct guest *g, const char *path)
+{
+	const uint64_t bf = F_V1 | F_MRG | F_PACKED | (1ull << 30);
+	const uint64_t bpf = (1ull << 0) | (1ull << 3);
+	struct virtio_net_cfg cfg = {
+		.name = "pk", .mac = { 0x52, 0x54, 0, 0, 0, 1 }, .max_queue_pairs = 1,
+		.queue_size = 256, .gm = &g->gm, .socket_path = path, .timeout_ms = 5000,
+		.connect_wait_ms = -1, .loop = loop,
+	};
+	uint64_t buf = RAM_GPA + 0x60000;
+	struct vq_pdrv d[3];
+	struct vq vq[3], dev[2];
+	struct vq_cfg c;
+	struct fbe fb, fb2;
+	struct virtio_net *vn = NULL;
+	const struct fbe_entry *e;
+	uint32_t id, len;
+
+	CHECK(virtio_net_create(&cfg, &vn) == 0);
+	if (!vn)
+		return;
+	CHECK(fbe_listen_start(&fb, path, bf, bpf) == 0);
+	spin(loop, is_up, vn, 3000);
+	CHECK(virtio_net_link_up(vn));
+	CHECK(virtio_net_dev_ops.get_features(vn) & F_PACKED);
+	CHECK(virtio_net_dev_ops.set_features(vn, F_V1 | F_MRG | F_PACKED | F_CTRL_VQ | F_MAC) == 0);
+	e = fbe_find(&fb, VHOST_USER_SET_FEATURES, -1);
+	CHECK(e && e->msg.payload.u64 == (F_V1 | F_MRG | F_PACKED | (1ull << 30)));
+	for (unsigned i = 0; i < 3; i++) {
+		vqp_init(&d[i], g->ram, RAM_GPA, PK_SIZE, RAM_GPA + 0x40000 + i * 0x1000ull);
+		vqp_cfg(&d[i], &c, false, false);
+		vq_init(&vq[i], &g->gm, "pk", (uint16_t)i);
+		CHECK(vq_setup(&vq[i], &c) == 0);
+		if (i < 2) {
+			vq_init(&dev[i], &g->gm, "backend", (uint16_t)i);
+			CHECK(vq_setup(&dev[i], &c) == 0);
+		}
+		CHECK(virtio_net_dev_ops.queue_start(vn, i, &vq[i]) == 0);
+	}
+	/* Packed ring hand-over: size, event suppression areas, slot 0 with wrap counters 1. */
+	e = fbe_find(&fb, VHOST_USER_SET_VRING_NUM, 0);
+	CHECK(e && e->msg.payload.state.num == PK_SIZE);
+	e = fbe_find(&fb, VHOST_USER_SET_VRING_ADDR, 1);
+	CHECK(e && e->msg.payload.addr.desc_uaddr == (uintptr_t)g->ram + (d[1].desc_gpa - RAM_GPA));
+	CHECK(e && e->msg.payload.addr.avail_uaddr == (uintptr_t)g->ram + (d[1].drv_gpa - RAM_GPA));
+	CHECK(e && e->msg.payload.addr.used_uaddr == (uintptr_t)g->ram + (d[1].dev_gpa - RAM_GPA));
+	e = fbe_find(&fb, VHOST_USER_SET_VRING_BASE, 0);
+	CHECK(e && e->msg.payload.state.num == 0x80008000u);
+	CHECK(!fbe_find(&fb, VHOST_USER_SET_VRING_ADDR, 2)); /* control queue stays with us */
+
+	/* The control queue on a packed ring (s5.1.6.5): CTRL_RX is not acked -> ERR. */
+	{
+		uint8_t *cmd = g->ram + (buf - RAM_GPA);
+		struct vqd_seg segs[2] = { { buf, 3, false }, { buf + 64, 1, true } };
+
+		memcpy(cmd, "\x00\x00\x01", 3);
+		cmd[64] = 0xee;
+		vqp_add(&d[2], segs, 2, 7);
+		virtio_net_dev_ops.queue_notify(vn, 2);
+		CHECK(vqp_get_used(&d[2], &id, &len) && id == 7 && len == 1 && cmd[64] == 1);
+		/* MAC_ADDR_SET is not acked either; a well-formed command gets its ack all the same. */
+		memcpy(cmd, "\x01\x01\x02\x00\x00\x00\x00\x09", 8);
+		segs[0].len = 8;
+		vqp_add(&d[2], segs, 2, 3);
+		virtio_net_dev_ops.queue_notify(vn, 2);
+		CHECK(vqp_get_used(&d[2], &id, &len) && id == 3 && len == 1 && cmd[64] == 1);
+	}
+
+	/*
+	 * The backend works the rings (simulated on the same memory): RX takes 185 one-slot buffers
+	 * (the driver refills), TX two two-slot chains of three. Then it dies.
+	 */
+	for (unsigned i = 0; i < PK_SIZE; i++)
+		vqp_add(&d[0], &(struct vqd_seg){ buf + 0x1000 + 64ull * i, 64, true }, 1,
+			(uint16_t)i);
+	for (unsigned round = 0; round < 5; round++) {
+		sim_use(&dev[0], 37);
+		while (vqp_get_used(&d[0], &id, &len))
+			vqp_add(&d[0], &(struct vqd_seg){ buf + 0x1000 + 64ull * id, 64, true }, 1,
+				(uint16_t)id);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		struct vqd_seg segs[2] = { { buf + 0x3000, 12, false }, { buf + 0x3100, 60, false } };
+
+		vqp_add(&d[1], segs, 2, (uint16_t)(10 + i));
+	}
+	sim_use(&dev[1], 2);
+	fbe_close(&fb);
+	spin(loop, is_down, vn, 3000);
+	CHECK(!virtio_net_link_up(vn));
+
+	/* A new backend resumes each ring where the guest sees the old one stopped. */
+	CHECK(fbe_listen_start(&fb2, path, bf, bpf) == 0);
+	spin(loop, is_up, vn, 5000);
+	CHECK(virtio_net_link_up(vn));
+	e = fbe_find(&fb2, VHOST_USER_SET_VRING_BASE, 0);
+	/* 185 = 100 + 85: slot 85 in the second pass (wrap counter 0), as avail and used. */
+	CHECK(e && e->msg.payload.state.num == 0x00550055u);
+	CHECK(e && e->msg.payload.state.num ==
+			   vnp_base_encode((struct vnp_pos){ dev[0].used_idx, dev[0].used_wrap },
+					   (struct vnp_pos){ dev[0].used_idx, dev[0].used_wrap }));
+	e = fbe_find(&fb2, VHOST_USER_SET_VRING_BASE, 1);
+	CHECK(e && e->msg.payload.state.num == 0x80048004u); /* after two chains of two slots */
+	e = fbe_find(&fb2, VHOST_USER_SET_VRING_ADDR, 0);
+	CHECK(e && e->msg.payload.addr.used_uaddr == (uintptr_t)g->ram + (d[0].dev_gpa - RAM_GPA));
+
+	for (unsigned i = 0; i < 3; i++)
+		virtio_net_dev_ops.queue_stop(vn, i);
+	CHECK(fbe_find(&fb2, VHOST_USER_GET_VRING_BASE, 0) != NULL);
+	virtio_net_dev_ops.reset(vn);
+	virtio_net_destroy(vn);
+	fbe_join(&fb2);
+	for (unsigned i = 0; i < 3; i++)
+		vq_reset(&vq[i]);
+	for (unsigned i = 0; i < 2; i++)
+		vq_reset(&dev[i]);
 }
 
 int main(void)
@@ -358,6 +495,9 @@ int main(void)
 		fbe_join(&s2);
 		CHECK(access(path, F_OK) != 0); /* our listening socket is gone */
 	}
+
+	/* 10. Packed rings. */
+	packed_case(loop, &g, path);
 	evloop_destroy(loop);
 	munmap(g.ram, RAM_SIZE);
 	close(memfd);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gmem.h"
+#include "vhost_user.h"
 #include "virtio_net_packed.h"
 #include "virtq.h"
 #include "vq_drv.h"
@@ -36,14 +37,13 @@ static void test_encoding(void)
 	struct vnp_pos a, u;
 
 	/* Fresh ring (s2.8.1): index 0, wrap counters 1, in both halves. */
-	CHECK(vnp_base_encode((struct vnp_pos){ 0, true }, (struct vnp_pos){ 0, true }) ==
-	      0x80008000u);
-	CHECK(vnp_base_encode((struct vnp_pos){ 5, false }, (struct vnp_pos){ 3, true }) ==
+	CHECK(vnp_base_encode((struct vnp_pos){0, true}, (struct vnp_pos){0, true}) == 0x80008000u);
+	CHECK(vnp_base_encode((struct vnp_pos){5, false}, (struct vnp_pos){3, true}) ==
 	      (5u | (3u | 0x8000u) << 16));
-	CHECK(vnp_base_encode((struct vnp_pos){ 32767, true }, (struct vnp_pos){ 32767, false }) ==
+	CHECK(vnp_base_encode((struct vnp_pos){32767, true}, (struct vnp_pos){32767, false}) ==
 	      0x7fffffffu);
 	/* Index bits beyond 14 cannot be carried. */
-	CHECK(vnp_base_encode((struct vnp_pos){ 0x8001, false }, (struct vnp_pos){ 0, false }) == 1);
+	CHECK(vnp_base_encode((struct vnp_pos){0x8001, false}, (struct vnp_pos){0, false}) == 1);
 
 	CHECK(vnp_base_decode(0x80058003u, 256, &a, &u));
 	CHECK(a.idx == 3 && a.wrap && u.idx == 5 && u.wrap);
@@ -56,7 +56,7 @@ static void test_encoding(void)
 	CHECK(a.idx == 7 && !a.wrap && u.idx == 7 && !u.wrap);
 	/* Round trip. */
 	for (unsigned i = 0; i < 300; i += 7) {
-		struct vnp_pos x = { (uint16_t)i, i & 1 }, y = { (uint16_t)(299 - i), !(i & 2) };
+		struct vnp_pos x = {(uint16_t)i, i & 1}, y = {(uint16_t)(299 - i), !(i & 2)};
 
 		CHECK(vnp_base_decode(vnp_base_encode(x, y), 300, &a, &u));
 		CHECK(a.idx == x.idx && a.wrap == x.wrap && u.idx == y.idx && u.wrap == y.wrap);
@@ -65,6 +65,26 @@ static void test_encoding(void)
 	CHECK(!vnp_base_decode(0x8100u, 256, &a, &u));
 	CHECK(!vnp_base_decode(0x01008001u, 256, &a, &u));
 	CHECK(!vnp_base_decode(0x7fffu, 128, &a, &u));
+}
+
+/* GET_VRING_BASE replies: 32 bits accepted for packed rings only, and only for the ring asked. */
+static void test_reply(void)
+{
+	struct vhost_user_msg m = {.request = VHOST_USER_GET_VRING_BASE,
+				   .flags = VHOST_USER_VERSION | VHOST_USER_FLAG_REPLY,
+				   .size = sizeof(struct vhost_user_vring_state)};
+	struct vhost_user_msg out;
+	size_t len = VHOST_USER_HDR_SIZE + sizeof(struct vhost_user_vring_state);
+	const uint32_t pk = VHOST_USER_GET_VRING_BASE_PACKED;
+
+	m.payload.state = (struct vhost_user_vring_state){1, 0x80058003u};
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_VRING_BASE, 1 | pk, &m, len, 0, &out) == 0);
+	CHECK(out.payload.state.num == 0x80058003u);
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_VRING_BASE, 1, &m, len, 0, &out) == -ERANGE);
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_VRING_BASE, 2 | pk, &m, len, 0, &out) ==
+	      -ERANGE);
+	m.payload.state.num = 0x8003u;
+	CHECK(vhost_user_reply_parse(VHOST_USER_GET_VRING_BASE, 1, &m, len, 0, &out) == 0);
 }
 
 static uint8_t *ram;
@@ -97,7 +117,8 @@ static void scan_case(uint16_t size, unsigned chain, unsigned rounds, unsigned p
 	/* An empty ring: the device starts where it would anyway. */
 	CHECK(vnp_resume_pos(vq.pdesc, size, &pos) == 0 && pos.idx == 0 && pos.wrap);
 	for (unsigned r = 0; r < rounds; r++) {
-		unsigned np = post ? post : (unsigned)rand() % 5, nu = use ? use : (unsigned)rand() % 5;
+		unsigned np = post ? post : (unsigned)rand() % 5,
+			 nu = use ? use : (unsigned)rand() % 5;
 
 		/* Reap what the device used, then post (free descriptors permitting). */
 		while (vqp_get_used(&d, &id, &len))
@@ -106,12 +127,12 @@ static void scan_case(uint16_t size, unsigned chain, unsigned rounds, unsigned p
 			uint16_t bid = (uint16_t)(next_id++ % size); /* distinct: used in order */
 
 			for (unsigned k = 0; k < chain; k++)
-				segs[k] = (struct vqd_seg){ BUF_GPA + 64ull * k, 64, k == chain - 1 };
+				segs[k] = (struct vqd_seg){BUF_GPA + 64ull * k, 64, k == chain - 1};
 			vqp_add(&d, segs, chain, bid);
 			outstanding++;
 		}
 		for (unsigned i = 0; i < nu; i++) {
-			struct vq_elem e = { .iov = iov, .max_iov = 8 };
+			struct vq_elem e = {.iov = iov, .max_iov = 8};
 
 			if (vq_pop(&vq, &e) != 1)
 				break;
@@ -190,6 +211,7 @@ int main(void)
 		return 1;
 	}
 	test_encoding();
+	test_reply();
 	test_hand_made();
 	/* One-slot chains, ring sizes power of two and not; steady and random progress. */
 	scan_case(8, 1, 100, 3, 3, 1);

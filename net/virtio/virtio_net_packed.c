@@ -20,8 +20,8 @@ bool vnp_base_decode(uint32_t num, uint16_t size, struct vnp_pos *avail, struct 
 {
 	uint16_t lo = (uint16_t)num, hi = (uint16_t)(num >> 16);
 
-	*avail = (struct vnp_pos){ .idx = lo & VNP_IDX_MASK, .wrap = lo & VNP_WRAP };
-	*used = hi ? (struct vnp_pos){ .idx = hi & VNP_IDX_MASK, .wrap = hi & VNP_WRAP } : *avail;
+	*avail = (struct vnp_pos){.idx = lo & VNP_IDX_MASK, .wrap = lo & VNP_WRAP};
+	*used = hi ? (struct vnp_pos){.idx = hi & VNP_IDX_MASK, .wrap = hi & VNP_WRAP} : *avail;
 	return avail->idx < size && used->idx < size;
 }
 
@@ -44,8 +44,8 @@ static bool vnp_used_bit(uint16_t f)
 static struct vnp_pos vnp_back(struct vnp_pos p, uint16_t size)
 {
 	if (p.idx == 0)
-		return (struct vnp_pos){ .idx = (uint16_t)(size - 1), .wrap = !p.wrap };
-	return (struct vnp_pos){ .idx = (uint16_t)(p.idx - 1), .wrap = p.wrap };
+		return (struct vnp_pos){.idx = (uint16_t)(size - 1), .wrap = !p.wrap};
+	return (struct vnp_pos){.idx = (uint16_t)(p.idx - 1), .wrap = p.wrap};
 }
 
 static struct vnp_pos vnp_fwd(struct vnp_pos p, uint16_t size, uint16_t n)
@@ -53,8 +53,8 @@ static struct vnp_pos vnp_fwd(struct vnp_pos p, uint16_t size, uint16_t n)
 	uint32_t i = (uint32_t)p.idx + n;
 
 	if (i >= size)
-		return (struct vnp_pos){ .idx = (uint16_t)(i - size), .wrap = !p.wrap };
-	return (struct vnp_pos){ .idx = (uint16_t)i, .wrap = p.wrap };
+		return (struct vnp_pos){.idx = (uint16_t)(i - size), .wrap = !p.wrap};
+	return (struct vnp_pos){.idx = (uint16_t)i, .wrap = p.wrap};
 }
 
 int vnp_resume_pos(const volatile struct vring_packed_desc *ring, uint16_t size,
@@ -68,14 +68,15 @@ int vnp_resume_pos(const volatile struct vring_packed_desc *ring, uint16_t size,
 		return -EINVAL;
 	/*
 	 * s2.8.1/s2.8.8: the driver writes slots in order with AVAIL = its wrap counter, the device
-	 * writes used descriptors with AVAIL = USED = the same pass's counter. So slots [0, D) carry
-	 * the driver's current counter and [D, size) the previous one, D being the driver's next slot;
-	 * a ring with one value everywhere has D = 0 and the driver in the pass after it.
+	 * writes used descriptors with AVAIL = USED = the same pass's counter. So slots [0, D)
+	 * carry the driver's current counter and [D, size) the previous one, D being the driver's
+	 * next slot; a ring with one value everywhere has D = 0 and the driver in the pass after
+	 * it.
 	 */
 	first = vnp_avail_bit(vnp_flags(ring, 0));
 	for (i = 1; i < size && vnp_avail_bit(vnp_flags(ring, i)) == first; i++)
 		;
-	drv = i == size ? (struct vnp_pos){ 0, !first } : (struct vnp_pos){ i, first };
+	drv = i == size ? (struct vnp_pos){0, !first} : (struct vnp_pos){i, first};
 	for (; i < size; i++)
 		if (vnp_avail_bit(vnp_flags(ring, i)) == first)
 			return -EAGAIN; /* a second change: not a ring at rest */
@@ -93,8 +94,9 @@ int vnp_resume_pos(const volatile struct vring_packed_desc *ring, uint16_t size,
 			break;
 	}
 	if (k == size) {
-		/* Nothing used in the last pass: every slot is available, the device is a pass behind. */
-		*out = (struct vnp_pos){ drv.idx, !drv.wrap };
+		/* Nothing used in the last pass: every slot is available, the device is a pass
+		 * behind. */
+		*out = (struct vnp_pos){drv.idx, !drv.wrap};
 		return 0;
 	}
 	last = p;
@@ -106,9 +108,9 @@ int vnp_resume_pos(const volatile struct vring_packed_desc *ring, uint16_t size,
 	tail = 0;
 	p = last;
 	/*
-	 * A slot nobody ever wrote (a fresh zeroed ring reads as "used in a pass with wrap 0") has no
-	 * chain behind it. The device writes only id, len and flags (s2.8.7), so a used descriptor
-	 * still has the driver's buffer address.
+	 * A slot nobody ever wrote (a fresh zeroed ring reads as "used in a pass with wrap 0") has
+	 * no chain behind it. The device writes only id, len and flags (s2.8.7), so a used
+	 * descriptor still has the driver's buffer address.
 	 */
 	if (ring[last.idx].addr == 0 && id == 0)
 		k = 0;
