@@ -20,6 +20,7 @@
 #include "domain_cfg.h"
 #include "vm.h"
 #include "vm_priv.h"
+#include "sandbox.h"
 
 uint64_t vmm_start_ns;
 
@@ -54,6 +55,10 @@ static void usage(FILE *out)
 		"      --stats-file PATH    write end-of-run statistics as JSON\n"
 		"      --log-level LEVEL    err, warn, info (default), debug\n"
 		"      --log-file PATH      log to PATH instead of stderr\n"
+		"      --user USER          once the VM is set up, run as USER: NAME, UID or UID:GID\n"
+		"      --seccomp MODE       on (default): kill on a system call outside the allow-list;\n"
+		"                           log: log such calls and allow them; off\n"
+		"      --seccomp-selftest   TEST ONLY: make one forbidden system call once confined\n"
 		"  -h, --help               this text\n");
 }
 
@@ -152,6 +157,9 @@ enum {
 	OPT_INITRD,
 	OPT_CMDLINE,
 	OPT_BOOT,
+	OPT_USER,
+	OPT_SECCOMP,
+	OPT_SECCOMP_SELFTEST,
 };
 
 static const struct option long_opts[] = {
@@ -179,6 +187,9 @@ static const struct option long_opts[] = {
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "log-file", required_argument, NULL, OPT_LOGFILE },
 	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
+	{ "seccomp-selftest", no_argument, NULL, OPT_SECCOMP_SELFTEST },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -193,6 +204,7 @@ int main(int argc, char **argv)
 		.pvm_quirks = -1,
 		.boot = VM_BOOT_ELF64,
 	};
+	struct sandbox_cfg sandbox_cfg = { .seccomp = SANDBOX_SECCOMP_ON };
 	struct vm *vm = NULL;
 	void *domain_keep = NULL;
 	FILE *logf = NULL;
@@ -336,6 +348,17 @@ int main(int argc, char **argv)
 			snprintf(cfg.devices[cfg.nr_devices++].spec, VM_DEVICE_SPEC_MAX, "%s", optarg);
 			break;
 		}
+		case OPT_USER:
+			if (sandbox_set_user(&sandbox_cfg, optarg))
+				return VM_EXIT_CONFIG;
+			break;
+		case OPT_SECCOMP:
+			if (sandbox_set_seccomp(&sandbox_cfg, optarg))
+				return VM_EXIT_CONFIG;
+			break;
+		case OPT_SECCOMP_SELFTEST:
+			sandbox_cfg.selftest = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -357,6 +380,11 @@ int main(int argc, char **argv)
 
 	ret = vm_create(&cfg, &vm);
 	if (ret) {
+		domain_cfg_free(domain_keep);
+		return VM_EXIT_CONFIG;
+	}
+	if (sandbox_apply(&sandbox_cfg)) {
+		vm_destroy(vm);
 		domain_cfg_free(domain_keep);
 		return VM_EXIT_CONFIG;
 	}
