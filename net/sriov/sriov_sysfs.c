@@ -493,7 +493,9 @@ static int group_check(struct sriov *s, int group, const char *moving)
 		if (sriov_dev_driver(s, e->d_name, drv))
 			continue; /* not a PCI device of ours (bridge of another bus): not bound
 				     here */
-		if (drv[0] && strcmp(drv, VFIO_DRIVER)) {
+		/* pci-stub binds to keep host drivers away; the kernel allows it in VFIO groups
+		 * (drivers/vfio: vfio_driver_allowed) and so do we. */
+		if (drv[0] && strcmp(drv, VFIO_DRIVER) && strcmp(drv, "pci-stub")) {
 			log_err("sriov: IOMMU group %d is not viable: %s is bound to host driver "
 				"%s "
 				"(every device of the group must be bound to vfio-pci or to none)",

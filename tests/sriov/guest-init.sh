@@ -73,6 +73,21 @@ check unbind-vfio nfv-sriov unbind $vf igbvf
 [ "$(basename "$(readlink /sys/bus/pci/devices/$vf/driver)")" = igbvf ] && pass igbvf-restored || fail igbvf-restored
 [ -z "$(cat /sys/bus/pci/devices/$vf/driver_override)" ] || [ "$(cat /sys/bus/pci/devices/$vf/driver_override)" = "(null)" ] && pass override-cleared || fail override-cleared
 
+# A shared IOMMU group: q35's ICH9 functions 00:1f.x share one; pci-pf-stub (a host driver, unlike
+# pci-stub which VFIO allows in a group) holds 1f.0.
+echo pci-pf-stub > /sys/bus/pci/devices/0000:00:1f.0/driver_override
+echo 0000:00:1f.0 > /sys/bus/pci/drivers_probe
+nfv-sriov bind 0000:00:1f.3 > /tmp/out 2>&1
+if grep -q "not viable: 0000:00:1f.0 is bound to host driver pci-pf-stub" /tmp/out; then
+	pass shared-group-refused
+else
+	fail "shared-group-refused: $(cat /tmp/out)"
+fi
+# Bound to vfio-pci behind our back anyway: our VFIO code refuses the non-viable group.
+echo vfio-pci > /sys/bus/pci/devices/0000:00:1f.3/driver_override
+echo 0000:00:1f.3 > /sys/bus/pci/drivers_probe
+sriov-guest-probe not-viable 0000:00:1f.3
+
 # The library flow nfvd uses: prepare (MAC, VLAN) -> VFIO -> release, on VF 1.
 sriov-guest-probe lease "$pf" 1 52:54:00:aa:bb:02
 

@@ -31,7 +31,7 @@ copy_with_libs() {
 copy_with_libs "$(command -v ip || echo /usr/sbin/ip)" "$tmp/sbin/ip"
 for b in "$@"; do copy_with_libs "$b" "$tmp/bin/$(basename "$b")"; done
 # Modules in load order (dependencies first), uncompressed or .xz as the kernel ships them.
-want=${NFV_INITRAMFS_MODULES:-igb igbvf vfio_iommu_type1 vfio-pci}
+want=${NFV_INITRAMFS_MODULES:-igb igbvf pci-pf-stub vfio_iommu_type1 vfio-pci}
 : > "$tmp/mod/order"
 add_mod() {
 	local rel deps

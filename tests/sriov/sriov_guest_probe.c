@@ -310,13 +310,26 @@ out:
 	return fails ? 1 : 0;
 }
 
+static int cmd_not_viable(const char *addr)
+{
+	struct vfio_dev_cfg cfg = { .host = addr };
+	struct vfio_dev *dev = NULL;
+	int ret = vfio_dev_open(&cfg, &dev);
+
+	result(ret == -EPERM, "vfio-open-not-viable", "%s", strerror(-ret));
+	vfio_dev_close(dev);
+	return fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	log_set_ident("sriov-guest-probe");
 	if (argc == 3 && !strcmp(argv[1], "vfio"))
 		return cmd_vfio(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "not-viable"))
+		return cmd_not_viable(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "lease"))
 		return cmd_lease(argv[2], (unsigned)atoi(argv[3]), argv[4]);
-	fprintf(stderr, "usage: sriov-guest-probe vfio ADDR | lease PF VF MAC\n");
+	fprintf(stderr, "usage: sriov-guest-probe vfio ADDR | not-viable ADDR | lease PF VF MAC\n");
 	return 2;
 }

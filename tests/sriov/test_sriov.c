@@ -322,6 +322,12 @@ static void test_groups(struct sriov *s)
 
 	/* VF1 shares group 7 with a device bound to e1000e. */
 	CHECK(sriov_bind_vfio(s, VF1, drv) == -EPERM);
+	/* pci-stub is allowed in a group (as the kernel allows it); so is no driver at all. */
+	link_("../../../bus/pci/drivers/pci-stub", "devices/pci0000:00/0000:00:02.0/driver");
+	CHECK(sriov_group_viable(s, 7) == -EPERM); /* VF1 itself is still on igbvf */
+	link_("../../../bus/pci/drivers/vfio-pci", "devices/pci0000:00/0000:01:10.2/driver");
+	CHECK(sriov_group_viable(s, 7) == 0);
+	link_("../../../bus/pci/drivers/igbvf", "devices/pci0000:00/0000:01:10.2/driver");
 	/* Unbinding that device (no driver) makes the group viable. */
 	unlink_("devices/pci0000:00/0000:00:02.0/driver");
 	link_("../../../bus/pci/drivers/vfio-pci", "devices/pci0000:00/0000:01:10.2/driver");
