@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,10 @@ static void vm_quit(struct vmm_proc *p)
 
 /* ---- cases ---- */
 
-static int case_pair(void)
+/* Two guests through nfv-switch; @packed: both drive packed virtqueues (s2.8). */
+static int case_pair(bool packed)
 {
+	const char *pk = packed ? " packed=1" : "";
 	struct vnet_switch sw;
 	struct vmm_proc a, b;
 	char sa[128], sb[128], resp[8192], gargs[128];
@@ -117,13 +120,18 @@ static int case_pair(void)
 
 	/* B halts between frames (idle=1) with no timer tick (tick=0): only its receive queue's
 	 * MSI-X interrupt wakes it, and it ends by itself after answering both rounds. */
-	snprintf(gargs, sizeof(gargs), "role=echo idle=1 tick=0 frames=%d", 2 * (NFRAMES + 1));
+	snprintf(gargs, sizeof(gargs), "role=echo idle=1 tick=0 frames=%d%s", 2 * (NFRAMES + 1),
+		 pk);
 	vm_start(&b, "vnetb", sb, MAC_B, gargs);
-	snprintf(gargs, sizeof(gargs), "role=ping peer=%s count=%d", MAC_B, NFRAMES);
+	snprintf(gargs, sizeof(gargs), "role=ping peer=%s count=%d%s", MAC_B, NFRAMES, pk);
 	vm_start(&a, "vneta", sa, MAC_A, gargs);
 	HOST_ASSERT(&b, vmm_wait_for(&b, "ready", 60), "echo guest not ready");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "ready", 60), "ping guest not ready");
 	HOST_ASSERT(&a, vmm_output_has(&a, "mac " MAC_A), "guest read a different MAC");
+	if (packed) {
+		show_guest(&a, "A", "features");
+		show_guest(&b, "B", "features");
+	}
 	vmm_send(&a, "g");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "round 1 sent 33 got 33", 30), "round 1 did not complete");
 	usleep(100000); /* B goes back to sleep */
@@ -249,8 +257,10 @@ static int case_testpmd(void)
 	return 0;
 }
 
-static int case_restart(void)
+/* nfv-switch killed under traffic and restarted; @packed: on packed virtqueues (s2.8). */
+static int case_restart(bool packed)
 {
+	const char *pk = packed ? " packed=1" : "";
 	struct vnet_switch sw;
 	struct vmm_proc a, b;
 	char sa[128], sb[128], gargs[128], resp[1024];
@@ -260,11 +270,14 @@ static int case_restart(void)
 	snprintf(sb, sizeof(sb), "%s/b.sock", tmpdir);
 	vnet_switch_port_add(&sw, "pa", sa, NULL);
 	vnet_switch_port_add(&sw, "pb", sb, NULL);
-	vm_start(&b, "vnetb", sb, MAC_B, "role=echo");
-	snprintf(gargs, sizeof(gargs), "role=stream peer=%s", MAC_B);
+	snprintf(gargs, sizeof(gargs), "role=echo%s", pk);
+	vm_start(&b, "vnetb", sb, MAC_B, gargs);
+	snprintf(gargs, sizeof(gargs), "role=stream peer=%s%s", MAC_B, pk);
 	vm_start(&a, "vneta", sa, MAC_A, gargs);
 	HOST_ASSERT(&b, vmm_wait_for(&b, "ready", 60), "echo guest not ready");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "ready", 60), "stream guest not ready");
+	if (packed)
+		show_guest(&a, "A", "features");
 	vmm_send(&a, "g");
 	HOST_ASSERT(&a, vmm_wait_for(&a, "flowing 1", 30), "no traffic before the restart");
 
@@ -300,7 +313,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 4) {
 		fprintf(stderr,
-			"usage: %s NFV_VMM GUEST_ELF pair|vlan|testpmd|restart [--switch BIN] "
+			"usage: %s NFV_VMM GUEST_ELF "
+			"pair|packed|vlan|testpmd|restart|packed-restart "
+			"[--switch BIN] "
 			"[--testpmd BIN]\n",
 			argv[0]);
 		return 2;
@@ -325,13 +340,17 @@ int main(int argc, char **argv)
 	}
 	vnet_host_init(tmpdir);
 	if (!strcmp(c, "pair"))
-		ret = case_pair();
+		ret = case_pair(false);
+	else if (!strcmp(c, "packed"))
+		ret = case_pair(true);
 	else if (!strcmp(c, "vlan"))
 		ret = case_vlan();
 	else if (!strcmp(c, "testpmd"))
 		ret = case_testpmd();
 	else if (!strcmp(c, "restart"))
-		ret = case_restart();
+		ret = case_restart(false);
+	else if (!strcmp(c, "packed-restart"))
+		ret = case_restart(true);
 	else
 		ret = 2;
 	if (!ret) {

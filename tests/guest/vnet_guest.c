@@ -556,7 +556,8 @@ static void user_main(void)
 		GUEST_FAIL("peer=MAC is not a MAC address");
 	ret = vnet_init(&net, 0,
 			(arg_uint("mrg", 0) ? VNET_OPT_MRG_RXBUF : 0) |
-				(idle_mode ? VNET_OPT_IRQ : 0));
+				(idle_mode ? VNET_OPT_IRQ : 0) |
+				(arg_uint("packed", 0) ? VNET_OPT_PACKED : 0));
 	if (ret)
 		GUEST_ASSERT_EQ(ret, 0);
 	GUEST_PRINTF("virtio-net at 00:%02x.0: features %lx, queues %u/%u entries, notify mult %u",

@@ -19,6 +19,7 @@ static void rx_give(struct vnet *n, uint16_t id)
 int vnet_init(struct vnet *n, unsigned nth, unsigned opts)
 {
 	uint64_t want = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS);
+	uint64_t need = 1ull << VIRTIO_F_VERSION_1;
 	int ret;
 
 	memset(&n->pci, 0, sizeof(n->pci));
@@ -32,7 +33,9 @@ int vnet_init(struct vnet *n, unsigned nth, unsigned opts)
 		want |= 1ull << VIRTIO_NET_F_MRG_RXBUF;
 	if (opts & VNET_OPT_IRQ)
 		want |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	ret = vpci_negotiate(&n->pci, want, 1ull << VIRTIO_F_VERSION_1);
+	if (opts & VNET_OPT_PACKED)
+		need |= 1ull << VIRTIO_F_RING_PACKED;
+	ret = vpci_negotiate(&n->pci, want | need, need);
 	if (ret)
 		return ret;
 	if (opts & VNET_OPT_IRQ)

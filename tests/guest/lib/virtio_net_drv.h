@@ -39,6 +39,9 @@
  * GUEST_IRQ_BASE + 1 (LAPIC of CPU 0; the caller enables its LAPIC); EVENT_IDX when offered.
  * Interrupts stay suppressed until vnet_rx_arm()/vnet_tx_arm(). */
 #define VNET_OPT_IRQ 2u
+/* Packed virtqueues (VIRTIO_F_RING_PACKED, virtio 1.2 s2.8) on both queues; vnet_init() fails
+ * with -95 when the device does not offer them. */
+#define VNET_OPT_PACKED 4u
 
 struct vnet_stats {
 	uint64_t rx_frames, rx_bytes;

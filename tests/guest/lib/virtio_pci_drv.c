@@ -278,15 +278,32 @@ int vpci_queue_setup_msix(struct vpci_dev *d, struct vpq *q, uint16_t index, uin
 	/* s4.1.4.3.2: the driver may reduce the size; split rings need a power of two. */
 	while (size > max_size || (size & (size - 1)))
 		size >>= 1;
+	uint64_t driver = base + 4096, device = base + 8192;
+
 	memset(mem, 0, VPQ_RING_MEM);
 	memset(q, 0, sizeof(*q));
 	q->index = index;
 	q->size = size;
-	q->desc = (volatile struct vring_desc *)base;
-	q->avail = (volatile struct vring_avail *)(base + 4096);
-	q->used = (volatile struct vring_used *)(base + 8192);
-	/* Polling: ask the device not to interrupt (s2.7.7). */
-	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	if (d->features & (1ull << VIRTIO_F_RING_PACKED)) {
+		/* s2.8: descriptor ring, driver event area (4-byte aligned), device event area. */
+		q->packed = true;
+		q->pdesc = (volatile struct vring_packed_desc *)base;
+		q->drv_event = (volatile struct vring_packed_event *)(base + 4096);
+		q->dev_event = (volatile struct vring_packed_event *)(base + 4096 + 4);
+		q->pk_flags = (uint16_t *)(base + 4096 + 64);
+		q->pk_buf = (struct vring_desc *)(base + 8192);
+		q->pk_wrap = q->pk_used_wrap = true; /* s2.8.1 */
+		/* Polling: ask the device not to interrupt (s2.8.10). */
+		q->drv_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+		driver = base + 4096;
+		device = base + 4096 + 4;
+	} else {
+		q->desc = (volatile struct vring_desc *)base;
+		q->avail = (volatile struct vring_avail *)(base + 4096);
+		q->used = (volatile struct vring_used *)(base + 8192);
+		/* Polling: ask the device not to interrupt (s2.7.7). */
+		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	}
 	q->notify_addr = d->notify_base + (uint64_t)rd16(d->common + CC_Q_NOFF) * d->notify_mult;
 	q->event_idx = d->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
 
@@ -296,10 +313,10 @@ int vpci_queue_setup_msix(struct vpci_dev *d, struct vpq *q, uint16_t index, uin
 		return -EIO;
 	mmio_write32(d->common + CC_Q_DESC, (uint32_t)base);
 	mmio_write32(d->common + CC_Q_DESC + 4, (uint32_t)(base >> 32));
-	mmio_write32(d->common + CC_Q_AVAIL, (uint32_t)(base + 4096));
-	mmio_write32(d->common + CC_Q_AVAIL + 4, (uint32_t)((base + 4096) >> 32));
-	mmio_write32(d->common + CC_Q_USED, (uint32_t)(base + 8192));
-	mmio_write32(d->common + CC_Q_USED + 4, (uint32_t)((base + 8192) >> 32));
+	mmio_write32(d->common + CC_Q_AVAIL, (uint32_t)driver);
+	mmio_write32(d->common + CC_Q_AVAIL + 4, (uint32_t)(driver >> 32));
+	mmio_write32(d->common + CC_Q_USED, (uint32_t)device);
+	mmio_write32(d->common + CC_Q_USED + 4, (uint32_t)(device >> 32));
 	wr16(d->common + CC_Q_ENABLE, 1);
 	return rd16(d->common + CC_Q_ENABLE) == 1 ? 0 : -EINVAL;
 }
@@ -361,11 +378,64 @@ uint32_t vpci_config_read32(const struct vpci_dev *d, unsigned off)
 	return v;
 }
 
+/* ---- packed ring (s2.8) ---- */
+
+void vpq_add_packed(struct vpq *q, uint16_t head)
+{
+	volatile struct vring_packed_desc *d = &q->pdesc[q->pk_next];
+	const struct vring_desc *b = &q->pk_buf[head < q->size ? head : 0];
+
+	/* s2.8.6/s2.8.21: everything but the flags now; the flags make it available at publish. */
+	d->addr = b->addr;
+	d->len = b->len;
+	d->id = head;
+	q->pk_flags[q->pk_next] =
+		(uint16_t)((b->flags & VRING_DESC_F_WRITE) |
+			   (q->pk_wrap ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED));
+	if (++q->pk_next == q->size) {
+		q->pk_next = 0;
+		q->pk_wrap = !q->pk_wrap;
+	}
+	q->kick_pending++;
+}
+
+/* Write the flags of the pending slots, the first one last, so the device sees them at once. */
+static void vpq_publish_packed(struct vpq *q)
+{
+	uint16_t first = (uint16_t)((q->pk_next + q->size - q->kick_pending % q->size) % q->size);
+
+	if (!q->kick_pending)
+		return;
+	barrier(); /* descriptor contents before the flags (s2.8.21) */
+	for (uint16_t k = 1; k < q->kick_pending; k++) {
+		uint16_t s = (uint16_t)((first + k) % q->size);
+
+		q->pdesc[s].flags = q->pk_flags[s];
+	}
+	barrier();
+	q->pdesc[first].flags = q->pk_flags[first];
+	q->kick_pending = 0;
+}
+
 void vpq_publish(struct vpq *q)
 {
 	uint16_t old = (uint16_t)(q->avail_idx - q->kick_pending);
 	bool kick;
 
+	if (q->packed) {
+		if (!q->kick_pending)
+			return;
+		vpq_publish_packed(q);
+		/* s2.8.10: the device's flags after the descriptors are visible; in DESC mode
+		 * (event index) we just kick, which is always allowed. */
+		mb();
+		if (q->dev_event->flags == VRING_PACKED_EVENT_FLAG_DISABLE) {
+			q->kicks_skipped++;
+			return;
+		}
+		vpq_kick(q);
+		return;
+	}
 	if (!q->kick_pending)
 		return;
 	/* s2.7.13: ring entries before the index (x86 keeps stores in order; stop the compiler). */
@@ -392,6 +462,10 @@ void vpq_publish(struct vpq *q)
 
 void vpq_publish_quiet(struct vpq *q)
 {
+	if (q->packed) {
+		vpq_publish_packed(q);
+		return;
+	}
 	barrier();
 	q->avail->idx = q->avail_idx;
 	q->kick_pending = 0;
@@ -404,8 +478,23 @@ void vpq_kick(struct vpq *q)
 	q->kicks++;
 }
 
+/* Is the slot at the driver's used position marked used in the current pass (s2.8.7)? */
+static bool vpq_packed_used(struct vpq *q)
+{
+	uint16_t f = q->pdesc[q->pk_used].flags;
+
+	return !!(f & VRING_PACKED_DESC_F_AVAIL) == q->pk_used_wrap &&
+	       !!(f & VRING_PACKED_DESC_F_USED) == q->pk_used_wrap;
+}
+
 bool vpq_irq_arm(struct vpq *q, uint16_t n)
 {
+	if (q->packed) {
+		/* s2.8.10: ENABLE asks for an interrupt per used buffer; @n is a hint we skip. */
+		q->drv_event->flags = VRING_PACKED_EVENT_FLAG_ENABLE;
+		mb();
+		return !vpq_packed_used(q);
+	}
 	if (q->event_idx)
 		*used_event(q) = (uint16_t)(q->used_seen + (n ? n : 1) - 1);
 	else
@@ -416,11 +505,36 @@ bool vpq_irq_arm(struct vpq *q, uint16_t n)
 
 void vpq_irq_disarm(struct vpq *q)
 {
+	if (q->packed) {
+		q->drv_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+		return;
+	}
 	q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 }
 
 bool vpq_get_used(struct vpq *q, uint16_t *id, uint32_t *len)
 {
+	while (q->packed) {
+		uint16_t i;
+
+		if (!vpq_packed_used(q))
+			return false;
+		barrier(); /* s2.8.7: id and length only after the flags */
+		i = q->pdesc[q->pk_used].id;
+		*len = q->pdesc[q->pk_used].len;
+		/* Every buffer of ours is one descriptor: the next used one is in the next slot. */
+		if (++q->pk_used == q->size) {
+			q->pk_used = 0;
+			q->pk_used_wrap = !q->pk_used_wrap;
+		}
+		q->used_seen++;
+		if (i >= q->size) {
+			q->bad_used++;
+			continue;
+		}
+		*id = i;
+		return true;
+	}
 	for (;;) {
 		uint16_t slot;
 		uint32_t i;

@@ -3,8 +3,9 @@
  * Freestanding virtio-pci modern driver (virtio 1.2 s4.1, driver side) for guest test programs:
  * PCI discovery through CF8/CFC, the vendor capabilities that locate the common/ISR/device/notify
  * structures (s4.1.4), the initialisation sequence of s3.1.1 and split virtqueues (s2.7) living
- * in caller-provided guest RAM. Polling only: queues are set up without MSI-X vectors and with
- * VRING_AVAIL_F_NO_INTERRUPT, so no interrupt is ever needed.
+ * in caller-provided guest RAM; packed virtqueues (s2.8) instead when the caller negotiated
+ * VIRTIO_F_RING_PACKED (same vpq_* calls, one descriptor per buffer). Polling only: queues are set
+ * up without MSI-X vectors and with VRING_AVAIL_F_NO_INTERRUPT, so no interrupt is ever needed.
  *
  * Meant to run at CPL3 (the guest library's guest_enter_user()): every register access is an MMIO
  * or port I/O exit, so the data-path helpers (vpq_*) touch only guest RAM, plus the notify address
@@ -28,6 +29,7 @@
 #define VIRTIO_STATUS_FAILED 0x80
 
 #define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_RING_PACKED 34
 #define VIRTIO_RING_F_EVENT_IDX 29
 #define VIRTIO_MSI_NO_VECTOR 0xffff
 
@@ -61,6 +63,24 @@ struct vring_used {
 	struct vring_used_elem ring[];
 };
 
+/* Packed ring layout (s2.8.13, s2.8.10). */
+#define VRING_PACKED_DESC_F_AVAIL (1u << 7)
+#define VRING_PACKED_DESC_F_USED (1u << 15)
+#define VRING_PACKED_EVENT_FLAG_ENABLE 0
+#define VRING_PACKED_EVENT_FLAG_DISABLE 1
+
+struct vring_packed_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t id;
+	uint16_t flags;
+};
+
+struct vring_packed_event {
+	uint16_t off_wrap;
+	uint16_t flags;
+};
+
 /* Largest queue this driver sets up; a device offering more gets this size (s4.1.4.3.2). */
 #define VPQ_MAX_SIZE 256
 /* Bytes of guest RAM one queue of VPQ_MAX_SIZE needs (vpq_ring_mem): desc, avail, used (4 KiB
@@ -82,7 +102,26 @@ struct vpq {
 	uint64_t kicks;		/* notifications written */
 	uint64_t kicks_skipped; /* suppressed by VRING_USED_F_NO_NOTIFY */
 	uint64_t bad_used;	/* used entries with an out-of-range id or length */
+
+	/*
+	 * Packed ring (s2.8), when VIRTIO_F_RING_PACKED was negotiated; desc/avail/used are unused
+	 * then. Ring memory: the descriptor ring, then (at +4096) the driver and device event
+	 * suppression areas and the flags of made-available slots not yet published, then (at
+	 * +8192) the buffers vpq_set_desc() described, by id.
+	 */
+	bool packed;
+	volatile struct vring_packed_desc *pdesc;
+	volatile struct vring_packed_event *drv_event, *dev_event;
+	struct vring_desc *pk_buf; /* [size]: addr/len/flags per buffer id */
+	uint16_t *pk_flags;	   /* [size]: flags to publish per slot */
+	uint16_t pk_next;	   /* next slot to fill, and its wrap counter */
+	bool pk_wrap;
+	uint16_t pk_used; /* next slot the device marks used, and its wrap counter */
+	bool pk_used_wrap;
 };
+
+/* Packed ring: the next available slot gets buffer @head (see vpq_add). */
+void vpq_add_packed(struct vpq *q, uint16_t head);
 
 /* A virtio-pci function: where its structures are and what was negotiated. */
 struct vpci_dev {
@@ -163,6 +202,11 @@ uint32_t vpci_config_read32(const struct vpci_dev *d, unsigned off);
 static inline void vpq_set_desc(struct vpq *q, uint16_t i, uint64_t addr, uint32_t len,
 				uint16_t flags)
 {
+	if (q->packed) {
+		/* The descriptor goes to whichever slot vpq_add() gives buffer @i. */
+		q->pk_buf[i] = (struct vring_desc){addr, len, flags, 0};
+		return;
+	}
 	q->desc[i].addr = addr;
 	q->desc[i].len = len;
 	q->desc[i].flags = flags;
@@ -172,6 +216,10 @@ static inline void vpq_set_desc(struct vpq *q, uint16_t i, uint64_t addr, uint32
 /* Put descriptor head @head in the next avail slot; visible to the device after vpq_publish(). */
 static inline void vpq_add(struct vpq *q, uint16_t head)
 {
+	if (q->packed) {
+		vpq_add_packed(q, head);
+		return;
+	}
 	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
 	q->avail_idx++;
 	q->kick_pending++;
