@@ -72,12 +72,14 @@ def case_switch_restart():
         for n in 'ab':
             sw.ok(cmd='port-add', name=n, type='vhost-user', path=f'{tmp}/{n}.sock', mode='client')
         sw.ok(cmd='fdb-add', mac=st.mac(0xb), vlan=0, port='b')
-    # The peers are servers (as nfv-vmm is in server mode): they outlive the switch and wait.
+    # The peers are servers (as nfv-vmm is in server mode): they outlive the switch and wait
+    # for it. A server-mode virtio_user finishes its start-up only once the switch connected, so
+    # the switch (client ports, retrying) comes first.
+    sw = st.Switch()
+    add_ports(sw)
     tb = st.TestPmd([st.vu(f'{tmp}/b.sock', st.mac(0xb), server=True)], 'rxonly')
     ta = st.TestPmd([st.vu(f'{tmp}/a.sock', st.mac(0xa), server=True)], 'txonly',
                     [f'--eth-peer=0,{st.mac(0xb)}'])
-    sw = st.Switch()
-    add_ports(sw)
     check(sw.wait_link('a', 'up', 30) and sw.wait_link('b', 'up', 30), 'links up')
     tb.start()
     ta.start()
@@ -101,10 +103,15 @@ def case_switch_restart():
     tb.stop()
     tx2 = ta.stats()[0]['tx_packets']
     sa, sb = sw2.stats('a'), sw2.stats('b')
-    check(fresh < before or before == 0, f'restarted switch counters start clean ({fresh} < {before})')
+    # The new switch saw only frames sent after the restart, plus at most one ring (256, the
+    # virtio_user default) that the peer queued while no switch was there: its counters start
+    # clean, they do not continue the old switch's.
+    ring = 256
+    check(sa['rx_packets'] <= tx2 - tx1 + ring,
+          f'restarted switch counters start clean ({sa["rx_packets"]} <= {tx2} - {tx1} + {ring})')
+    check(fresh <= tx2 - tx1 + ring, f'... also right after the links came back ({fresh})')
     check(tx2 > tx1, f'peer counters continue ({tx1} -> {tx2})')
-    check(sa['rx_packets'] > 0 and sa['rx_packets'] <= tx2 - 0,
-          f'frames flow again: switch rx {sa["rx_packets"]}, peer total tx {tx2}')
+    check(sa['rx_packets'] > 0, f'frames flow again: switch rx {sa["rx_packets"]}')
     check(sb['tx_packets'] > 0, f'and reach b ({sb["tx_packets"]})')
     check(sw2.alive(), 'restarted switch alive')
     ta.close()
@@ -119,32 +126,36 @@ def case_slow_peer():
     sw = st.Switch()
     for n in 'abc':
         sw.ok(cmd='port-add', name=n, type='vhost-user', path=f'{tmp}/{n}.sock')
-    # a floods broadcasts to b and c; b's testpmd stops polling, c keeps reading.
+    # a floods broadcasts to b and c; b's testpmd never polls (a peer that stopped reading), c
+    # keeps reading. a sends paced rounds (start tx_first: 2 bursts of 32, then stop) so that
+    # c, which keeps up, loses nothing and the only drops are b's.
     tb = st.TestPmd([st.vu(f'{tmp}/b.sock', st.mac(0xb))], 'rxonly')
     tc = st.TestPmd([st.vu(f'{tmp}/c.sock', st.mac(0xc))], 'rxonly')
-    ta = st.TestPmd([st.vu(f'{tmp}/a.sock', st.mac(0xa))], 'txonly',
+    ta = st.TestPmd([st.vu(f'{tmp}/a.sock', st.mac(0xa))], 'rxonly',
                     ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
     check(all(sw.wait_link(n) for n in 'abc'), 'links up')
-    # b never starts forwarding: its rx ring is never drained (a peer that stopped reading)
     tc.start()
-    ta.start()
-    time.sleep(1.0)
-    c_mid = sw.stats('c')['tx_packets']
-    b_mid = sw.stats('b')
-    time.sleep(1.0)
-    ta.stop()
+    rounds = 40
+    b_mid = c_mid = None
+    for r in range(rounds):
+        ta.cmd('start tx_first 2')
+        time.sleep(0.05)
+        ta.stop()
+        if r == rounds // 2:
+            st.settle(sw, 'abc')
+            b_mid, c_mid = sw.stats('b'), sw.stats('c')['tx_packets']
     st.settle(sw, 'abc')
     tc.stop()
     sa, sb, sc = sw.stats('a'), sw.stats('b'), sw.stats('c')
+    sent = ta.stats()[0]['tx_packets']
+    check(sa['rx_packets'] == sent > 0, f'switch got every frame a sent ({sa["rx_packets"]} of {sent})')
     check(sb['drop_queue_full'] > 0, f'stalled port b drops and counts ({sb["drop_queue_full"]})')
     check(sb['drop_queue_full'] > b_mid['drop_queue_full'], 'b keeps counting while stalled')
-    check(sc['tx_packets'] > c_mid > 0, f'c keeps receiving ({c_mid} -> {sc["tx_packets"]})')
     check(sb['tx_packets'] + sb['drop_queue_full'] == sa['rx_packets'],
-          f'every flood frame is either sent to b or counted as b\'s drop: {sb} / {sa["rx_packets"]}')
-    check(sc['tx_packets'] + sc['drop_queue_full'] == sa['rx_packets'],
-          'c\'s accounting is complete too')
-    check(sc['drop_queue_full'] < sb['drop_queue_full'],
-          f'c drops less than the stalled b ({sc["drop_queue_full"]} < {sb["drop_queue_full"]})')
+          f'every flood frame is either sent to b or counted as b\'s drop: {sb}')
+    check(sc['tx_packets'] > c_mid > 0, f'c keeps receiving ({c_mid} -> {sc["tx_packets"]})')
+    check(sc['tx_packets'] == sa['rx_packets'] and sc['drop_queue_full'] == 0,
+          f'c loses nothing while b is stalled: {sc}')
     pc = tc.stats()[0]
     check(pc['rx_packets'] == sc['tx_packets'], f'c\'s peer got what the switch sent ({pc})')
     check(sw.alive(), 'switch alive')
