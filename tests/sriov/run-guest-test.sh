@@ -48,9 +48,9 @@ for c in pf-discovered pf-sriov-cap numvfs-3 vfs-appear vf-rid-offset-stride num
 	 vf-config-mac vf-config-vlan vf-config-spoofchk vf-config-trust vf-config-rate ip-vf-mac \
 	 ip-vf-vlan ip-vf-spoofchk ip-vf-trust ip-vf-rate vf-query group-not-viable-with-igbvf vfio-pci-missing-refused \
 	 bind-vfio bound-vfio-pci dev-vfio-group group-viable bind-again-busy numvfs-busy \
-	 vfio-open vfio-config vfio-bar0-info vfio-bar0-mmap-read vfio-dma-map vfio-msix-enable \
+	 vfio-open vfio-reopen vfio-config vfio-bar0-info vfio-bar0-mmap-read vfio-dma-map vfio-msix-enable \
 	 vfio-msix-disable vfio-reset vmm-vfio-pci-create vmm-vfio-pci-ids vmm-vfio-pci-bar-trap \
-	 vmm-vfio-pci-msix-enable vmm-vfio-pci-destroy unbind-vfio igbvf-restored override-cleared \
+	 vmm-vfio-pci-msix-enable vmm-vfio-pci-msix-interrupt vmm-vfio-pci-destroy unbind-vfio igbvf-restored override-cleared \
 	 shared-group-refused vfio-open-not-viable lease-prepare lease-vf-settings lease-driver lease-vfio-open lease-busy lease-release \
 	 lease-driver-restored lease-settings-restored numvfs-0 vfs-removed not-sriov; do
 	grep -q "^PASS $c\b" "$work/console.log" || { echo "MISSING: PASS $c"; rc=1; }

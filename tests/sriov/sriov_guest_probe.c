@@ -85,6 +85,18 @@ static int cmd_vfio(const char *addr)
 	       strerror(-ret));
 	if (ret)
 		return 1;
+	/*
+	 * nfv-vmm's device model first, on the freshly reset VF: with QEMU's igb model a VF raised
+	 * its misc vector only in the first MSI-X enable cycle after a reset in our runs, so the
+	 * interrupt check that matters (device model) gets that cycle.
+	 */
+	probe_vfio_pci(dev); /* takes the device */
+	dev = NULL;
+	ret = vfio_dev_open(&cfg, &dev);
+	result(!ret, "vfio-reopen", ret ? "%s" : "after the device model released it",
+	       strerror(-ret));
+	if (ret)
+		return 1;
 	r = vfio_dev_region(dev, VFIO_PCI_CONFIG_REGION_INDEX);
 	ret = vfio_dev_read(dev, VFIO_PCI_CONFIG_REGION_INDEX, 0, ids, sizeof(ids));
 	result(!ret && ids[0] == 0x8086 && ids[1] == 0x10ca, "vfio-config", "%04x:%04x, %llu bytes",
@@ -154,7 +166,7 @@ static int cmd_vfio(const char *addr)
 			printf("note: EICS write failed\n");
 		bool fired = wait_fd(fds[0], 2000);
 
-		/* Reported, not required: it depends on the NIC model's VF interrupt emulation. */
+		/* Reported, not required: see above (second MSI-X cycle of the VF). */
 		printf("%s vfio-msix-interrupt (VF EICS -> MSI-X vector 0 -> eventfd)\n",
 		       fired ? "PASS" : "INFO-NOT-OBSERVED");
 		ret = vfio_dev_set_irq_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL);
@@ -166,7 +178,7 @@ static int cmd_vfio(const char *addr)
 	ret = vfio_dev_reset(dev);
 	result(!ret, "vfio-reset", ret ? "%s" : "VFIO_DEVICE_RESET", strerror(-ret));
 
-	probe_vfio_pci(dev); /* takes the device */
+	vfio_dev_close(dev);
 	return fails ? 1 : 0;
 }
 
@@ -225,12 +237,43 @@ static void probe_vfio_pci(struct vfio_dev *dev)
 	bool ok = !ret && bar0 && bus_read(&mmio, bar0 + VTSTATUS, 4, &v) && v != 0xffffffff;
 	result(ok, "vmm-vfio-pci-bar-trap", "guest BAR0 at 0x%llx, VTSTATUS 0x%llx",
 	       (unsigned long long)bar0, (unsigned long long)v);
+	/* Memory decode + bus master through the emulated command register (passed through). */
+	pci_host_cfg_write(host, PCI_DEVFN(4, 0), 0x04, 2, 0x0006);
 	msix = pci_cap_find(vfio_pci_dev(vp), 0x11);
 	pci_host_cfg_write(host, PCI_DEVFN(4, 0), msix + 2, 2, 0x8000);
 	vfio_pci_stats(vp, &st);
 	result(msix && st.irq_changes >= 1 && !st.irq_errors, "vmm-vfio-pci-msix-enable",
 	       "guest MSI-X enable -> VFIO_DEVICE_SET_IRQS: %llu calls, %llu errors",
 	       (unsigned long long)st.irq_changes, (unsigned long long)st.irq_errors);
+	/*
+	 * The guest's driver makes the VF raise vector 0 (trapped BAR writes): the interrupt must
+	 * arrive on the eventfd vmm/pci has bound to the vector, the one KVM's irqfd consumes.
+	 */
+	if (bar0) {
+		bool fired;
+
+		(void)bus_write(&mmio, bar0 + VTIVAR_MISC, 4, 0x80);
+		(void)bus_write(&mmio, bar0 + VTEIMS, 4, 0x7);
+		(void)bus_write(&mmio, bar0 + VTEICS, 4, 0x1);
+		fired = wait_fd(vfio_pci_vector_fd(vp, true, 0), 2000);
+		if (!fired) {
+			uint16_t pc = 0;
+			uint64_t eims = 0, eicr = 0;
+
+			if (vfio_dev_read(dev, VFIO_PCI_CONFIG_REGION_INDEX, 4, &pc, 2))
+				pc = 0xffff;
+			(void)bus_read(&mmio, bar0 + VTEIMS, 4, &eims);
+			(void)bus_read(&mmio, bar0 + 0x1580, 4, &eicr);
+			vfio_pci_stats(vp, &st);
+			printf("debug: phys cmd 0x%x eims 0x%llx eicr 0x%llx bar_err %llu msixctl "
+			       "0x%x\n",
+			       pc, (unsigned long long)eims, (unsigned long long)eicr,
+			       (unsigned long long)st.bar_errors,
+			       pci_host_cfg_read(host, PCI_DEVFN(4, 0), msix + 2, 2));
+		}
+		result(fired, "vmm-vfio-pci-msix-interrupt",
+		       fired ? "VF vector 0 -> the vector's irqfd eventfd" : "no interrupt in 2 s");
+	}
 	pci_host_cfg_write(host, PCI_DEVFN(4, 0), msix + 2, 2, 0x0000);
 	vfio_pci_stats(vp, &st);
 	result(!st.irq_errors, "vmm-vfio-pci-msix-disable", NULL);
@@ -312,7 +355,7 @@ out:
 
 static int cmd_not_viable(const char *addr)
 {
-	struct vfio_dev_cfg cfg = { .host = addr };
+	struct vfio_dev_cfg cfg = {.host = addr};
 	struct vfio_dev *dev = NULL;
 	int ret = vfio_dev_open(&cfg, &dev);
 
