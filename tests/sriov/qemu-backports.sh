@@ -44,7 +44,8 @@ deb [signed-by=$keyring] $uri $suite main
 EOT
 aptopts=(-o Dir::Etc::SourceList="$prefix/apt/sources.list" -o Dir::Etc::SourceParts=/nonexistent
 	 -o Dir::State::Lists="$prefix/apt/lists" -o Dir::Cache="$prefix/apt/cache"
-	 -o Dir::State::Status=/var/lib/dpkg/status -o Debug::NoLocking=1 -q)
+	 -o Dir::State::Status=/var/lib/dpkg/status -o Debug::NoLocking=1 -q
+	 -o Acquire::http::Timeout=20 -o Acquire::https::Timeout=20 -o Acquire::Retries=1)
 apt-get "${aptopts[@]}" update >&2
 
 # What a system install would pull from backports: every package apt would take from the suite
