@@ -276,6 +276,11 @@ static void usage(void)
 		"  --switch-socket P   nfv-switch control socket (default RUN_DIR/switch.sock)\n"
 		"  --vmm PATH          nfv-vmm binary (default: next to nfvd, else "
 		"/usr/bin/nfv-vmm)\n"
+		"  --network NAME=nfv-switch | NAME=ovs:BRIDGE[,db=DB]\n"
+		"                      backend of <source bridge|network='NAME'> (repeatable; "
+		"default nfv-switch);\n"
+		"                      ovs: ports of OVS-DPDK bridge BRIDGE through ovs-vsctl "
+		"[--db=DB]\n"
 		"  --no-autostart      do not start autostart domains\n"
 		"  --log-level LEVEL   err, warn, info (default), debug\n"
 		"  -h, --help\n");
@@ -305,7 +310,17 @@ static char *default_vmm(void)
 
 int main(int argc, char **argv)
 {
-	enum { O_STATE = 256, O_RUN, O_SOCKET, O_GROUP, O_SWITCH, O_VMM, O_NOAUTO, O_LOGLEVEL };
+	enum {
+		O_STATE = 256,
+		O_RUN,
+		O_SOCKET,
+		O_GROUP,
+		O_SWITCH,
+		O_VMM,
+		O_NOAUTO,
+		O_LOGLEVEL,
+		O_NETWORK
+	};
 	static const struct option opts[] = {
 		{"state-dir", required_argument, NULL, O_STATE},
 		{"run-dir", required_argument, NULL, O_RUN},
@@ -313,6 +328,7 @@ int main(int argc, char **argv)
 		{"socket-group", required_argument, NULL, O_GROUP},
 		{"switch-socket", required_argument, NULL, O_SWITCH},
 		{"vmm", required_argument, NULL, O_VMM},
+		{"network", required_argument, NULL, O_NETWORK},
 		{"no-autostart", no_argument, NULL, O_NOAUTO},
 		{"log-level", required_argument, NULL, O_LOGLEVEL},
 		{"help", no_argument, NULL, 'h'},
@@ -354,6 +370,31 @@ int main(int argc, char **argv)
 		case O_VMM:
 			d.cfg.vmm_path = optarg;
 			break;
+		case O_NETWORK: {
+			struct ovs_network net, *nn;
+			char e[256];
+
+			if (ovs_network_parse(optarg, &net, e, sizeof(e)) < 0) {
+				log_err("--network %s", e);
+				free(d.cfg.networks);
+				return 2;
+			}
+			for (size_t i = 0; i < d.cfg.n_networks; i++) {
+				if (!strcmp(d.cfg.networks[i].name, net.name)) {
+					log_err("--network: '%s' given twice", net.name);
+					free(d.cfg.networks);
+					return 2;
+				}
+			}
+			nn = realloc(d.cfg.networks, (d.cfg.n_networks + 1) * sizeof(*nn));
+			if (!nn) {
+				free(d.cfg.networks);
+				return 1;
+			}
+			nn[d.cfg.n_networks++] = net;
+			d.cfg.networks = nn;
+			break;
+		}
 		case O_NOAUTO:
 			d.cfg.no_autostart = true;
 			break;
@@ -431,6 +472,15 @@ int main(int argc, char **argv)
 		goto out;
 	log_info("listening on %s (state %s, run %s, vmm %s, switch %s)", d.cfg.socket_path,
 		 d.cfg.state_dir, d.cfg.run_dir, d.cfg.vmm_path, d.cfg.switch_socket);
+	for (size_t i = 0; i < d.cfg.n_networks; i++) {
+		const struct ovs_network *n = &d.cfg.networks[i];
+
+		if (n->ovs)
+			log_info("network '%s': OVS bridge '%s'%s%s", n->name, n->target.bridge,
+				 n->target.db[0] ? " at " : "", n->target.db);
+		else
+			log_info("network '%s': nfv-switch", n->name);
+	}
 	r = evloop_run(d.loop, -1);
 	ret = r < 0 ? 1 : 0;
 out:
@@ -457,5 +507,6 @@ out:
 	free(sock);
 	free(swsock);
 	free(vmm);
+	free(d.cfg.networks);
 	return ret;
 }

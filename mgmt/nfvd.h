@@ -24,6 +24,7 @@
 
 #include "domain.h"
 #include "evloop.h"
+#include "ovs.h"
 #include "strbuf.h"
 
 #define NFVD_MAX_DOMAINS 256
@@ -35,6 +36,10 @@ struct nfvd_cfg {
 	const char *switch_socket; /* nfv-switch control socket */
 	const char *vmm_path;	   /* nfv-vmm binary */
 	gid_t socket_gid;	   /* (gid_t)-1: API socket mode 0600, else 0660 with this group */
+	/* --network entries: which backend serves <source bridge|network='NAME'>; names not
+	 * listed are nfv-switch's */
+	struct ovs_network *networks;
+	size_t n_networks;
 	bool no_autostart;
 };
 
@@ -65,7 +70,8 @@ struct nfvd_dom {
 	bool stopping;	     /* destroy/reboot requested: the exit is not a crash */
 	uint64_t started_ms; /* clock_ms() at start */
 	time_t started_wall;
-	char **ports; /* switch ports this nfvd created for the domain */
+	char **ports;	  /* switch ports this nfvd created for the domain */
+	char **port_nets; /* per port: the --network it belongs to, NULL for nfv-switch */
 	size_t n_ports;
 	unsigned restarts; /* on_crash/on_poweroff restarts in the current window */
 	uint64_t restart_window_ms;
@@ -122,6 +128,14 @@ int nfvd_dom_ctl_path(struct nfvd *d, const struct nfvd_dom *dom, char *buf, siz
 	__attribute__((warn_unused_result));
 /* Console socket (serial unix/pty) of a running domain, or "" when it has none. */
 void nfvd_dom_console_path(struct nfvd *d, const struct nfvd_dom *dom, char *buf, size_t len);
+/* The OVS bridge serving network @name (a <source bridge|network>), or NULL: nfv-switch. */
+const struct ovs_target *nfvd_ovs_target(const struct nfvd *d, const char *name);
+/* Record a port created for @dom (@net NULL for nfv-switch); -ENOMEM leaves @dom unchanged. */
+int nfvd_port_record(struct nfvd_dom *dom, const char *port, const char *net)
+	__attribute__((warn_unused_result));
+/* Forget all recorded ports (nothing is deleted on the switches). */
+void nfvd_ports_forget(struct nfvd_dom *dom);
+
 /* Switch port name for interface @idx (bridge/network: target dev or NAME-ethN), or NULL. */
 const char *nfvd_port_name(const struct nfvd_dom *dom, size_t idx, char *buf, size_t len);
 

@@ -403,6 +403,41 @@ static int64_t geti(const struct json *o, const char *key)
 	return o && json_get_int(o, key, &v) ? v : 0;
 }
 
+static const struct ovs_target *net_ovs(const struct nfvd *d, const struct domain_net *n)
+{
+	if (n->type != DOMAIN_NET_BRIDGE && n->type != DOMAIN_NET_NETWORK)
+		return NULL;
+	return nfvd_ovs_target(d, n->source_name);
+}
+
+/* One interface on an OVS network: the Interface's statistics column (ovs-vsctl get). */
+static void put_ovs_stats(struct strbuf *sb, size_t i, const char *port, const struct domain_net *n,
+			  const struct ovs_target *ovs)
+{
+	struct ovs_port_stats st;
+	char mac[18], e[512];
+	bool ok = ovs_port_stats(ovs, port, &st, e, sizeof(e)) == 0;
+
+	if (!ok) {
+		log_rl(LOGL_WARN, "OVS statistics of %s: %s", port, e);
+		memset(&st, 0, sizeof(st));
+	}
+	domain_mac_format(n->mac, mac);
+	sb_append(sb, i ? ",{\"interface\":" : "{\"interface\":");
+	sb_json_str(sb, port);
+	sb_printf(sb, ",\"mac\":\"%s\",\"switch_port\":%s,\"backend\":\"ovs\",\"bridge\":", mac,
+		  ok ? "true" : "false");
+	sb_json_str(sb, ovs->bridge);
+	/* guest's point of view, as for nfv-switch: OVS transmits what the guest receives */
+	sb_printf(sb,
+		  ",\"rx_bytes\":%llu,\"rx_packets\":%llu,\"rx_errs\":%llu,\"rx_drop\":%llu,"
+		  "\"tx_bytes\":%llu,\"tx_packets\":%llu,\"tx_errs\":%llu,\"tx_drop\":%llu}",
+		  (unsigned long long)st.tx_bytes, (unsigned long long)st.tx_packets,
+		  (unsigned long long)st.tx_errors, (unsigned long long)st.tx_dropped,
+		  (unsigned long long)st.rx_bytes, (unsigned long long)st.rx_packets,
+		  (unsigned long long)st.rx_errors, (unsigned long long)st.rx_dropped);
+}
+
 static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 {
 	const struct domain_def *def = dom->live ? dom->live : dom->def;
@@ -424,9 +459,13 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 		sb_append(sb, vraw);
 	else
 		sb_append(sb, "null");
-	if (def->n_nets) {
-		(void)switch_raw(d, "{\"cmd\":\"port-list\"}", &praw, &plist, &scratch);
-		(void)switch_raw(d, "{\"cmd\":\"stats\"}", &sraw, &stats, &scratch);
+	for (size_t i = 0; i < def->n_nets; i++) {
+		/* nfv-switch only when an interface is not on an OVS network */
+		if (!net_ovs(d, &def->nets[i])) {
+			(void)switch_raw(d, "{\"cmd\":\"port-list\"}", &praw, &plist, &scratch);
+			(void)switch_raw(d, "{\"cmd\":\"stats\"}", &sraw, &stats, &scratch);
+			break;
+		}
 	}
 	sb_append(sb, ",\"interfaces\":[");
 	for (size_t i = 0; i < def->n_nets; i++) {
@@ -434,7 +473,12 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 		char pbuf[80], mac[18];
 		const char *port = nfvd_port_name(dom, i, pbuf, sizeof(pbuf));
 		const struct json *st = NULL;
+		const struct ovs_target *ovs = net_ovs(d, n);
 
+		if (ovs && port) {
+			put_ovs_stats(sb, i, port, n, ovs);
+			continue;
+		}
 		if (!port && n->type == DOMAIN_NET_VHOSTUSER && n->source_path) {
 			const struct json *p =
 				find_port(json_get(plist, "ports"), "path", n->source_path);

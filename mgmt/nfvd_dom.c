@@ -256,13 +256,51 @@ static int check_hostdevs(const struct domain_def *def, char **err)
 
 /* ---- switch ports ---- */
 
-static bool needs_switch(const struct domain_def *def)
+/* The OVS bridge serving interface @n, or NULL when nfv-switch does (or it is no switch port). */
+static const struct ovs_target *net_ovs(const struct nfvd *d, const struct domain_net *n)
+{
+	if (n->type != DOMAIN_NET_BRIDGE && n->type != DOMAIN_NET_NETWORK)
+		return NULL;
+	return nfvd_ovs_target(d, n->source_name);
+}
+
+static bool needs_switch(const struct nfvd *d, const struct domain_def *def)
 {
 	for (size_t i = 0; i < def->n_nets; i++)
-		if (def->nets[i].type == DOMAIN_NET_BRIDGE ||
-		    def->nets[i].type == DOMAIN_NET_NETWORK)
+		if ((def->nets[i].type == DOMAIN_NET_BRIDGE ||
+		     def->nets[i].type == DOMAIN_NET_NETWORK) &&
+		    !net_ovs(d, &def->nets[i]))
 			return true;
 	return false;
+}
+
+/* Each OVS bridge the domain uses must exist before anything is created. */
+static int check_ovs(const struct nfvd *d, const struct domain_def *def, char **err)
+{
+	for (size_t i = 0; i < def->n_nets; i++) {
+		const struct ovs_target *t = net_ovs(d, &def->nets[i]);
+		char e[512];
+		int r;
+
+		if (t && (r = ovs_bridge_check(t, e, sizeof(e))) < 0)
+			return set_err(err, r, "network '%s' (OVS bridge '%s') is not usable: %s",
+				       def->nets[i].source_name, t->bridge, e);
+	}
+	return 0;
+}
+
+static void ovs_del(struct nfvd *d, const char *net, const char *port)
+{
+	const struct ovs_target *t = nfvd_ovs_target(d, net);
+	char e[512];
+
+	if (!t) {
+		log_warn("port %s: network '%s' is no longer an OVS network; leaving the port",
+			 port, net);
+		return;
+	}
+	if (ovs_port_del(t, port, e, sizeof(e)) < 0)
+		log_warn("OVS del-port %s: %s", port, e);
 }
 
 static void switch_port_del(struct nfvd *d, const char *name)
@@ -285,16 +323,28 @@ static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, con
 			   char **err)
 {
 	const struct domain_net *n = &dom->def->nets[idx];
+	const struct ovs_target *ovs = net_ovs(d, n);
 	struct strbuf sb = STRBUF_INIT;
 	struct json *j = NULL;
 	char path[PATH_MAX], e[512];
-	char **np;
 	int r;
 
 	r = nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, port, ".sock");
 	if (r < 0)
 		return set_err(err, r, "socket path for port %s is too long", port);
 	unlink(path); /* a stale socket from an earlier run would make the switch's bind fail */
+	if (ovs) {
+		/* OVS connects to nfv-vmm's socket: the port retries until nfv-vmm listens */
+		r = ovs_port_add(ovs, port, path, &n->vlan, e, sizeof(e));
+		if (r < 0)
+			return set_err(err, r, "cannot create OVS port '%s' on bridge '%s': %s",
+				       port, ovs->bridge, e);
+		if (nfvd_port_record(dom, port, n->source_name) < 0) {
+			ovs_del(d, n->source_name, port);
+			return set_err(err, -ENOMEM, "out of memory");
+		}
+		return 0;
+	}
 	sb_append(&sb, "{\"cmd\":\"port-add\",\"name\":");
 	sb_json_str(&sb, port);
 	sb_append(&sb, ",\"type\":\"vhost-user\",\"path\":");
@@ -328,15 +378,10 @@ static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, con
 	json_free(j);
 	if (r < 0)
 		return set_err(err, r, "cannot create switch port '%s': %s", port, e);
-	np = realloc(dom->ports, (dom->n_ports + 1) * sizeof(*np));
-	if (!np || !(np[dom->n_ports] = strdup(port))) {
-		if (np)
-			dom->ports = np;
+	if (nfvd_port_record(dom, port, NULL) < 0) {
 		switch_port_del(d, port);
 		return set_err(err, -ENOMEM, "out of memory");
 	}
-	dom->ports = np;
-	dom->n_ports++;
 	return 0;
 }
 
@@ -344,8 +389,10 @@ static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, con
 
 /*
  * nfv-vmm gets the definition with nfvd's decisions applied: bridge/network interfaces become
- * vhost-user clients of the switch port nfvd created (the switch listens, the VMM reconnects if the
- * switch restarts), and a pty serial becomes a UNIX socket nfvctl console can attach to.
+ * vhost-user clients of the nfv-switch port nfvd created (the switch listens, the VMM reconnects
+ * if the switch restarts) or vhost-user servers for OVS (a dpdkvhostuserclient port connects to
+ * nfv-vmm's socket and reconnects itself), and a pty serial becomes a UNIX socket nfvctl console
+ * can attach to.
  */
 static int write_live_xml(struct nfvd *d, struct nfvd_dom *dom, const char *path, char **err)
 {
@@ -360,18 +407,28 @@ static int write_live_xml(struct nfvd *d, struct nfvd_dom *dom, const char *path
 		struct domain_net *n = &v->nets[i];
 		const char *port = nfvd_port_name(dom, i, pbuf, sizeof(pbuf));
 
+		bool ovs;
+
 		if (!port)
 			continue;
 		if (nfvd_path(sock, sizeof(sock), d->cfg.run_dir, NULL, port, ".sock") < 0)
 			continue;
+		ovs = net_ovs(d, n) != NULL;
 		n->type = DOMAIN_NET_VHOSTUSER;
 		free(n->source_name);
 		n->source_name = NULL;
 		free(n->source_path);
 		n->source_path = strdup(sock);
-		n->source_mode = DOMAIN_VHOST_CLIENT;
-		n->reconnect = DOMAIN_TRISTATE_YES;
-		n->reconnect_timeout_s = 1;
+		if (ovs) {
+			/* libvirt: <reconnect> is for client mode only; a server listens on */
+			n->source_mode = DOMAIN_VHOST_SERVER;
+			n->reconnect = DOMAIN_TRISTATE_ABSENT;
+			n->reconnect_timeout_s = 0;
+		} else {
+			n->source_mode = DOMAIN_VHOST_CLIENT;
+			n->reconnect = DOMAIN_TRISTATE_YES;
+			n->reconnect_timeout_s = 1;
+		}
 		memset(&n->vlan, 0, sizeof(n->vlan)); /* the switch port carries the VLAN */
 		if (!n->source_path) {
 			domain_def_free(v);
@@ -447,15 +504,15 @@ void nfvd_teardown(struct nfvd *d, struct nfvd_dom *dom)
 	if (nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, dom->name, ".xml") == 0)
 		unlink(path);
 	for (size_t i = dom->n_ports; i-- > 0;) {
-		switch_port_del(d, dom->ports[i]);
+		if (dom->port_nets[i])
+			ovs_del(d, dom->port_nets[i], dom->ports[i]);
+		else
+			switch_port_del(d, dom->ports[i]);
 		if (nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, dom->ports[i], ".sock") ==
 		    0)
 			unlink(path);
-		free(dom->ports[i]);
 	}
-	free(dom->ports);
-	dom->ports = NULL;
-	dom->n_ports = 0;
+	nfvd_ports_forget(dom);
 	nfvd_runtime_remove(d, dom);
 	domain_def_free(dom->live);
 	dom->live = NULL;
@@ -668,9 +725,9 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	if (access(d->cfg.vmm_path, X_OK) < 0)
 		return set_err(err, -ENOENT, "nfv-vmm not found at %s", d->cfg.vmm_path);
 	if ((r = check_hugepages(def, err)) || (r = check_cpus(d, dom, err)) ||
-	    (r = check_hostdevs(def, err)))
+	    (r = check_hostdevs(def, err)) || (r = check_ovs(d, def, err)))
 		return r;
-	if (needs_switch(def)) {
+	if (needs_switch(d, def)) {
 		struct json *j = NULL;
 		char e[512];
 

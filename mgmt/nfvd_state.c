@@ -159,10 +159,53 @@ void nfvd_dom_free(struct nfvd_dom *dom)
 	free(dom->name);
 	domain_def_free(dom->def);
 	domain_def_free(dom->live);
-	for (size_t i = 0; i < dom->n_ports; i++)
-		free(dom->ports[i]);
-	free(dom->ports);
+	nfvd_ports_forget(dom);
 	free(dom);
+}
+
+const struct ovs_target *nfvd_ovs_target(const struct nfvd *d, const char *name)
+{
+	for (size_t i = 0; name && i < d->cfg.n_networks; i++)
+		if (!strcmp(d->cfg.networks[i].name, name))
+			return d->cfg.networks[i].ovs ? &d->cfg.networks[i].target : NULL;
+	return NULL;
+}
+
+int nfvd_port_record(struct nfvd_dom *dom, const char *port, const char *net)
+{
+	char **np, **nn, *p = strdup(port), *n = net ? strdup(net) : NULL;
+
+	if (!p || (net && !n))
+		goto oom;
+	np = realloc(dom->ports, (dom->n_ports + 1) * sizeof(*np));
+	if (!np)
+		goto oom;
+	dom->ports = np;
+	nn = realloc(dom->port_nets, (dom->n_ports + 1) * sizeof(*nn));
+	if (!nn)
+		goto oom;
+	dom->port_nets = nn;
+	np[dom->n_ports] = p;
+	nn[dom->n_ports] = n;
+	dom->n_ports++;
+	return 0;
+oom:
+	free(p);
+	free(n);
+	return -ENOMEM;
+}
+
+void nfvd_ports_forget(struct nfvd_dom *dom)
+{
+	for (size_t i = 0; i < dom->n_ports; i++) {
+		free(dom->ports[i]);
+		free(dom->port_nets[i]);
+	}
+	free(dom->ports);
+	free(dom->port_nets);
+	dom->ports = NULL;
+	dom->port_nets = NULL;
+	dom->n_ports = 0;
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -319,6 +362,15 @@ int nfvd_runtime_save(struct nfvd *d, struct nfvd_dom *dom)
 		sb_append(&sb, i ? "," : "");
 		sb_json_str(&sb, dom->ports[i]);
 	}
+	/* the network of each port (null: nfv-switch), so teardown finds the right switch */
+	sb_append(&sb, "],\"port_networks\":[");
+	for (size_t i = 0; i < dom->n_ports; i++) {
+		sb_append(&sb, i ? "," : "");
+		if (dom->port_nets[i])
+			sb_json_str(&sb, dom->port_nets[i]);
+		else
+			sb_append(&sb, "null");
+	}
 	sb_append(&sb, "],\"live_xml\":");
 	{
 		char live[PATH_MAX];
@@ -372,7 +424,7 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 {
 	char path[PATH_MAX], *buf;
 	struct json *j = NULL;
-	const struct json *ports;
+	const struct json *ports, *nets, *net;
 	const char *live = NULL;
 	int64_t pid = 0, st = 0, id = 0, started = 0;
 	uint64_t now_st;
@@ -392,17 +444,15 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 	json_get_int(j, "started", &started);
 	/* record the ports first, so a stale record still lets us delete them */
 	ports = json_get(j, "ports");
-	for (const struct json *p = ports ? ports->child : NULL; p; p = p->next) {
-		char **np;
-
+	nets = json_get(j, "port_networks");
+	net = nets && nets->type == JSON_ARRAY ? nets->child : NULL;
+	for (const struct json *p = ports ? ports->child : NULL; p;
+	     p = p->next, net = net ? net->next : NULL) {
 		if (p->type != JSON_STRING)
 			continue;
-		np = realloc(dom->ports, (dom->n_ports + 1) * sizeof(*np));
-		if (!np)
+		if (nfvd_port_record(dom, p->str,
+				     net && net->type == JSON_STRING ? net->str : NULL) < 0)
 			break;
-		dom->ports = np;
-		if ((np[dom->n_ports] = strdup(p->str)))
-			dom->n_ports++;
 	}
 	if (pid <= 0 || nfvd_proc_starttime((pid_t)pid, &now_st) < 0 || now_st != (uint64_t)st ||
 	    !proc_is_our_vmm((pid_t)pid, live)) {
@@ -449,11 +499,7 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 stale:
 	json_free(j);
 	free(buf);
-	for (size_t i = 0; i < dom->n_ports; i++)
-		free(dom->ports[i]);
-	free(dom->ports);
-	dom->ports = NULL;
-	dom->n_ports = 0;
+	nfvd_ports_forget(dom);
 	unlink(path);
 }
 
