@@ -270,6 +270,9 @@ static void test_emu_decode(void)
 		{ { 0xdb, 0xe3 }, 2, 1, 1, EMU_X87, 2 },
 		{ { 0xf0, 0x48, 0x0f, 0xc7, 0x4d, 0x20 }, 6, 1, 1, EMU_CMPXCHG16B, 6 }, /* lock cmpxchg16b 0x20(%rbp) */
 		{ { 0x0f, 0xc7, 0x4d, 0x20 }, 4, 1, 0, 0, 0 },		  /* cmpxchg8b: not emulated */
+		{ { 0x48, 0x0f, 0xae, 0x2f }, 4, 1, 1, EMU_XSAVE, 4 },	  /* xrstor64 (%rdi) */
+		{ { 0x0f, 0xae, 0x27 }, 3, 1, 1, EMU_XSAVE, 3 },		  /* xsave (%rdi) */
+		{ { 0x0f, 0xae, 0xe8 }, 3, 1, 0, 0, 0 },		  /* lfence: not ours */
 		{ { 0xd9, 0xfa }, 2, 1, 0, 0, 0 },		  /* fsqrt: not emulated */
 		{ { 0x0f, 0xb8, 0xc3 }, 3, 1, 0, 0, 0 },	  /* no f3: jmpe, not popcnt */
 		{ { 0xf3, 0x0f, 0xb8, 0x84, 0x24 }, 5, 1, 0, 0, 0 }, /* truncated disp32 */

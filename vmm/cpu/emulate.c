@@ -22,6 +22,7 @@ static const char *const emu_names[EMU__MAX] = {
 	[EMU_RDTSCP] = "rdtscp", [EMU_XGETBV] = "xgetbv", [EMU_CLAC] = "clac",
 	[EMU_STAC] = "stac",	 [EMU_POPCNT] = "popcnt", [EMU_X87] = "x87",
 	[EMU_CMPXCHG16B] = "cmpxchg16b",
+	[EMU_XSAVE] = "xsave",
 };
 
 const char *emu_insn_name(enum emu_insn k)
@@ -163,6 +164,17 @@ static int emu_decode_full(const uint8_t *b, size_t len, int long_mode, struct e
 		    (b[pos + 2] >> 6) != 3) {
 			pos += 2;
 			in->kind = EMU_CMPXCHG16B;
+			if (emu_modrm(b, len, &pos, long_mode, in))
+				return -ENOTSUP;
+			in->len = (unsigned)pos;
+			return pos <= 15 ? 0 : -ENOTSUP;
+		}
+		/* 0f ae /4 xsave, /5 xrstor, /6 xsaveopt (memory forms); 0f c7 /3 xrstors, /4 xsavec, /5 xsaves */
+		if (pos + 3 <= len && (b[pos + 2] >> 6) != 3 &&
+		    ((b[pos + 1] == 0xae && ((b[pos + 2] >> 3) & 7) >= 4 && ((b[pos + 2] >> 3) & 7) <= 6) ||
+		     (b[pos + 1] == 0xc7 && ((b[pos + 2] >> 3) & 7) >= 3 && ((b[pos + 2] >> 3) & 7) <= 5))) {
+			pos += 2;
+			in->kind = EMU_XSAVE;
 			if (emu_modrm(b, len, &pos, long_mode, in))
 				return -ENOTSUP;
 			in->len = (unsigned)pos;
@@ -395,6 +407,10 @@ got:
 		if (ret)
 			return ret;
 		break;
+	case EMU_XSAVE:
+		if (s.cr4 & CR4_OSXSAVE)
+			return -ENOTSUP; /* real XSAVE state handling is not emulated */
+		return emu_inject(v->fd, 6, 0, 0); /* #UD: XSAVE features not enabled */
 	case EMU_CMPXCHG16B: {
 		uint64_t gva = emu_mem_addr(&in, &r, &s, long_mode), gpa;
 		unsigned __int128 *p, expected, desired, old;

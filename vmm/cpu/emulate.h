@@ -11,7 +11,9 @@
  *   rdtscp (0f 01 f9), xgetbv (0f 01 d0; #UD unless CR4.OSXSAVE), clac/stac (0f 01 ca/cb; CPL0 only),
  *   popcnt r, r/m (f3 0f b8, 16/32/64-bit, register or memory operand),
  *   x87: fninit (db e3), fld1 (d9 e8), fldz (d9 ee), fstp st(0) (dd d8), fnstsw ax (df e0),
- *   [lock] cmpxchg16b m128 (REX.W 0f c7 /1; atomic on the host mapping, #GP if misaligned)
+ *   [lock] cmpxchg16b m128 (REX.W 0f c7 /1; atomic on the host mapping, #GP if misaligned),
+ *   xsave/xrstor/xsaveopt/xsavec/xsaves/xrstors with CR4.OSXSAVE clear: #UD, as the CPU raises it (Linux
+ *   fixes such faults up through its exception table; with OSXSAVE set they stay unsupported)
  * Anything else stays an internal error (registers and instruction bytes are printed).
  */
 #ifndef NFV_CPU_EMULATE_H
@@ -30,6 +32,7 @@ enum emu_insn {
 	EMU_POPCNT,
 	EMU_X87,
 	EMU_CMPXCHG16B,
+	EMU_XSAVE, /* xsave/xrstor/xsaveopt/xsavec family */
 	EMU__MAX,
 };
 

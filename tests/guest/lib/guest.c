@@ -347,10 +347,22 @@ static unsigned guest_vcpu_of_frame(const struct exc_frame *f)
 	return guest_vcpu();
 }
 
-void guest_exception(struct exc_frame *f);
-void guest_exception(struct exc_frame *f)
+volatile int guest_expect_ud;
+volatile uint64_t guest_ud_resume;
+
+/* Returns 1 to resume the interrupted code (frame possibly changed), 0 to halt after reporting. */
+int guest_exception(struct exc_frame *f);
+int guest_exception(struct exc_frame *f)
 {
 	uint64_t cr2;
+
+	/* A test that expects #UD sets guest_expect_ud = 1 and guest_ud_resume = where to continue. */
+	if (f->vector == 6 && guest_expect_ud == 1 && guest_ud_resume) {
+		guest_expect_ud = 2;
+		f->rip = guest_ud_resume;
+		guest_ud_resume = 0;
+		return 1;
+	}
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	if (f->vector == 13 && (f->cs & 3) && *(const uint8_t *)f->rip == 0xf4 &&
@@ -358,6 +370,7 @@ void guest_exception(struct exc_frame *f)
 		guest_park();
 	guest_ucall(UCALL_ASSERT, "exception", (uint32_t)f->vector, "unexpected exception (vector, error, rip, cr2)",
 		    4, f->vector, f->error, f->rip, cr2);
+	return 0;
 }
 
 void guest_irq(uint64_t vector);

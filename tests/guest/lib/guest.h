@@ -125,6 +125,11 @@ __attribute__((noreturn)) void guest_done(void);
 	} while (0)
 #define GUEST_FAIL(msg) guest_ucall(UCALL_ASSERT, __FILE__, __LINE__, msg, 0)
 
+/* A test that expects the next instruction to raise #UD sets guest_expect_ud = 1 and guest_ud_resume to
+ * the address to continue at; the handler sets guest_expect_ud = 2 and resumes there. */
+extern volatile int guest_expect_ud;
+extern volatile uint64_t guest_ud_resume;
+
 /* ---- interrupts ---- */
 #define GUEST_LAPIC_BASE 0xFEE00000ull
 #define GUEST_IRQ_BASE 0x40 /* vectors 0x40..0x47 count into guest_irq_count[] and EOI the LAPIC */

@@ -54,9 +54,36 @@ guest_exc_\vec:
 	EXC 21, 1
 
 guest_exc_common:
-	movq	%rsp, %rdi		/* struct exc_frame * */
+	/* Caller-saved registers (and %rbx, used below), so a handled exception can resume. */
+	pushq	%rbx
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	pushq	%r11
+	leaq	80(%rsp), %rdi		/* struct exc_frame *: vector, error, rip, cs, rflags, rsp, ss */
+	movq	%rsp, %rbx
 	andq	$-16, %rsp
 	call	guest_exception
+	movq	%rbx, %rsp
+	testl	%eax, %eax
+	jz	2f
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	popq	%rbx
+	addq	$16, %rsp		/* vector and error code */
+	iretq
 2:	cli
 	hlt
 	jmp	2b
