@@ -335,6 +335,8 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct nfvd d = {.listen_fd = -1};
+	_cleanup_free_ struct ovs_network *networks =
+		NULL; /* d.cfg.networks, freed on any return */
 	char *sock = NULL, *swsock = NULL, *vmm = NULL;
 	int opt, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
@@ -376,22 +378,19 @@ int main(int argc, char **argv)
 
 			if (ovs_network_parse(optarg, &net, e, sizeof(e)) < 0) {
 				log_err("--network %s", e);
-				free(d.cfg.networks);
 				return 2;
 			}
 			for (size_t i = 0; i < d.cfg.n_networks; i++) {
-				if (!strcmp(d.cfg.networks[i].name, net.name)) {
+				if (!strcmp(networks[i].name, net.name)) {
 					log_err("--network: '%s' given twice", net.name);
-					free(d.cfg.networks);
 					return 2;
 				}
 			}
-			nn = realloc(d.cfg.networks, (d.cfg.n_networks + 1) * sizeof(*nn));
-			if (!nn) {
-				free(d.cfg.networks);
+			nn = realloc(networks, (d.cfg.n_networks + 1) * sizeof(*nn));
+			if (!nn)
 				return 1;
-			}
 			nn[d.cfg.n_networks++] = net;
+			networks = nn;
 			d.cfg.networks = nn;
 			break;
 		}
@@ -507,6 +506,5 @@ out:
 	free(sock);
 	free(swsock);
 	free(vmm);
-	free(d.cfg.networks);
 	return ret;
 }
