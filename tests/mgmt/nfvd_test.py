@@ -184,6 +184,8 @@ class Ovs:
             except (OSError, ValueError):
                 pass
         self.started = []
+        # DPDK's runtime directory for our file prefix outlives the process
+        shutil.rmtree(f'/var/run/dpdk/nfvdovs{os.getpid()}', ignore_errors=True)
 
     def ports(self):
         out = self.vsctl('list-ports', OVS_BRIDGE)
