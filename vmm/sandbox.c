@@ -313,7 +313,7 @@ int sandbox_apply(const struct sandbox_cfg *cfg)
 {
 	int ret;
 
-	if (sb_user.set) {
+	if (cfg->user && sb_user.set) {
 		ret = sb_drop_user();
 		if (ret)
 			return ret;
