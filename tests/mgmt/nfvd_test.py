@@ -187,6 +187,14 @@ class Ovs:
         # DPDK's runtime directory for our file prefix outlives the process
         shutil.rmtree(f'/var/run/dpdk/nfvdovs{os.getpid()}', ignore_errors=True)
 
+    def appctl(self, *c):
+        ctl = [f for f in os.listdir(self.tmp) if f.startswith('ovs-vswitchd') and
+               f.endswith('.ctl')]
+        if not ctl:
+            return ''
+        return self.run('ovs-appctl', '-t', os.path.join(self.tmp, ctl[0]), *c,
+                        check=False).stdout
+
     def ports(self):
         out = self.vsctl('list-ports', OVS_BRIDGE)
         return out.split() if out else []
@@ -930,6 +938,9 @@ def test_ovs_traffic(env):
                    ifstat(env, 'echo', 'echo-eth0').get('tx_packets', 0) >= 9,
                    ARGS.traffic_timeout, 0.5),
           f"OVS counted the round: {ifstat(env, 'echo', 'echo-eth0')}")
+    fdb = ovs.appctl('fdb/show', OVS_BRIDGE)
+    check(all(re.search(rf'\s10\s+{mac}\s', fdb) for mac in (echo_mac, ping_mac)),
+          f'OVS learned both MACs on VLAN 10 (the access tag nfvd set):\n{fdb}')
     # nfvctl domifstat and OVS's own Interface statistics agree (OVS refreshes the column every
     # 5 s; read while both guests are up: OVS 3.1 restarts a vhost port's counters when its
     # vhost-user connection is re-established)
