@@ -215,8 +215,9 @@ static const int sb_allow[] = {
 /* Calls allowed with argument checks in sb_build(): ioctl, socket, clone, mmap, mprotect, prctl. */
 #define SB_CHECKED_CALLS 6
 
-/* ioctl type of every KVM ioctl (linux/kvm.h: KVMIO); checked as (cmd & 0xff00) == 0xae00. */
-#define SB_KVMIO_MASK 0xff00u
+/* ioctl type (bits 8-15 of the command): KVMIO (linux/kvm.h) and VFIO_TYPE (linux/vfio.h). */
+#define SB_IOC_TYPE_MASK 0xff00u
+#define SB_VFIO_TYPE ';'
 
 static int sb_rule(scmp_filter_ctx ctx, int nr, unsigned n, const struct scmp_arg_cmp *cmp)
 {
@@ -241,11 +242,17 @@ static int sb_build(scmp_filter_ctx ctx)
 			return ret;
 	}
 	/* KVM: VM, vCPU and device ioctls on the fds opened at set-up (KVM_RUN, irqfd, memslots
-	 * for dirty logging, ...). No other ioctl follows set-up (the serial pty is made raw before
-	 * it), so e.g. TIOCSTI or tap reconfiguration is refused. */
+	 * for dirty logging, ...). Besides VFIO below, no other ioctl follows set-up (the serial
+	 * pty is made raw before it), so e.g. TIOCSTI or tap reconfiguration is refused. */
 	ret = sb_rule(ctx, SCMP_SYS(ioctl), 1,
-		      (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_MASKED_EQ, SB_KVMIO_MASK,
+		      (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_MASKED_EQ, SB_IOC_TYPE_MASK,
 						       (unsigned)KVMIO << 8) });
+	/* VFIO: a vfio-pci device's MSI-X/INTx routing (VFIO_DEVICE_SET_IRQS) follows the guest's
+	 * programming, and a guest function-level reset is VFIO_DEVICE_RESET; both after set-up. */
+	if (!ret)
+		ret = sb_rule(ctx, SCMP_SYS(ioctl), 1,
+			      (struct scmp_arg_cmp[]){ SCMP_A1(SCMP_CMP_MASKED_EQ, SB_IOC_TYPE_MASK,
+							       (unsigned)SB_VFIO_TYPE << 8) });
 	/* Only UNIX sockets: the control socket and vhost-user; nfv-vmm never opens a network
 	 * socket after set-up. */
 	if (!ret)
