@@ -26,6 +26,7 @@
 #include "vhost_user_netdev.h"
 #include "vun_port.h"
 #include "virtio_net.h"
+#include "vfio_pci.h"
 #include "virtio_pci.h"
 #include "vm_priv.h"
 
@@ -70,6 +71,7 @@ struct vm_dev {
 	struct blk *blk;
 	struct pci_testdev *td;
 	int td_fd[PCI_TESTDEV_VECTORS]; /* eventfds bound to the test device's MSI-X vectors */
+	struct vfio_pci *vfio;
 	struct ne2k_state ne;
 };
 
@@ -458,17 +460,75 @@ static void ne2k_info_fn(struct vm_dev *d, struct jbuf *b)
 	}
 }
 
+/* ---- vfio-pci: a host device (an SR-IOV VF) assigned to the guest ---- */
+
+/*
+ * BAR pieces the device can serve directly become KVM memslots, so the guest's register accesses do
+ * not exit (the MSI-X table and PBA pages stay trapped and emulated). Slots from VM_BAR_SLOT_BASE up,
+ * reused when the guest moves or unmaps a BAR.
+ */
+static int vfio_map_bar(void *opaque, uint64_t gpa, void *hva, uint64_t size, bool map)
+{
+	struct vm *vm = opaque;
+	int free_slot = -1, ret;
+
+	pthread_mutex_lock(&vm->bar_slot_lock);
+	for (unsigned i = 0; i < VM_BAR_SLOTS; i++) {
+		if (map && !vm->bar_slot[i].size && free_slot < 0)
+			free_slot = (int)i;
+		if (!map && vm->bar_slot[i].size && vm->bar_slot[i].gpa == gpa && vm->bar_slot[i].hva == hva) {
+			ret = kvm_set_memslot(vm->kvm, VM_BAR_SLOT_BASE + i, 0, gpa, 0, hva);
+			if (!ret)
+				vm->bar_slot[i].size = 0;
+			pthread_mutex_unlock(&vm->bar_slot_lock);
+			return ret;
+		}
+	}
+	if (!map || free_slot < 0) {
+		pthread_mutex_unlock(&vm->bar_slot_lock);
+		return map ? -ENOSPC : -ENOENT;
+	}
+	ret = kvm_set_memslot(vm->kvm, VM_BAR_SLOT_BASE + (unsigned)free_slot, 0, gpa, size, hva);
+	if (!ret)
+		vm->bar_slot[free_slot] = (struct vm_bar_slot){ .gpa = gpa, .hva = hva, .size = size };
+	pthread_mutex_unlock(&vm->bar_slot_lock);
+	return ret;
+}
+
+static int vfio_create_fn(struct vm *vm, struct vm_dev *d, struct devspec *s)
+{
+	struct vfio_dev_cfg dc = { .host = spec_get(s, "host"), .gm = &vm->gm };
+	struct vfio_pci_cfg pc = { .host = vm->pci, .slot = d->slot, .map_bar = vfio_map_bar, .map_opaque = vm };
+	int ret;
+
+	if (!dc.host || strlen(dc.host) >= 16) {
+		log_err("--device vfio-pci: host=dddd:bb:dd.f (a device bound to vfio-pci) is required");
+		return -EINVAL;
+	}
+	ret = vfio_dev_open(&dc, &pc.dev); /* DMA-maps guest RAM, resets the device; logs what failed */
+	if (ret)
+		return ret;
+	return vfio_pci_create(&pc, &d->vfio); /* owns pc.dev from here, also on failure */
+}
+
+static void vfio_destroy_fn(struct vm_dev *d)
+{
+	vfio_pci_destroy(d->vfio);
+}
+
 /* ---- the table ---- */
 
 static const char *const vnet_keys[] = { "socket", "mode", "mac", "queues", "queue_size", "mtu", NULL };
 static const char *const vblk_keys[] = { "path", "readonly", "serial", "queues", "queue_size", "cache", "io", NULL };
 static const char *const ne2k_keys[] = { "mac", "backend", NULL };
+static const char *const vfio_keys[] = { "host", NULL };
 static const char *const no_keys[] = { NULL };
 
 static const struct dev_type dev_types[] = {
 	{ "virtio-net", vnet_keys, vnet_create_fn, vnet_destroy_fn, vnet_info_fn },
 	{ "virtio-blk", vblk_keys, vblk_create_fn, vblk_destroy_fn, NULL },
 	{ "ne2k-pci", ne2k_keys, ne2k_create_fn, ne2k_destroy_fn, ne2k_info_fn },
+	{ "vfio-pci", vfio_keys, vfio_create_fn, vfio_destroy_fn, NULL },
 	{ "pci-testdev", no_keys, testdev_create_fn, testdev_destroy_fn, NULL },
 };
 
@@ -500,7 +560,7 @@ int devices_check_spec(const char *spec, char *why, size_t whylen)
 		return ret;
 	t = dev_type_find(s.type);
 	if (!t) {
-		snprintf(why, whylen, "unknown device type '%s' (virtio-net, virtio-blk, ne2k-pci, pci-testdev)", s.type);
+		snprintf(why, whylen, "unknown device type '%s' (virtio-net, virtio-blk, ne2k-pci, vfio-pci, pci-testdev)", s.type);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < s.nkv; i++) {

@@ -10,6 +10,7 @@
  *   virtio-blk   path=FILE, readonly=on|off, serial=STR, queues=N, cache=none|writeback|directsync,
  *                io=io_uring|threads
  *   ne2k-pci     mac=..., backend=tap:IFNAME | vhost-user:PATH[:server]
+ *   vfio-pci     host=dddd:bb:dd.f (a device, e.g. an SR-IOV VF, bound to vfio-pci; see net/sriov)
  *   pci-testdev  (the nfvisor PCI test device)
  *
  * The PCI host bridge (CF8/CFC and ECAM) is always present; BARs are placed by the VMM (no firmware)

@@ -144,11 +144,12 @@ int domain_cfg_load(const char *path, struct vm_cfg *cfg, void **keep)
 			goto err;
 		}
 		if (n->type == DOMAIN_NET_HOSTDEV) {
-			log_err("%s:%u: <interface type='hostdev'>: VFIO device assignment is not available in this "
-				"nfv-vmm",
-				path, n->line);
-			ret = -ENOTSUP;
-			goto err;
+			/* The VF itself (MAC, VLAN) is prepared and bound to vfio-pci by nfvd (net/sriov). */
+			ret = add_device(cfg, path, n->line, "vfio-pci,host=%04x:%02x:%02x.%x%s", n->host_addr.domain,
+					 n->host_addr.bus, n->host_addr.slot, n->host_addr.function, slot);
+			if (ret)
+				goto err;
+			continue;
 		}
 		if (!path_ok(n->source_path)) {
 			log_err("%s:%u: <source path='%s'>: socket paths with ',' are not supported", path, n->line,
@@ -190,11 +191,16 @@ int domain_cfg_load(const char *path, struct vm_cfg *cfg, void **keep)
 		if (ret)
 			goto err;
 	}
-	if (d->n_hostdevs) {
-		log_err("%s:%u: <hostdev>: VFIO device assignment is not available in this nfv-vmm", path,
-			d->hostdevs[0].line);
-		ret = -ENOTSUP;
-		goto err;
+	for (size_t i = 0; i < d->n_hostdevs; i++) {
+		const struct domain_hostdev *h = &d->hostdevs[i];
+		char hslot[16] = "";
+
+		if (h->guest_addr.set)
+			snprintf(hslot, sizeof(hslot), ",slot=%u", h->guest_addr.slot);
+		ret = add_device(cfg, path, h->line, "vfio-pci,host=%04x:%02x:%02x.%x%s", h->host_addr.domain,
+				 h->host_addr.bus, h->host_addr.slot, h->host_addr.function, hslot);
+		if (ret)
+			goto err;
 	}
 	*keep = d;
 	return 0;

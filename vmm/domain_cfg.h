@@ -2,8 +2,8 @@
 /*
  * nfv-vmm --domain FILE: a libvirt domain XML (parsed and validated by mgmt/domain.h) translated into
  * the VM configuration. What the VMM itself cannot do is refused with the element's line: interfaces of
- * type bridge/network need nfvd (which turns them into vhost-user ports of nfv-switch), and VFIO
- * hostdevs need a host with an IOMMU and VFIO.
+ * type bridge/network need nfvd (which turns them into vhost-user ports of nfv-switch). VFs
+ * (<interface type='hostdev'>, <hostdev>) become vfio-pci devices; nfvd prepares and binds them.
  */
 #ifndef NFV_VMM_DOMAIN_CFG_H
 #define NFV_VMM_DOMAIN_CFG_H

@@ -48,7 +48,7 @@ static void usage(FILE *out)
 		"      --control PATH       control socket (JSON lines)\n"
 		"      --device SPEC        add a PCI device (repeatable): virtio-net,socket=P[,mode=client|server][,mac=M]\n"
 		"                           virtio-blk,path=F[,readonly=on]  ne2k-pci,backend=tap:IF|vhost-user:P\n"
-		"                           pci-testdev   (common option: slot=N)\n"
+		"                           vfio-pci,host=dddd:bb:dd.f  pci-testdev   (common option: slot=N)\n"
 		"      --guest-args STR     string passed to freestanding guests in boot_info.args\n"
 		"      --cpuid-quirks MODE  auto (default), on, off: mask CPU features this host cannot emulate\n"
 		"      --dirty-log          start with dirty-page logging on\n"

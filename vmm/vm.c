@@ -483,6 +483,7 @@ int vm_create(const struct vm_cfg *cfg, struct vm **out)
 		return -ENOMEM;
 	vm->cfg = *cfg;
 	vm->status = -1;
+	pthread_mutex_init(&vm->bar_slot_lock, NULL);
 	vm->end_fd = vm->sig_fd = -1;
 
 	pthread_once(&vm_allowed_once, vm_capture_allowed);

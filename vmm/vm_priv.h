@@ -23,6 +23,16 @@ struct kvm_irq;
 struct pci_host;
 struct vm_dev;
 
+/* KVM memslots for device BARs mapped into the guest (vfio-pci). */
+#define VM_BAR_SLOT_BASE 16
+#define VM_BAR_SLOTS 32
+
+struct vm_bar_slot {
+	uint64_t gpa;
+	void *hva;
+	uint64_t size; /* 0: free */
+};
+
 /* 64-bit PCI BAR window above RAM, inside the boot identity map. */
 #define VM_PCI_MMIO64_SIZE (16ull << 30)
 
@@ -50,6 +60,8 @@ struct vm {
 	uint32_t dirty_flags;
 	struct control *control;
 	struct kvm_irq *kirq;
+	pthread_mutex_t bar_slot_lock;
+	struct vm_bar_slot bar_slot[VM_BAR_SLOTS];
 	struct legacy *legacy;
 	struct pci_host *pci;
 	struct vm_dev *devs[VM_MAX_DEVICES];
