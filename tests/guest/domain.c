@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * nfv-vmm --domain: a libvirt domain XML sets the name, memory, vCPUs, pinning, memory backing, kernel
- * and command line (seen by the guest as boot_info args) and devices; what the VMM cannot do alone is
+ * and command line (seen by the guest as boot_info args) and devices (a <disk> at its PCI <address>
+ * becomes virtio-blk there); what the VMM cannot do alone is
  * refused with the element's line.
  */
 #ifdef GUEST
@@ -39,7 +40,7 @@ static void write_file(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
-	char xml[4096], path[] = "/tmp/nfv-domain-test-XXXXXX.xml";
+	char xml[4096], path[] = "/tmp/nfv-domain-test-XXXXXX.xml", disk[] = "/tmp/nfv-domain-disk-XXXXXX";
 	struct vmm_proc p;
 	int fd, st;
 	int two = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
@@ -48,6 +49,10 @@ int main(int argc, char **argv)
 		return 2;
 	fd = mkstemps(path, 4);
 	if (fd < 0)
+		return 1;
+	close(fd);
+	fd = mkstemp(disk);
+	if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
 		return 1;
 	close(fd);
 	snprintf(xml, sizeof(xml),
@@ -66,10 +71,17 @@ int main(int argc, char **argv)
 		 "    <cmdline>console=ttyS0 mode=test</cmdline>\n"
 		 "  </os>\n"
 		 "  <devices>\n"
+		 "    <disk type='file' device='disk'>\n"
+		 "      <driver name='qemu' type='raw' cache='none' io='io_uring'/>\n"
+		 "      <source file='%s'/>\n"
+		 "      <target dev='vda' bus='virtio'/>\n"
+		 "      <serial>xmldisk</serial>\n"
+		 "      <address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/>\n"
+		 "    </disk>\n"
 		 "    <serial type='pty'><target port='0'/></serial>\n"
 		 "  </devices>\n"
 		 "</domain>\n",
-		 two ? "1" : "0", argv[2]);
+		 two ? "1" : "0", argv[2], disk);
 	write_file(path, xml);
 	{
 		const char *args[] = { "--domain", path, NULL };
@@ -83,6 +95,7 @@ int main(int argc, char **argv)
 				vmm_output_has(&p, two ? "pinned to CPU 1" : "pinned to CPU 0"),
 		    "vcpupin not applied");
 	HOST_ASSERT(&p, vmm_output_has(&p, "memfd (4 KiB pages)"), "no <hugepages>: expected plain memfd backing");
+	HOST_ASSERT(&p, vmm_output_has(&p, "PCI 00:07.0: virtio-blk@07"), "<disk> not attached at its <address> slot");
 	vmm_cleanup(&p);
 
 	/* A bridge interface needs nfvd; the error names the file and line. */
@@ -112,6 +125,7 @@ int main(int argc, char **argv)
 	HOST_ASSERT(&p, st == 2, "bad XML: exit status %d, want 2", st);
 	vmm_cleanup(&p);
 	unlink(path);
+	unlink(disk);
 	printf("domain: ok\n");
 	return 0;
 }
