@@ -5,6 +5,7 @@
  * UNIX socket (docs/mgmt.md). Stopping nfvd leaves running guests alone; the next nfvd adopts them.
  */
 #include "nfvd.h"
+#include "nfvd_vf.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
@@ -283,6 +284,7 @@ static void usage(void)
 		"[--db=DB]\n"
 		"  --no-autostart      do not start autostart domains\n"
 		"  --log-level LEVEL   err, warn, info (default), debug\n"
+		"  --sysfs-root DIR    read PCI/SR-IOV sysfs below DIR instead of /sys (tests)\n"
 		"  -h, --help\n");
 }
 
@@ -319,7 +321,8 @@ int main(int argc, char **argv)
 		O_VMM,
 		O_NOAUTO,
 		O_LOGLEVEL,
-		O_NETWORK
+		O_NETWORK,
+		O_SYSFS
 	};
 	static const struct option opts[] = {
 		{"state-dir", required_argument, NULL, O_STATE},
@@ -331,6 +334,7 @@ int main(int argc, char **argv)
 		{"network", required_argument, NULL, O_NETWORK},
 		{"no-autostart", no_argument, NULL, O_NOAUTO},
 		{"log-level", required_argument, NULL, O_LOGLEVEL},
+		{"sysfs-root", required_argument, NULL, O_SYSFS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -396,6 +400,9 @@ int main(int argc, char **argv)
 		}
 		case O_NOAUTO:
 			d.cfg.no_autostart = true;
+			break;
+		case O_SYSFS:
+			d.cfg.sysfs_root = optarg;
 			break;
 		case O_LOGLEVEL: {
 			enum log_level l;
@@ -492,6 +499,7 @@ out:
 		unlink(d.cfg.socket_path);
 	}
 	nfvd_state_fini(&d);
+	nfvd_vf_fini(&d);
 	if (sfd >= 0) {
 		if (d.loop)
 			evloop_del(d.loop, sfd);

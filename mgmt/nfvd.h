@@ -41,6 +41,7 @@ struct nfvd_cfg {
 	struct ovs_network *networks;
 	size_t n_networks;
 	bool no_autostart;
+	const char *sysfs_root; /* NULL: "/sys"; --sysfs-root points nfvd at a fake tree in tests */
 };
 
 enum nfvd_state {
@@ -50,6 +51,8 @@ enum nfvd_state {
 };
 
 struct nfvd;
+struct sriov;
+struct sriov_lease;
 
 struct nfvd_dom {
 	struct nfvd *nfvd; /* back pointer for event callbacks */
@@ -73,6 +76,8 @@ struct nfvd_dom {
 	char **ports;	  /* switch ports this nfvd created for the domain */
 	char **port_nets; /* per port: the --network it belongs to, NULL for nfv-switch */
 	size_t n_ports;
+	struct sriov_lease **leases; /* VFs nfvd prepared, in order (nfvd_vf.h) */
+	size_t n_leases;
 	unsigned restarts; /* on_crash/on_poweroff restarts in the current window */
 	uint64_t restart_window_ms;
 	int last_exit; /* last nfv-vmm exit status (or 128+signal), -1 unknown */
@@ -85,6 +90,7 @@ struct nfvd {
 	struct nfvd_dom *doms[NFVD_MAX_DOMAINS];
 	size_t n_doms;
 	int next_id;
+	struct sriov *sriov; /* created on first use (nfvd_vf.c) */
 };
 
 /* Paths: write "@dir/@sub/@name@suffix" (sub may be NULL) into @buf; -ENAMETOOLONG if it does not

@@ -5,6 +5,7 @@
  * process behind.
  */
 #include "nfvd.h"
+#include "nfvd_vf.h"
 #include "ctlsock.h"
 #include "log.h"
 #include "util.h"
@@ -220,36 +221,6 @@ static int check_cpus(struct nfvd *d, const struct nfvd_dom *dom, char **err)
 				}
 			}
 		}
-	}
-	return 0;
-}
-
-static int check_hostdevs(const struct domain_def *def, char **err)
-{
-	for (size_t i = 0; i < def->n_nets + def->n_hostdevs; i++) {
-		const struct domain_pci_addr *a;
-		char path[256], drv[256];
-		ssize_t n;
-
-		if (i < def->n_nets) {
-			if (def->nets[i].type != DOMAIN_NET_HOSTDEV)
-				continue;
-			a = &def->nets[i].host_addr;
-		} else {
-			a = &def->hostdevs[i - def->n_nets].host_addr;
-		}
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%04x:%02x:%02x.%x", a->domain,
-			 a->bus, a->slot, a->function);
-		if (access(path, F_OK) < 0)
-			return set_err(err, -ENODEV, "host PCI device %s not found", path + 21);
-		strncat(path, "/driver", sizeof(path) - strlen(path) - 1);
-		n = readlink(path, drv, sizeof(drv) - 1);
-		drv[n > 0 ? n : 0] = '\0';
-		if (!strstr(drv, "/vfio-pci"))
-			return set_err(err, -ENODEV,
-				       "host PCI device %04x:%02x:%02x.%x is not bound to vfio-pci "
-				       "(bind it with driverctl or sysfs first)",
-				       a->domain, a->bus, a->slot, a->function);
 	}
 	return 0;
 }
@@ -495,7 +466,7 @@ void nfvd_teardown(struct nfvd *d, struct nfvd_dom *dom)
 {
 	char path[PATH_MAX];
 
-	/* reverse order of start: process (already gone), files, ports, runtime record */
+	/* reverse order of start: process (already gone), files, VFs, ports, runtime record */
 	unwatch(d, dom);
 	if (nfvd_dom_ctl_path(d, dom, path, sizeof(path)) == 0)
 		unlink(path);
@@ -503,6 +474,7 @@ void nfvd_teardown(struct nfvd *d, struct nfvd_dom *dom)
 		unlink(path);
 	if (nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, dom->name, ".xml") == 0)
 		unlink(path);
+	nfvd_vf_release(d, dom);
 	for (size_t i = dom->n_ports; i-- > 0;) {
 		if (dom->port_nets[i])
 			ovs_del(d, dom->port_nets[i], dom->ports[i]);
@@ -725,7 +697,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	if (access(d->cfg.vmm_path, X_OK) < 0)
 		return set_err(err, -ENOENT, "nfv-vmm not found at %s", d->cfg.vmm_path);
 	if ((r = check_hugepages(def, err)) || (r = check_cpus(d, dom, err)) ||
-	    (r = check_hostdevs(def, err)) || (r = check_ovs(d, def, err)))
+	    (r = nfvd_vf_check(d, dom, err)) || (r = check_ovs(d, def, err)))
 		return r;
 	if (needs_switch(d, def)) {
 		struct json *j = NULL;
@@ -749,10 +721,13 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 		if (port && (r = switch_port_add(d, dom, i, port, err)))
 			goto fail;
 	}
-	/* 2. live XML */
+	/* 2. VFs: MAC/VLAN, vfio-pci (managed='yes') */
+	if ((r = nfvd_vf_prepare(d, dom, err)))
+		goto fail;
+	/* 3. live XML */
 	if ((r = write_live_xml(d, dom, live, err)))
 		goto fail;
-	/* 3. nfv-vmm */
+	/* 4. nfv-vmm */
 	unlink(ctl);
 	argv[argc++] = (char *)d->cfg.vmm_path;
 	argv[argc++] = "--domain";
@@ -802,7 +777,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 		set_err(err, r, "cannot watch nfv-vmm: %s", strerror(-r));
 		goto fail;
 	}
-	/* 4. an early exit (bad configuration) fails the start with the VMM's own words */
+	/* 5. an early exit (bad configuration) fails the start with the VMM's own words */
 	deadline = clock_ms() + START_SETTLE_MS;
 	while (clock_ms() < deadline) {
 		struct stat st;

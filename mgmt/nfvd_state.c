@@ -4,6 +4,7 @@
  * nfv-vmm processes after a daemon restart.
  */
 #include "nfvd.h"
+#include "nfvd_vf.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
@@ -160,6 +161,7 @@ void nfvd_dom_free(struct nfvd_dom *dom)
 	domain_def_free(dom->def);
 	domain_def_free(dom->live);
 	nfvd_ports_forget(dom);
+	nfvd_vf_forget(dom);
 	free(dom);
 }
 

@@ -179,6 +179,21 @@ int sriov_bind_vfio(struct sriov *s, const char *dev, char orig_driver[SRIOV_DRI
 int sriov_unbind_vfio(struct sriov *s, const char *dev, const char *orig_driver)
 	__attribute__((warn_unused_result));
 
+/*
+ * Which PF and VF index @vf_addr is: follows the VF's physfn link, then the PF's virtfnN links
+ * back to it. Returns 0 (*@pf and *@index filled), -EINVAL (not a PCI address), -ENODEV (no such
+ * device), -ENOTSUP (not an SR-IOV VF: no physfn link), -EIO (the links disagree).
+ */
+int sriov_vf_locate(struct sriov *s, const char *vf_addr, char pf[SRIOV_ADDR_LEN], unsigned *index)
+	__attribute__((warn_unused_result));
+/*
+ * The checks sriov_bind_vfio makes before it changes anything, without changing anything:
+ * -ENODEV (no device), -EBUSY (already on vfio-pci), -ENXIO (no IOMMU group), -ENOENT (vfio-pci
+ * not loaded), -EPERM (IOMMU group shared with a device on another host driver). 0 when a bind
+ * may proceed.
+ */
+int sriov_vf_check(struct sriov *s, const char *dev) __attribute__((warn_unused_result));
+
 /* What sriov_vf_prepare did, so that sriov_vf_release can undo exactly that. */
 struct sriov_lease {
 	char pf[SRIOV_ADDR_LEN];

@@ -744,3 +744,81 @@ int sriov_vf_release(struct sriov *s, struct sriov_lease *l)
 	free(l);
 	return first;
 }
+
+/* sysfs-bus-pci: a VF's physfn links to its PF; the PF's virtfnN link to its VFs. */
+#define SRIOV_MAX_VF_INDEX 65536 /* TotalVFs is 16 bits (PCIe Base 4.0 s9.3.3.6) */
+
+int sriov_vf_locate(struct sriov *s, const char *vf_addr, char pf[SRIOV_ADDR_LEN], unsigned *index)
+{
+	char addr[SRIOV_ADDR_LEN], p[PATH_MAX], name[SRIOV_ADDR_LEN];
+	int ret;
+
+	if (sriov_parse_addr(vf_addr, addr)) {
+		log_err("sriov: '%s' is not a PCI address", vf_addr);
+		return -EINVAL;
+	}
+	ret = sriov_path(s, p, sizeof(p), "bus/pci/devices/%s", addr);
+	if (ret)
+		return ret;
+	if (access(p, F_OK)) {
+		log_err("sriov: no PCI device %s", addr);
+		return -ENODEV;
+	}
+	ret = sriov_path(s, p, sizeof(p), "bus/pci/devices/%s/physfn", addr);
+	if (ret)
+		return ret;
+	ret = sriov_link_name(p, name, sizeof(name));
+	if (ret == -ENOENT) {
+		log_err("sriov: %s is not an SR-IOV VF (no physfn link)", addr);
+		return -ENOTSUP;
+	}
+	if (ret || sriov_parse_addr(name, pf)) {
+		log_err("sriov: %s: unreadable physfn link", addr);
+		return -EIO;
+	}
+	/* virtfnN are dense from 0 up to NumVFs - 1: stop at the first missing one */
+	for (unsigned i = 0; i < SRIOV_MAX_VF_INDEX; i++) {
+		char vf[SRIOV_ADDR_LEN];
+
+		ret = sriov_path(s, p, sizeof(p), "bus/pci/devices/%s/virtfn%u", pf, i);
+		if (ret)
+			return ret;
+		if (sriov_link_name(p, vf, sizeof(vf)))
+			break;
+		if (!strcmp(vf, addr)) {
+			*index = i;
+			return 0;
+		}
+	}
+	log_err("sriov: %s names PF %s, but no virtfnN link of the PF points back to it", addr, pf);
+	return -EIO;
+}
+
+int sriov_vf_check(struct sriov *s, const char *dev)
+{
+	char addr[SRIOV_ADDR_LEN], drv[SRIOV_DRIVER_LEN];
+	int group, ret;
+
+	if (sriov_parse_addr(dev, addr)) {
+		log_err("sriov: '%s' is not a PCI address", dev);
+		return -EINVAL;
+	}
+	ret = sriov_dev_driver(s, addr, drv);
+	if (ret) {
+		log_err("sriov: no PCI device %s", addr);
+		return ret;
+	}
+	if (!strcmp(drv, VFIO_DRIVER)) {
+		log_err("sriov: %s is already bound to vfio-pci (in use by another guest?)", addr);
+		return -EBUSY;
+	}
+	group = sriov_iommu_group(s, addr);
+	if (group < 0) {
+		log_err("sriov: %s has no IOMMU group: no IOMMU is enabled", addr);
+		return -ENXIO;
+	}
+	ret = vfio_available(s);
+	if (ret)
+		return ret;
+	return group_check(s, group, addr);
+}

@@ -363,6 +363,40 @@ static void test_groups(struct sriov *s)
 	CHECK(sriov_dev_driver(s, "0000:09:00.0", drv) == -ENODEV);
 }
 
+/* sriov_vf_locate (physfn, then virtfnN back) and sriov_vf_check (bind's checks, no changes). */
+static void test_locate(struct sriov *s)
+{
+	char pf[SRIOV_ADDR_LEN], buf[64];
+	unsigned idx = 99;
+
+	CHECK(sriov_vf_locate(s, VF1, pf, &idx) == 0 && idx == 1 && !strcmp(pf, PF));
+	CHECK(sriov_vf_locate(s, "01:10.0", pf, &idx) == 0 && idx == 0);
+	CHECK(sriov_vf_locate(s, PF, pf, &idx) == -ENOTSUP);	   /* a PF has no physfn */
+	CHECK(sriov_vf_locate(s, "0000:00:02.0", pf, &idx) == -ENOTSUP);
+	CHECK(sriov_vf_locate(s, "0000:09:00.0", pf, &idx) == -ENODEV);
+	CHECK(sriov_vf_locate(s, "bogus", pf, &idx) == -EINVAL);
+	/* a physfn that no virtfnN points back to */
+	unlink_("devices/pci0000:00/0000:01:00.0/virtfn1");
+	CHECK(sriov_vf_locate(s, VF1, pf, &idx) == -EIO);
+	link_("../0000:01:10.2", "devices/pci0000:00/0000:01:00.0/virtfn1");
+
+	CHECK(sriov_vf_check(s, VF0) == 0);
+	CHECK(sriov_vf_check(s, VF1) == -EPERM); /* group 7 shared with e1000e */
+	CHECK(sriov_vf_check(s, "0000:09:00.0") == -ENODEV);
+	unlink_("devices/pci0000:00/0000:01:10.0/iommu_group");
+	CHECK(sriov_vf_check(s, VF0) == -ENXIO);
+	link_("../../../kernel/iommu_groups/6", "devices/pci0000:00/0000:01:10.0/iommu_group");
+	rmdir(strcat(strcpy(buf, root), "/bus/pci/drivers/vfio-pci"));
+	CHECK(sriov_vf_check(s, VF0) == -ENOENT);
+	mkpath("bus/pci/drivers/vfio-pci");
+	link_("../../../bus/pci/drivers/vfio-pci", "devices/pci0000:00/0000:01:10.0/driver");
+	CHECK(sriov_vf_check(s, VF0) == -EBUSY);
+	link_("../../../bus/pci/drivers/igbvf", "devices/pci0000:00/0000:01:10.0/driver");
+	/* nothing was written */
+	get("devices/pci0000:00/0000:01:10.0/driver_override", buf, sizeof(buf));
+	CHECK(!strcmp(buf, "(null)"));
+}
+
 /* Find nested attribute @type inside [data, data+len). */
 static struct nlattr *find_attr(void *data, int len, int type)
 {
@@ -506,6 +540,7 @@ int main(void)
 	test_discovery(s);
 	test_hostile_config(s);
 	test_numvfs(s);
+	test_locate(s);
 	test_groups(s);
 	test_nl_msg();
 	sriov_destroy(s);
