@@ -412,6 +412,7 @@ int nfvd_vf_prepare(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	for (size_t i = 0; i < n; i++) {
 		char a[SRIOV_ADDR_LEN], pf[SRIOV_ADDR_LEN];
 		struct sriov_lease *l = NULL;
+		struct sriov_pf_info pi;
 		struct sriov_vf_cfg cfg;
 		unsigned vf = 0;
 
@@ -443,7 +444,24 @@ int nfvd_vf_prepare(struct nfvd *d, struct nfvd_dom *dom, char **err)
 			/* refuse before any VF setting changes */
 			if ((r = sriov_vf_check(d->sriov, a)) < 0)
 				return prep_err(err, r, a, pf, vf);
+			if ((r = sriov_pf_get(d->sriov, pf, &pi)) < 0)
+				return vf_err(err, r,
+					      "host PCI device %s: its PF %s %s", a, pf,
+					      r == -ENOTSUP ? "has no SR-IOV capability"
+							    : "is unreadable");
 			r = sriov_vf_prepare(d->sriov, pf, vf, fns[i].net ? &cfg : NULL, &l);
+			/* past the checks these come from the VF settings (rtnetlink on the PF) */
+			if (r == -ENODEV && !pi.ifname[0])
+				return vf_err(err, r,
+					      "host PCI device %s (VF %u of PF %s): the PF has no "
+					      "network interface (driver '%s'); VF settings go "
+					      "through the PF's netdev",
+					      a, vf, pf, pi.driver);
+			if (r == -EOPNOTSUPP)
+				return vf_err(err, r,
+					      "host PCI device %s (VF %u of PF %s): the PF driver "
+					      "'%s' does not support setting the VF's MAC/VLAN",
+					      a, vf, pf, pi.driver);
 			if (r < 0)
 				return prep_err(err, r, a, pf, vf);
 		}
