@@ -10,6 +10,7 @@
  *   domains/NAME.xml      persistent definitions (written atomically: temp + fsync + rename)
  *   autostart/NAME        present when NAME starts with the daemon
  *   runtime/NAME.json     one per running domain: nfv-vmm pid and start time, switch ports, paths
+ *   runtime/NAME.vf.json  the VF leases nfvd holds for NAME (nfvd_vf.h)
  *   logs/NAME.log         nfv-vmm output and nfvd's lifecycle events for NAME
  * Run directory (default /run/nfvisor): nfvd.sock, NAME.ctl (VMM control), NAME.xml (live XML given
  * to nfv-vmm), NAME.console (serial socket for pty consoles), PORT.sock (switch vhost-user
