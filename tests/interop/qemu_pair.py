@@ -397,7 +397,7 @@ def run(args, tmp):
         n1 = replies(a)
         sw = Switch(args.switch, tmp, conf, 2)
         t_start = time.time()
-        log(f'nfv-switch started again after {t_start - t_stop:.1f} s ({n1} replies while it was going down)')
+        log(f'nfv-switch started again {t_start - t_stop:.1f} s after the stop ({n1} replies before the outage)')
         end = time.time() + left(60)
         while replies(a) <= n1:
             if time.time() > end:
@@ -437,7 +437,7 @@ def main():
         ('qemu-system-x86_64', shutil.which(args.qemu) is not None),
         ('a kernel in /boot', args.kernel or glob.glob('/boot/vmlinuz-*')),
         ('busybox-static', os.access(args.busybox, os.X_OK))) if not ok]
-    if not missing:
+    if not missing and shutil.which('file'):
         r = subprocess.run(['file', '-L', args.busybox], capture_output=True, text=True)
         if r.returncode == 0 and 'dynamically linked' in r.stdout:
             missing.append('a static busybox (busybox-static)')
