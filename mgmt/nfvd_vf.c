@@ -195,9 +195,10 @@ static int lease_parse(const struct json *o, struct sriov_lease **out)
 	if (o->type != JSON_OBJECT || !get_str(o, "pf", l->pf, sizeof(l->pf)) ||
 	    !get_str(o, "vf_addr", l->vf_addr, sizeof(l->vf_addr)) ||
 	    sriov_parse_addr(l->vf_addr, addr) || strcmp(addr, l->vf_addr) ||
-	    (l->pf[0] && sriov_parse_addr(l->pf, addr)) ||
+	    (l->pf[0] && (sriov_parse_addr(l->pf, addr) || strcmp(addr, l->pf))) ||
 	    !get_str(o, "orig_driver", l->orig_driver, sizeof(l->orig_driver)) ||
-	    strchr(l->orig_driver, '/') || !get_num(o, "vf", 0, 65535, &v))
+	    strchr(l->orig_driver, '/') || l->orig_driver[0] == '.' ||
+	    !get_num(o, "vf", 0, 65535, &v))
 		goto bad;
 	l->vf = (unsigned)v;
 	l->iommu_group = get_num(o, "iommu_group", -1, INT32_MAX, &v) ? (int)v : -1;

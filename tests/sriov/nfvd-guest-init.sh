@@ -25,16 +25,21 @@ echo "pf $pf ($ifname) vf0 $vf0 ($(drv "$vf0")) vf1 $vf1 ($(drv "$vf1"))"
 before=$(/sbin/ip link show "$ifname" | grep 'vf 0 ')
 echo "before: $before"
 
-# the VMM stand-in: creates its control path (nfvd waits for it), then idles until killed
+# the VMM stand-in: creates its control path (nfvd waits for it), then idles until killed; it
+# stays "sh /bin/nfv-vmm --domain LIVE.xml ..." so that a restarted nfvd re-adopts it
 cat > /bin/nfv-vmm <<'EOT'
 #!/bin/sh
-while [ $# -gt 0 ]; do [ "$1" = --control ] && : > "$2"; shift; done
-exec sleep 100000
+for a in "$@"; do [ "$prev" = --control ] && : > "$a"; prev=$a; done
+while :; do sleep 1; done
 EOT
 busybox chmod +x /bin/nfv-vmm
 mkdir -p /tmp/st /tmp/run
-nfvd --state-dir /tmp/st --run-dir /tmp/run --vmm /bin/nfv-vmm > /tmp/nfvd.log 2>&1 &
-for i in $(seq 1 50); do [ -S /tmp/run/nfvd.sock ] && break; sleep 0.2; done
+start_nfvd() {
+	nfvd --state-dir /tmp/st --run-dir /tmp/run --vmm /bin/nfv-vmm >> /tmp/nfvd.log 2>&1 &
+	nfvd_pid=$!
+	for i in $(seq 1 50); do [ -S /tmp/run/nfvd.sock ] && break; sleep 0.2; done
+}
+start_nfvd
 [ -S /tmp/run/nfvd.sock ] && pass nfvd-up || fail "nfvd-up: $(cat /tmp/nfvd.log)"
 ctl() { nfvctl -c /tmp/run/nfvd.sock "$@"; }
 xaddr() { # PCI address -> <address .../> attributes
@@ -63,6 +68,11 @@ dom b "<hostdev mode='subsystem' type='pci' managed='yes'><source><address $(xad
 ctl start b > /tmp/out 2>&1
 grep -q "already assigned to running domain 'a'" /tmp/out && pass nfvd-double-assignment || fail "nfvd-double-assignment: $(cat /tmp/out)"
 
+# nfvd restarts while the domain runs: the new nfvd adopts it and releases the leases it reads back
+kill "$nfvd_pid"; wait "$nfvd_pid"
+start_nfvd
+ctl dominfo a > /tmp/out 2>&1
+grep -q 'State:.*running' /tmp/out && pass nfvd-restart-adopted || fail "nfvd-restart-adopted: $(cat /tmp/out)"
 ctl destroy a > /tmp/out 2>&1 || fail "destroy: $(cat /tmp/out)"
 for i in 1 2 3 4 5; do [ "$(drv "$vf0")" = igbvf ] && [ "$(drv "$vf1")" = igbvf ] && break; sleep 1; done
 [ "$(drv "$vf0")" = igbvf ] && [ "$(drv "$vf1")" = igbvf ] && pass nfvd-released-igbvf || fail "nfvd-released-igbvf: $(drv "$vf0") $(drv "$vf1")"

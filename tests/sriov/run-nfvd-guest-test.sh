@@ -43,7 +43,7 @@ if grep -q '^FAIL' "$work/console.log"; then
 	rc=1
 fi
 for c in nfvd-up nfvd-start-vf nfvd-vf-mac nfvd-vf-vlan nfvd-vf0-vfio nfvd-hostdev-vfio nfvd-live-xml \
-	 nfvd-lease-record nfvd-double-assignment nfvd-released-igbvf nfvd-vf-settings-restored \
+	 nfvd-lease-record nfvd-double-assignment nfvd-restart-adopted nfvd-released-igbvf nfvd-vf-settings-restored \
 	 nfvd-lease-record-removed nfvd-managed-no-refused; do
 	grep -q "^PASS $c\b" "$work/console.log" || { echo "MISSING: PASS $c"; rc=1; }
 done
