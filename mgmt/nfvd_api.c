@@ -4,6 +4,7 @@
  * response; errors are {"error":"..."} with a 4xx/5xx status.
  */
 #include "nfvd.h"
+#include "nfvd_vf.h"
 #include "ctlsock.h"
 #include "http.h"
 #include "log.h"
@@ -164,6 +165,8 @@ static void api_info(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 	nfvd_dom_console_path(d, dom, cons, sizeof(cons));
 	sb_append(sb, ",\"console\":");
 	sb_json_str(sb, cons);
+	sb_append(sb, ",\"vfs\":");
+	nfvd_vf_json(d, dom, sb);
 	sb_append(sb, ",\"interfaces\":[");
 	for (size_t i = 0; i < def->n_nets; i++) {
 		if (i)

@@ -331,6 +331,30 @@ void nfvd_vf_release(struct nfvd *d, struct nfvd_dom *dom)
 		unlink(path);
 }
 
+void nfvd_vf_json(struct nfvd *d, struct nfvd_dom *dom, struct strbuf *sb)
+{
+	if (dom->state == NFVD_RUNNING && !dom->n_leases)
+		record_load(d, dom);
+	sb_append(sb, "[");
+	for (size_t i = 0; i < dom->n_leases; i++) {
+		const struct sriov_lease *l = dom->leases[i];
+
+		sb_append(sb, i ? ",{\"addr\":" : "{\"addr\":");
+		sb_json_str(sb, l->vf_addr);
+		sb_append(sb, ",\"pf\":");
+		if (l->pf[0]) {
+			sb_json_str(sb, l->pf);
+			sb_printf(sb, ",\"vf\":%u", l->vf);
+		} else {
+			sb_append(sb, "null");
+		}
+		sb_append(sb, ",\"orig_driver\":");
+		sb_json_str(sb, l->orig_driver);
+		sb_append(sb, "}");
+	}
+	sb_append(sb, "]");
+}
+
 void nfvd_vf_forget(struct nfvd_dom *dom)
 {
 	for (size_t i = 0; i < dom->n_leases; i++)

@@ -48,6 +48,13 @@ int nfvd_vf_prepare(struct nfvd *d, struct nfvd_dom *dom, char **err)
  */
 void nfvd_vf_release(struct nfvd *d, struct nfvd_dom *dom);
 
+/*
+ * Append @dom's leases as a JSON array to @sb: [{"addr","pf","vf","orig_driver"}] ("pf" null and
+ * "vf" absent for a non-VF <hostdev>). A running domain adopted after an nfvd restart has its
+ * leases read from the runtime record first.
+ */
+void nfvd_vf_json(struct nfvd *d, struct nfvd_dom *dom, struct strbuf *sb);
+
 /* Free @dom's in-memory leases without releasing anything (nfvd exits, the domain runs on). */
 void nfvd_vf_forget(struct nfvd_dom *dom);
 

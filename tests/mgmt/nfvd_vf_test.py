@@ -189,10 +189,13 @@ def test_bind_release(env, fs):
     check(rec and len(rec['leases']) == 1 and rec['leases'][0]['vf_addr'] == VF[0] and
           rec['leases'][0]['pf'] == PF and rec['leases'][0]['vf'] == 0 and
           rec['leases'][0]['orig_driver'] == 'igbvf', f'lease recorded: {rec}')
+    vfs = http('GET', '/domains/a', env=env)[1].get('vfs')
+    check(vfs == [{'addr': VF[0], 'pf': PF, 'vf': 0, 'orig_driver': 'igbvf'}], f'API vfs {vfs}')
     live = open(os.path.join(env.run, 'a.xml')).read()
     check("bus='0x01' slot='0x10' function='0x0'" in live, 'live XML names the VF')
     env.ctl('destroy', 'a')
     check(wait_for(lambda: fs.driver(VF[0]) == 'igbvf'), 'destroy rebound igbvf')
+    check(http('GET', '/domains/a', env=env)[1].get('vfs') == [], 'no vfs after destroy')
     check(record(env, 'a') is None, 'destroy removed the VF record')
     # crash: the VMM killed under nfvd
     env.ctl('start', 'a')
@@ -285,7 +288,9 @@ def test_nfvd_restart(env, fs):
     env.stop_nfvd()
     check(fs.driver(VF[0]) == 'vfio-pci', 'VF stays bound while the VM runs without nfvd')
     env.start_nfvd(extra=['--sysfs-root', fs.root])
-    check(http('GET', '/domains/r', env=env)[1].get('pid') == pid, 're-adopted')
+    j = http('GET', '/domains/r', env=env)[1]
+    check(j.get('pid') == pid, 're-adopted')
+    check([v['addr'] for v in j.get('vfs', [])] == [VF[0]], f'API vfs from the record {j}')
     env.ctl('destroy', 'r')
     check(wait_for(lambda: fs.driver(VF[0]) == 'igbvf'), 'adopted domain released its VF')
     check(record(env, 'r') is None, 'record removed')
