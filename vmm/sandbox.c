@@ -215,6 +215,35 @@ static const int sb_allow[] = {
 	SCMP_SYS(clock_nanosleep),
 };
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SB_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define SB_SANITIZER 1
+#endif
+#endif
+
+#ifdef SB_SANITIZER
+/*
+ * Sanitizer builds only (-Db_sanitize=address): the ASan runtime gives each new thread an
+ * alternate signal stack and yields while it waits for its own locks. Production builds never get
+ * these. LeakSanitizer's exit-time scan would need far more (a helper task, ptrace, /proc): it is
+ * turned off in a confined process instead, see __lsan_is_turned_off() below.
+ */
+static const int sb_allow_sanitizer[] = {
+	SCMP_SYS(sigaltstack), SCMP_SYS(sched_yield), SCMP_SYS(getppid),
+};
+
+static bool sb_confined;
+
+/* LeakSanitizer hook (sanitizer/lsan_interface.h): no leak scan once the filter is installed. */
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void)
+{
+	return __atomic_load_n(&sb_confined, __ATOMIC_ACQUIRE);
+}
+#endif
+
 /* Calls allowed with argument checks in sb_build(): ioctl, socket, clone, mmap, mprotect, prctl. */
 #define SB_CHECKED_CALLS 6
 
@@ -244,6 +273,13 @@ static int sb_build(scmp_filter_ctx ctx)
 		if (ret)
 			return ret;
 	}
+#ifdef SB_SANITIZER
+	for (size_t i = 0; i < ARRAY_SIZE(sb_allow_sanitizer); i++) {
+		ret = sb_rule(ctx, sb_allow_sanitizer[i], 0, NULL);
+		if (ret)
+			return ret;
+	}
+#endif
 	/* KVM: VM, vCPU and device ioctls on the fds opened at set-up (KVM_RUN, irqfd, memslots
 	 * for dirty logging, ...). Besides VFIO below, no other ioctl follows set-up (the serial
 	 * pty is made raw before it), so e.g. TIOCSTI or tap reconfiguration is refused. */
@@ -311,6 +347,11 @@ static int sb_seccomp(enum sandbox_seccomp mode)
 	ret = sb_build(ctx);
 	if (ret)
 		goto out;
+#ifdef SB_SANITIZER
+	/* set before the load: the scan must not start under a filter that kills it */
+	if (mode == SANDBOX_SECCOMP_ON)
+		__atomic_store_n(&sb_confined, true, __ATOMIC_RELEASE);
+#endif
 	ret = seccomp_load(ctx);
 	if (ret)
 		log_err("seccomp: cannot load the filter: %s", strerror(-ret));
