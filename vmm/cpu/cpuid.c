@@ -50,6 +50,8 @@ void cpuid_edit(struct kvm_cpuid2 *c, const struct cpuid_cfg *cfg)
 				 * This host's instruction emulator cannot run xgetbv/xsave/xrstor (so
 				 * no XSAVE, and AVX/FMA/F16C which depend on it), popcnt, nor lock
 				 * cmpxchg16b (CX16: Linux's SLUB uses it for cmpxchg_double).
+				 * Measured: kvm_pvm honours the CX16 mask but still reports XSAVE, AVX and
+				 * POPCNT to the guest, so the fallback (emulate.c) must cover those.
 				 */
 				e->ecx &= ~(C1_ECX_XSAVE | C1_ECX_OSXSAVE | C1_ECX_AVX | C1_ECX_FMA |
 					    C1_ECX_F16C | C1_ECX_POPCNT | C1_ECX_CX16);
