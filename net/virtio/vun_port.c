@@ -139,12 +139,18 @@ static void vp_resume_cb(struct evloop *loop, int fd, uint32_t events, void *opa
 
 static void vp_try(struct vun_port *p)
 {
+	int ret;
+
 	if (vun_link_up(p->vun))
 		return;
 	vp_unwatch_sock(p);
-	if (vun_reconnect(p->vun, 0) == 0)
+	ret = vun_reconnect(p->vun, 0);
+	if (ret == 0)
 		return;
 	if (!p->cfg.server) {
+		/* Say why (e.g. EACCES when the VMM dropped privileges and the socket is root's). */
+		log_rl(LOGL_WARN, "vhost-user port %s: reconnect failed: %s; retrying in %u ms", p->path,
+		       strerror(-ret), p->backoff_ms);
 		vp_arm_timer(p, p->backoff_ms);
 		p->backoff_ms = MIN(p->backoff_ms * 2, VP_BACKOFF_MAX_MS);
 	}
