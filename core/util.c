@@ -93,3 +93,22 @@ int parse_cpulist(const char *s, uint64_t mask[16])
 	}
 	return 0;
 }
+
+void cpumask_to_cpuset(const uint64_t *mask, unsigned words, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	for (unsigned c = 0; c < words * 64 && c < CPU_SETSIZE; c++)
+		if (mask[c / 64] & (1ull << (c % 64)))
+			CPU_SET(c, set);
+}
+
+int parse_cpuset(const char *s, cpu_set_t *set)
+{
+	uint64_t mask[16];
+	int ret = parse_cpulist(s, mask);
+
+	if (ret)
+		return ret;
+	cpumask_to_cpuset(mask, 16, set);
+	return 0;
+}

@@ -3,6 +3,7 @@
 #ifndef NFV_CORE_UTIL_H
 #define NFV_CORE_UTIL_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,5 +52,9 @@ int parse_size(const char *s, uint64_t *out) __must_check;
 int parse_u64(const char *s, uint64_t *out) __must_check;
 /* Parse a CPU list "0-3,6,8-9" into a bitmask of up to 1024 CPUs (array of 16 u64). */
 int parse_cpulist(const char *s, uint64_t mask[16]) __must_check;
+/* Bitmask of @words 64-bit words (CPU n = bit n % 64 of word n / 64) as a cpu_set_t. */
+void cpumask_to_cpuset(const uint64_t *mask, unsigned words, cpu_set_t *set);
+/* parse_cpulist() straight into a cpu_set_t; same return values. */
+int parse_cpuset(const char *s, cpu_set_t *set) __must_check;
 
 #endif

@@ -179,19 +179,14 @@ static void control_vcpupin(struct vm *vm, const struct json *req, struct jbuf *
 {
 	int64_t id;
 	const char *list;
-	uint64_t mask[16];
 	cpu_set_t set;
 	char why[160];
 	int ret;
 
 	if (!json_get_int(req, "vcpu", &id) || id < 0 || id >= vm->cfg.nr_vcpus)
 		return control_error(b, "vcpupin: \"vcpu\" must be a vCPU number of this VM", NULL);
-	if (!json_get_str(req, "cpuset", &list) || parse_cpulist(list, mask))
+	if (!json_get_str(req, "cpuset", &list) || parse_cpuset(list, &set))
 		return control_error(b, "vcpupin: \"cpuset\" must be a CPU list like \"0-2,4\"", NULL);
-	CPU_ZERO(&set);
-	for (int c = 0; c < 1024 && c < CPU_SETSIZE; c++)
-		if (mask[c / 64] & (1ull << (c % 64)))
-			CPU_SET(c, &set);
 	if (vm_check_cpuset(&set, why, sizeof(why)))
 		return control_error(b, "vcpupin: ", why);
 	ret = vcpu_set_affinity(vm->vcpu[id], &set);

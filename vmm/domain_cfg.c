@@ -11,14 +11,6 @@
 #include "log.h"
 #include "util.h"
 
-static void mask_to_cpuset(const uint64_t *mask, cpu_set_t *set)
-{
-	CPU_ZERO(set);
-	for (int c = 0; c < DOMAIN_CPUMASK_WORDS * 64 && c < CPU_SETSIZE; c++)
-		if (mask[c / 64] & (1ull << (c % 64)))
-			CPU_SET(c, set);
-}
-
 static int add_device(struct vm_cfg *cfg, const char *path, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -107,12 +99,12 @@ int domain_cfg_load(const char *path, struct vm_cfg *cfg, void **keep)
 		const struct domain_cpuset *cs = d->vcpupin[i].str ? &d->vcpupin[i] : d->vcpu_cpuset.str ? &d->vcpu_cpuset : NULL;
 
 		if (cs) {
-			mask_to_cpuset(cs->mask, &cfg->vcpu_pin[i]);
+			cpumask_to_cpuset(cs->mask, DOMAIN_CPUMASK_WORDS, &cfg->vcpu_pin[i]);
 			cfg->vcpu_pinned[i] = true;
 		}
 	}
 	if (d->emulatorpin.str) {
-		mask_to_cpuset(d->emulatorpin.mask, &cfg->emulator_pin);
+		cpumask_to_cpuset(d->emulatorpin.mask, DOMAIN_CPUMASK_WORDS, &cfg->emulator_pin);
 		cfg->emulator_pinned = true;
 	}
 	/* <hugepages> is a demand (no silent fallback); without it guest RAM is a plain shareable memfd. */

@@ -102,19 +102,13 @@ static int parse_vcpu_pins(const char *spec, struct vm_cfg *cfg)
 		}
 	}
 	for (int i = 0; i < VM_MAX_VCPUS; i++) {
-		uint64_t mask[16];
-
 		if (!seen[i])
 			continue;
-		if (parse_cpulist(lists[i], mask)) {
+		if (parse_cpuset(lists[i], &cfg->vcpu_pin[i])) {
 			log_err("--vcpu-pin: vCPU %d: '%s' is not a CPU list", i, lists[i]);
 			ret = -EINVAL;
 			goto out;
 		}
-		CPU_ZERO(&cfg->vcpu_pin[i]);
-		for (int c = 0; c < 1024 && c < CPU_SETSIZE; c++)
-			if (mask[c / 64] & (1ull << (c % 64)))
-				CPU_SET(c, &cfg->vcpu_pin[i]);
 		cfg->vcpu_pinned[i] = true;
 	}
 out:
@@ -124,16 +118,10 @@ out:
 
 static int parse_cpuset_arg(const char *opt, const char *s, cpu_set_t *set)
 {
-	uint64_t mask[16];
-
-	if (parse_cpulist(s, mask)) {
+	if (parse_cpuset(s, set)) {
 		log_err("%s: '%s' is not a CPU list", opt, s);
 		return -EINVAL;
 	}
-	CPU_ZERO(set);
-	for (int c = 0; c < 1024 && c < CPU_SETSIZE; c++)
-		if (mask[c / 64] & (1ull << (c % 64)))
-			CPU_SET(c, set);
 	return 0;
 }
 

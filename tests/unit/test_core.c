@@ -162,6 +162,20 @@ static void test_parsers(void)
 	CHECK(parse_cpulist("1,,2", mask) == -EINVAL);
 	CHECK(parse_cpulist("a", mask) == -EINVAL);
 	CHECK(parse_cpulist("1-", mask) == -EINVAL);
+	{
+		cpu_set_t set;
+
+		CHECK(parse_cpuset("0-2,5,1023", &set) == 0);
+		CHECK(CPU_ISSET(0, &set) && CPU_ISSET(2, &set) && !CPU_ISSET(3, &set) && CPU_ISSET(5, &set));
+		CHECK(CPU_ISSET(1023, &set));
+		CHECK_EQ(CPU_COUNT(&set), 5);
+		CHECK(parse_cpuset("x", &set) == -EINVAL);
+		mask[0] = 0x6;
+		mask[1] = 1;
+		cpumask_to_cpuset(mask, 2, &set);
+		CHECK(CPU_ISSET(1, &set) && CPU_ISSET(2, &set) && CPU_ISSET(64, &set));
+		CHECK_EQ(CPU_COUNT(&set), 3);
+	}
 }
 
 static void test_json(void)
