@@ -59,13 +59,6 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 
 #include "harness.h"
 
-static int run(struct vmm_proc *p, const char *vmm, const char *guest, const char *garg)
-{
-	const char *args[] = { "--guest-args", garg, "--mem-backing", "memfd", NULL };
-
-	return vmm_run(p, vmm, guest, args, 60);
-}
-
 int main(int argc, char **argv)
 {
 	struct vmm_proc p;
@@ -73,26 +66,26 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		return 2;
-	st = run(&p, argv[1], argv[2], "triple");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "triple");
 	HOST_ASSERT(&p, st == 3, "triple fault: exit status %d, want 3", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "triple fault") && vmm_output_has(&p, "rip=") &&
 				vmm_output_has(&p, "cr3="),
 		    "triple fault: no register dump");
 	vmm_cleanup(&p);
 
-	st = run(&p, argv[1], argv[2], "unclaimed");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "unclaimed");
 	HOST_ASSERT(&p, st == 0, "unclaimed: exit status %d", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "unclaimed accesses survived"), "guest did not continue");
 	HOST_ASSERT(&p, vmm_output_has(&p, "\"pio_read\":2,\"pio_write\":2,\"mmio_read\":1,\"mmio_write\":1"),
 		    "unclaimed accesses not counted as 2/2/1/1");
 	vmm_cleanup(&p);
 
-	st = run(&p, argv[1], argv[2], "reset");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "reset");
 	HOST_ASSERT(&p, st == 5, "i8042 reset: exit status %d, want 5", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "reset line"), "reset not logged");
 	vmm_cleanup(&p);
 
-	st = run(&p, argv[1], argv[2], "emulfail");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "emulfail");
 	if (st == 0) {
 		HOST_ASSERT(&p, vmm_output_has(&p, "fsqrt ran at CPL0"), "status 0 without the guest's report");
 		printf("emulation failure: this host runs fsqrt at CPL0; dump path not exercised\n");

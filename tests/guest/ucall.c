@@ -36,13 +36,6 @@ void guest_main(unsigned vcpu, unsigned nr, struct boot_info *bi)
 
 #include "harness.h"
 
-static int run(struct vmm_proc *p, const char *vmm, const char *guest, const char *garg)
-{
-	const char *args[] = { "--guest-args", garg, "--mem-backing", "memfd", NULL };
-
-	return vmm_run(p, vmm, guest, args, 60);
-}
-
 int main(int argc, char **argv)
 {
 	struct vmm_proc p;
@@ -50,7 +43,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		return 2;
-	st = run(&p, argv[1], argv[2], "assert");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "assert");
 	HOST_ASSERT(&p, st == 1, "assert: exit status %d, want 1", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "assertion failed at ") && vmm_output_has(&p, "ucall.c:"),
 		    "no file:line in the report");
@@ -58,16 +51,16 @@ int main(int argc, char **argv)
 		    "expression or values missing");
 	vmm_cleanup(&p);
 
-	st = run(&p, argv[1], argv[2], "print");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "print");
 	HOST_ASSERT(&p, st == 0, "print: exit status %d", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "guest vCPU 0: value 42 and text"), "PRINT report missing");
 	vmm_cleanup(&p);
 
-	st = run(&p, argv[1], argv[2], "exit");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "exit");
 	HOST_ASSERT(&p, st == 7, "exit port: status %d, want 7", st);
 	vmm_cleanup(&p);
 
-	st = run(&p, argv[1], argv[2], "bad");
+	st = vmm_run_guest_args(&p, argv[1], argv[2], "bad");
 	HOST_ASSERT(&p, st == 0, "bad reports: status %d, want 0 (the VM must keep running)", st);
 	HOST_ASSERT(&p, vmm_output_has(&p, "\"bad_test_reports\":2"), "bad reports not counted");
 	vmm_cleanup(&p);

@@ -238,6 +238,13 @@ int vmm_run(struct vmm_proc *p, const char *vmm, const char *guest, const char *
 	return vmm_wait(p, timeout_s);
 }
 
+int vmm_run_guest_args(struct vmm_proc *p, const char *vmm, const char *guest, const char *garg)
+{
+	const char *args[] = { "--guest-args", garg, "--mem-backing", "memfd", NULL };
+
+	return vmm_run(p, vmm, guest, args, 60);
+}
+
 void host_fail(struct vmm_proc *p, const char *file, int line, const char *cond, const char *fmt, ...)
 {
 	va_list ap;

@@ -43,6 +43,9 @@ void vmm_cleanup(struct vmm_proc *p);
 /* Run to completion: start, wait, return status; output kept in @p. */
 int vmm_run(struct vmm_proc *p, const char *vmm, const char *guest, const char *const *args, int timeout_s);
 
+/* vmm_run with --guest-args @garg on plain memfd RAM, 60 s bound (the common one-shot guest run). */
+int vmm_run_guest_args(struct vmm_proc *p, const char *vmm, const char *guest, const char *garg);
+
 /* Host-side checks: print the message with file/line and the VMM output, and fail the test. */
 #define HOST_ASSERT(p, cond, ...)                                                                  \
 	do {                                                                                       \
