@@ -8,9 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/kvm.h>
-#include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <stdint.h>
@@ -24,16 +22,13 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "util.h"
 #include "sandbox.h"
 
 /* The resolved --user: kept here, not in the caller's cfg, so cfg stays a plain option record. */
-static struct {
-	bool set;
-	uid_t uid;
-	gid_t gid;
-	char name[64]; /* empty for a numeric uid without a passwd entry */
-} sb_user;
+static struct privdrop_user sb_user;
+static bool sb_user_set;
 
 const char *sandbox_seccomp_name(enum sandbox_seccomp mode)
 {
@@ -63,109 +58,13 @@ int sandbox_set_seccomp(struct sandbox_cfg *cfg, const char *mode)
 	return 0;
 }
 
-static bool sb_parse_id(const char *s, uint32_t *out)
-{
-	uint64_t v;
-
-	if (!*s || strspn(s, "0123456789") != strlen(s) || parse_u64(s, &v) || v >= UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
 int sandbox_set_user(struct sandbox_cfg *cfg, const char *spec)
 {
-	char who[128];
-	const char *colon = strchr(spec, ':');
-	size_t wlen = colon ? (size_t)(colon - spec) : strlen(spec);
-	struct passwd *pw;
-	uint32_t id;
-	bool have_gid = false;
-
-	if (wlen == 0 || wlen >= sizeof(who)) {
-		log_err("--user: '%s' is not NAME, UID or UID:GID", spec);
+	sb_user_set = false;
+	if (privdrop_parse_user(spec, &sb_user))
 		return -EINVAL;
-	}
-	memcpy(who, spec, wlen);
-	who[wlen] = '\0';
-	memset(&sb_user, 0, sizeof(sb_user));
-	if (colon) {
-		struct group *gr;
-
-		if (sb_parse_id(colon + 1, &id)) {
-			sb_user.gid = id;
-		} else if ((gr = getgrnam(colon + 1))) {
-			sb_user.gid = gr->gr_gid;
-		} else {
-			log_err("--user %s: '%s' is not a group id or name", spec, colon + 1);
-			return -EINVAL;
-		}
-		have_gid = true;
-	}
-	if (sb_parse_id(who, &id)) {
-		sb_user.uid = id;
-		pw = getpwuid(id);
-	} else {
-		pw = getpwnam(who);
-		if (!pw) {
-			log_err("--user %s: no such user '%s'", spec, who);
-			return -EINVAL;
-		}
-		sb_user.uid = pw->pw_uid;
-	}
-	if (pw) {
-		if (!have_gid)
-			sb_user.gid = pw->pw_gid;
-		if (strlen(pw->pw_name) < sizeof(sb_user.name))
-			snprintf(sb_user.name, sizeof(sb_user.name), "%s", pw->pw_name);
-	} else if (!have_gid) {
-		log_err("--user %s: uid %u has no passwd entry; give UID:GID", spec, sb_user.uid);
-		return -EINVAL;
-	}
-	if (sb_user.uid == 0 || sb_user.gid == 0) {
-		log_err("--user %s: refusing to 'drop' to uid or gid 0", spec);
-		return -EINVAL;
-	}
-	sb_user.set = true;
+	sb_user_set = true;
 	cfg->user = spec;
-	return 0;
-}
-
-/* setgroups/setgid/setuid, then prove the way back is closed. */
-static int sb_drop_user(void)
-{
-	uid_t ru, eu, su;
-	gid_t rg, eg, sg;
-
-	/* Supplementary groups first, while we still may: the user's own groups when it has a name
-	 * (group access to vhost-user socket directories), otherwise only the primary group. */
-	if (sb_user.name[0] ? initgroups(sb_user.name, sb_user.gid) : setgroups(1, &sb_user.gid)) {
-		log_err("--user: setgroups: %s", strerror(errno));
-		return -errno;
-	}
-	/* glibc applies set*id to every thread of the process (nptl setxid), not just this one. */
-	if (setresgid(sb_user.gid, sb_user.gid, sb_user.gid)) {
-		log_err("--user: setgid(%u): %s", sb_user.gid, strerror(errno));
-		return -errno;
-	}
-	if (setresuid(sb_user.uid, sb_user.uid, sb_user.uid)) {
-		log_err("--user: setuid(%u): %s", sb_user.uid, strerror(errno));
-		return -errno;
-	}
-	if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg) || ru != sb_user.uid ||
-	    eu != sb_user.uid || su != sb_user.uid || rg != sb_user.gid || eg != sb_user.gid ||
-	    sg != sb_user.gid) {
-		log_err("--user: ids after the drop are not uid %u gid %u", sb_user.uid, sb_user.gid);
-		return -EPERM;
-	}
-	/* With every uid non-zero and no capabilities left these must fail; if one succeeds the
-	 * process could regain root, and the VM must not start. */
-	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0 || setegid(0) == 0) {
-		log_err("--user: the process could regain root after dropping to uid %u", sb_user.uid);
-		return -EPERM;
-	}
-	log_info("running as uid %u gid %u%s%s", sb_user.uid, sb_user.gid,
-		 sb_user.name[0] ? " " : "", sb_user.name);
 	return 0;
 }
 
@@ -364,18 +263,17 @@ int sandbox_apply(const struct sandbox_cfg *cfg)
 {
 	int ret;
 
-	if (cfg->user && sb_user.set) {
-		ret = sb_drop_user();
+	if (cfg->user && sb_user_set) {
+		/* core/privdrop.h: groups, setresgid, setresuid, and the proof root cannot return */
+		ret = privdrop_apply(&sb_user);
 		if (ret)
 			return ret;
 	} else if (geteuid() == 0) {
 		log_info("running as root: --user NAME drops privileges after set-up");
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
-		ret = -errno;
-		log_err("prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(-ret));
+	ret = privdrop_no_new_privs();
+	if (ret)
 		return ret;
-	}
 	if (cfg->seccomp != SANDBOX_SECCOMP_OFF) {
 		ret = sb_seccomp(cfg->seccomp);
 		if (ret)

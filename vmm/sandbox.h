@@ -7,8 +7,9 @@
  * runs vCPUs, emulates devices, serves its control socket and reconnects vhost-user sockets, so
  * sandbox_apply() is called once, between vm_create() and vm_run(), and:
  *
- *   1. with a user set: setgroups(), setgid(), setuid() to that user, then checks that neither the
- *      real, effective nor saved uid/gid is root any more and that setuid(0)/setgid(0) now fail;
+ *   1. with a user set: privdrop_apply() (core/privdrop.h): setgroups(), setgid(), setuid() to
+ *      that user, then checks that neither the real, effective nor saved uid/gid is root any
+ *      more, that no capability is left and that setuid(0)/setgid(0) now fail;
  *   2. sets PR_SET_NO_NEW_PRIVS (so nothing exec'd could gain privileges, and so an unprivileged
  *      process may install a filter);
  *   3. with seccomp on (the default) installs a filter on every thread of the process (TSYNC) that
@@ -39,9 +40,9 @@ struct sandbox_cfg {
 };
 
 /*
- * Check and store --user NAME|UID[:GID] (a NAME may also carry :GID). The user is resolved here
- * (getpwnam/getpwuid), so a typo is refused before the VM is created. A numeric UID without a
- * passwd entry needs an explicit :GID. Returns 0 or -EINVAL (logged, naming the value).
+ * Check and store --user NAME|UID[:GID] (a NAME may also carry :GID) with privdrop_parse_user().
+ * The user is resolved here (getpwnam/getpwuid), so a typo is refused before the VM is created.
+ * A numeric UID without a passwd entry needs an explicit :GID. Returns 0 or -EINVAL (logged, naming the value).
  */
 int sandbox_set_user(struct sandbox_cfg *cfg, const char *spec) __attribute__((warn_unused_result));
 
