@@ -14,7 +14,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #define NFVD_MAX_CLIENTS 64
 #define CLIENT_BUF_MAX (HTTP_HEAD_MAX + HTTP_BODY_MAX + 4096)
 #define CLIENT_IDLE_MS 60000 /* a connection silent this long is closed (slots are few) */
+#define DEFAULT_VMM_USER "nfvisor" /* tools/setup creates it (system user, no login) */
 
 struct client {
 	struct nfvd *d;
@@ -194,13 +198,14 @@ static void on_accept(struct evloop *loop, int fd, uint32_t events, void *opaque
 
 static void on_tick(struct evloop *loop, int fd, uint32_t events, void *opaque)
 {
+	struct nfvd *d = opaque;
 	uint64_t n, now = clock_ms();
 
 	(void)loop;
 	(void)events;
-	(void)opaque;
 	if (read(fd, &n, sizeof(n)) < 0)
 		return;
+	nfvd_switch_check(d);
 	for (size_t i = 0; i < NFVD_MAX_CLIENTS; i++) {
 		if (clients[i] && now - clients[i]->last_ms > CLIENT_IDLE_MS) {
 			log_rl(LOGL_INFO, "API: closing a connection idle for %d s",
@@ -285,7 +290,125 @@ static void usage(void)
 		"  --no-autostart      do not start autostart domains\n"
 		"  --log-level LEVEL   err, warn, info (default), debug\n"
 		"  --sysfs-root DIR    read PCI/SR-IOV sysfs below DIR instead of /sys (tests)\n"
+		"  --vmm-user USER[:GROUP] | UID:GID | none\n"
+		"                      nfv-vmm drops to this user after set-up (default "
+		"'" DEFAULT_VMM_USER "' when it\n"
+		"                      exists and nfvd runs as root; none: nfv-vmm keeps nfvd's "
+		"user)\n"
 		"  -h, --help\n");
+}
+
+/*
+ * --vmm-user: NAME[:GROUP] (the user's primary group unless GROUP is given), UID:GID, or none.
+ * Without the option a root nfvd uses DEFAULT_VMM_USER when that user exists, so the default
+ * installation runs every nfv-vmm unprivileged; uid/gid 0 is refused (nfv-vmm would refuse it
+ * too, but only at the first start).
+ */
+static int resolve_vmm_user(struct nfvd_cfg *cfg, const char *spec)
+{
+	char name[256], *colon;
+	const struct passwd *pw;
+	unsigned long uid, gid;
+	char *end;
+
+	cfg->vmm_drop = false;
+	if (!spec) {
+		if (geteuid() != 0)
+			return 0; /* nfv-vmm runs as nfvd's own (unprivileged) user */
+		pw = getpwnam(DEFAULT_VMM_USER);
+		if (!pw) {
+			log_warn("no user '" DEFAULT_VMM_USER "': nfv-vmm runs as root (create it, "
+				 "as tools/setup does, or pass --vmm-user)");
+			return 0;
+		}
+		spec = DEFAULT_VMM_USER;
+	}
+	if (!strcmp(spec, "none"))
+		return 0;
+	if (snprintf(name, sizeof(name), "%s", spec) >= (int)sizeof(name)) {
+		log_err("--vmm-user: '%s' is too long", spec);
+		return -EINVAL;
+	}
+	colon = strchr(name, ':');
+	if (colon)
+		*colon++ = '\0';
+	errno = 0;
+	uid = strtoul(name, &end, 10);
+	if (name[0] >= '0' && name[0] <= '9' && !*end && !errno && uid < UINT32_MAX) {
+		if (!colon) {
+			log_err("--vmm-user %s: a numeric user needs a group (UID:GID)", spec);
+			return -EINVAL;
+		}
+		cfg->vmm_uid = (uid_t)uid;
+		cfg->vmm_gid = (gid_t)-1;
+	} else {
+		pw = getpwnam(name);
+		if (!pw) {
+			log_err("--vmm-user %s: no user '%s'", spec, name);
+			return -EINVAL;
+		}
+		cfg->vmm_uid = pw->pw_uid;
+		cfg->vmm_gid = pw->pw_gid;
+	}
+	if (colon) {
+		const struct group *g;
+
+		errno = 0;
+		gid = strtoul(colon, &end, 10);
+		if (colon[0] >= '0' && colon[0] <= '9' && !*end && !errno && gid < UINT32_MAX) {
+			cfg->vmm_gid = (gid_t)gid;
+		} else if ((g = getgrnam(colon))) {
+			cfg->vmm_gid = g->gr_gid;
+		} else {
+			log_err("--vmm-user %s: no group '%s'", spec, colon);
+			return -EINVAL;
+		}
+	}
+	if (cfg->vmm_uid == 0 || cfg->vmm_gid == 0) {
+		log_err("--vmm-user %s: uid and gid must not be 0 (use 'none' to keep nfvd's user)",
+			spec);
+		return -EINVAL;
+	}
+	cfg->vmm_drop = true;
+	log_info("nfv-vmm runs as uid %u gid %u after set-up (--vmm-user %s)",
+		 (unsigned)cfg->vmm_uid, (unsigned)cfg->vmm_gid, spec);
+	return 0;
+}
+
+/* May the VMM user search @dir (the x bit that applies to it)? */
+static bool vmm_can_search(const struct nfvd_cfg *cfg, const struct stat *st)
+{
+	if (st->st_uid == cfg->vmm_uid)
+		return st->st_mode & S_IXUSR;
+	if (st->st_gid == cfg->vmm_gid)
+		return st->st_mode & S_IXGRP;
+	return st->st_mode & S_IXOTH;
+}
+
+/*
+ * A dropped nfv-vmm reconnects to its switch sockets in the run directory: every directory on
+ * the way there must be searchable by its user, or the first switch restart cuts the guest off
+ * for good. Say so at start rather than then.
+ */
+static void check_run_dir_reach(const struct nfvd_cfg *cfg)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+
+	if (!realpath(cfg->run_dir, path))
+		return;
+	for (;;) {
+		if (stat(path[0] ? path : "/", &st) == 0 && !vmm_can_search(cfg, &st))
+			log_warn("%s is not searchable by nfv-vmm's user (uid %u gid %u): vhost-user "
+				 "reconnects after a switch restart will fail (chmod o+x or "
+				 "--vmm-user none)",
+				 path[0] ? path : "/", (unsigned)cfg->vmm_uid,
+				 (unsigned)cfg->vmm_gid);
+		slash = strrchr(path, '/');
+		if (!slash || !path[0])
+			break;
+		*slash = '\0';
+	}
 }
 
 static char *default_vmm(void)
@@ -322,7 +445,8 @@ int main(int argc, char **argv)
 		O_NOAUTO,
 		O_LOGLEVEL,
 		O_NETWORK,
-		O_SYSFS
+		O_SYSFS,
+		O_VMMUSER
 	};
 	static const struct option opts[] = {
 		{"state-dir", required_argument, NULL, O_STATE},
@@ -335,6 +459,7 @@ int main(int argc, char **argv)
 		{"no-autostart", no_argument, NULL, O_NOAUTO},
 		{"log-level", required_argument, NULL, O_LOGLEVEL},
 		{"sysfs-root", required_argument, NULL, O_SYSFS},
+		{"vmm-user", required_argument, NULL, O_VMMUSER},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -342,6 +467,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ struct ovs_network *networks =
 		NULL; /* d.cfg.networks, freed on any return */
 	char *sock = NULL, *swsock = NULL, *vmm = NULL;
+	const char *vmm_user = NULL;
 	int opt, sfd = -1, tfd = -1, r, ret = 1;
 	sigset_t mask;
 
@@ -404,6 +530,9 @@ int main(int argc, char **argv)
 		case O_SYSFS:
 			d.cfg.sysfs_root = optarg;
 			break;
+		case O_VMMUSER:
+			vmm_user = optarg;
+			break;
 		case O_LOGLEVEL: {
 			enum log_level l;
 
@@ -441,6 +570,8 @@ int main(int argc, char **argv)
 		vmm = default_vmm();
 		d.cfg.vmm_path = vmm;
 	}
+	if (resolve_vmm_user(&d.cfg, vmm_user) < 0)
+		return 2;
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -461,14 +592,16 @@ int main(int argc, char **argv)
 	if (tfd < 0 ||
 	    timerfd_settime(
 		    tfd, 0,
-		    &(struct itimerspec){.it_interval = {.tv_sec = 10}, .it_value = {.tv_sec = 10}},
+		    &(struct itimerspec){.it_interval = {.tv_sec = 1}, .it_value = {.tv_sec = 1}},
 		    NULL) < 0 ||
-	    evloop_add(d.loop, tfd, EPOLLIN, on_tick, NULL) < 0) {
+	    evloop_add(d.loop, tfd, EPOLLIN, on_tick, &d) < 0) {
 		log_err("timerfd: %s", strerror(errno));
 		goto out;
 	}
 	if (nfvd_state_init(&d) < 0)
 		goto out;
+	if (d.cfg.vmm_drop)
+		check_run_dir_reach(&d.cfg);
 	d.listen_fd = listen_api(&d);
 	if (d.listen_fd < 0) {
 		log_err("cannot listen on %s: %s", d.cfg.socket_path, strerror(-d.listen_fd));

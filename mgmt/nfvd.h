@@ -43,6 +43,11 @@ struct nfvd_cfg {
 	size_t n_networks;
 	bool no_autostart;
 	const char *sysfs_root; /* NULL: "/sys"; --sysfs-root points nfvd at a fake tree in tests */
+	/* --vmm-user: nfv-vmm drops to this uid/gid after set-up (its `--user`); the run-dir files
+	 * it must reach again later (switch vhost-user sockets it reconnects to) are given to it */
+	bool vmm_drop;
+	uid_t vmm_uid;
+	gid_t vmm_gid;
 };
 
 enum nfvd_state {
@@ -92,6 +97,7 @@ struct nfvd {
 	size_t n_doms;
 	int next_id;
 	struct sriov *sriov; /* created on first use (nfvd_vf.c) */
+	bool switch_down;    /* the last switch check failed (nfvd_switch_check) */
 };
 
 /* Paths: write "@dir/@sub/@name@suffix" (sub may be NULL) into @buf; -ENAMETOOLONG if it does not
@@ -167,6 +173,13 @@ void nfvd_runtime_remove(struct nfvd *d, struct nfvd_dom *dom);
 int nfvd_watch(struct nfvd *d, struct nfvd_dom *dom) __attribute__((warn_unused_result));
 /* Release everything a (stopped) domain holds: switch ports, run-dir files, runtime record. */
 void nfvd_teardown(struct nfvd *d, struct nfvd_dom *dom);
+
+/*
+ * Called every second: when running domains have nfv-switch ports, ask the switch for its ports
+ * and re-create the missing ones (a restarted switch starts empty). The VMMs reconnect by
+ * themselves; their counters continue, the switch's start again from zero.
+ */
+void nfvd_switch_check(struct nfvd *d);
 
 /* HTTP API: handle one parsed request, append the full response to @out. */
 struct http_req;

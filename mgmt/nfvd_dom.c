@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define SWITCH_TIMEOUT_MS 3000
+#define SWITCH_CHECK_MS 500 /* the periodic port check must not stall the API for long */
 #define VMM_TIMEOUT_MS 3000
 #define START_SETTLE_MS 5000  /* start waits this long for the control socket or an early exit */
 #define STOP_TIMEOUT_MS 10000 /* destroy: wait this long for the process to go away */
@@ -290,32 +291,35 @@ static void switch_port_del(struct nfvd *d, const char *name)
 	sb_reset(&sb);
 }
 
-static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, const char *port,
-			   char **err)
+/*
+ * The switch creates the vhost-user socket (it listens; the VMM connects, and reconnects after a
+ * switch restart). A VMM that dropped to --vmm-user needs write permission on the socket for
+ * that reconnect, so the socket is given to its user: owner uid, group gid, mode 0660.
+ */
+static void give_socket_to_vmm(struct nfvd *d, const char *path)
 {
-	const struct domain_net *n = &dom->def->nets[idx];
-	const struct ovs_target *ovs = net_ovs(d, n);
+	if (!d->cfg.vmm_drop)
+		return;
+	if (chown(path, d->cfg.vmm_uid, d->cfg.vmm_gid) < 0 || chmod(path, 0660) < 0)
+		log_rl(LOGL_WARN, "%s: cannot hand the socket to uid %u: %s (the VMM cannot "
+		       "reconnect to it)", path, (unsigned)d->cfg.vmm_uid, strerror(errno));
+}
+
+/* Create nfv-switch port @port for interface @n of a domain (socket in the run directory). */
+static int switch_port_create(struct nfvd *d, const struct domain_net *n, const char *port,
+			      char *e, size_t elen)
+{
 	struct strbuf sb = STRBUF_INIT;
 	struct json *j = NULL;
-	char path[PATH_MAX], e[512];
+	char path[PATH_MAX];
 	int r;
 
 	r = nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, port, ".sock");
-	if (r < 0)
-		return set_err(err, r, "socket path for port %s is too long", port);
-	unlink(path); /* a stale socket from an earlier run would make the switch's bind fail */
-	if (ovs) {
-		/* OVS connects to nfv-vmm's socket: the port retries until nfv-vmm listens */
-		r = ovs_port_add(ovs, port, path, &n->vlan, e, sizeof(e));
-		if (r < 0)
-			return set_err(err, r, "cannot create OVS port '%s' on bridge '%s': %s",
-				       port, ovs->bridge, e);
-		if (nfvd_port_record(dom, port, n->source_name) < 0) {
-			ovs_del(d, n->source_name, port);
-			return set_err(err, -ENOMEM, "out of memory");
-		}
-		return 0;
+	if (r < 0) {
+		snprintf(e, elen, "socket path for port %s is too long", port);
+		return r;
 	}
+	unlink(path); /* a stale socket from an earlier run would make the switch's bind fail */
 	sb_append(&sb, "{\"cmd\":\"port-add\",\"name\":");
 	sb_json_str(&sb, port);
 	sb_append(&sb, ",\"type\":\"vhost-user\",\"path\":");
@@ -342,11 +346,42 @@ static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, con
 	}
 	if (sb_error(&sb)) {
 		sb_reset(&sb);
-		return set_err(err, -ENOMEM, "out of memory");
+		snprintf(e, elen, "out of memory");
+		return -ENOMEM;
 	}
-	r = ctl_call_json(d->cfg.switch_socket, sb_str(&sb), SWITCH_TIMEOUT_MS, &j, e, sizeof(e));
+	r = ctl_call_json(d->cfg.switch_socket, sb_str(&sb), SWITCH_TIMEOUT_MS, &j, e, elen);
 	sb_reset(&sb);
 	json_free(j);
+	if (r == 0)
+		give_socket_to_vmm(d, path);
+	return r;
+}
+
+static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, const char *port,
+			   char **err)
+{
+	const struct domain_net *n = &dom->def->nets[idx];
+	const struct ovs_target *ovs = net_ovs(d, n);
+	char path[PATH_MAX], e[512];
+	int r;
+
+	if (ovs) {
+		r = nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, port, ".sock");
+		if (r < 0)
+			return set_err(err, r, "socket path for port %s is too long", port);
+		unlink(path);
+		/* OVS connects to nfv-vmm's socket: the port retries until nfv-vmm listens */
+		r = ovs_port_add(ovs, port, path, &n->vlan, e, sizeof(e));
+		if (r < 0)
+			return set_err(err, r, "cannot create OVS port '%s' on bridge '%s': %s",
+				       port, ovs->bridge, e);
+		if (nfvd_port_record(dom, port, n->source_name) < 0) {
+			ovs_del(d, n->source_name, port);
+			return set_err(err, -ENOMEM, "out of memory");
+		}
+		return 0;
+	}
+	r = switch_port_create(d, n, port, e, sizeof(e));
 	if (r < 0)
 		return set_err(err, r, "cannot create switch port '%s': %s", port, e);
 	if (nfvd_port_record(dom, port, NULL) < 0) {
@@ -354,6 +389,79 @@ static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, con
 		return set_err(err, -ENOMEM, "out of memory");
 	}
 	return 0;
+}
+
+/* Does the switch's port-list answer @j name @port? */
+static bool switch_has_port(const struct json *j, const char *port)
+{
+	const struct json *ports = json_get(j, "ports");
+	const char *name;
+
+	if (!ports || ports->type != JSON_ARRAY)
+		return true; /* not an answer we understand: re-create nothing */
+	for (const struct json *p = ports->child; p; p = p->next)
+		if (json_get_str(p, "name", &name) && !strcmp(name, port))
+			return true;
+	return false;
+}
+
+void nfvd_switch_check(struct nfvd *d)
+{
+	struct json *j = NULL;
+	bool any = false;
+	char e[512];
+	int r;
+
+	for (size_t i = 0; i < d->n_doms && !any; i++) {
+		const struct nfvd_dom *dom = d->doms[i];
+
+		for (size_t k = 0; dom->state == NFVD_RUNNING && k < dom->n_ports; k++)
+			any |= dom->port_nets[k] == NULL;
+	}
+	if (!any)
+		return;
+	r = ctl_call_json(d->cfg.switch_socket, "{\"cmd\":\"port-list\"}", SWITCH_CHECK_MS, &j,
+			  e, sizeof(e));
+	if (r < 0) {
+		if (!d->switch_down)
+			log_warn("nfv-switch at %s is not answering (%s): its ports come back when "
+				 "it does", d->cfg.switch_socket, e);
+		d->switch_down = true;
+		return;
+	}
+	if (d->switch_down)
+		log_info("nfv-switch at %s answers again", d->cfg.switch_socket);
+	d->switch_down = false;
+	for (size_t i = 0; i < d->n_doms; i++) {
+		struct nfvd_dom *dom = d->doms[i];
+		const struct domain_def *def = dom->live ? dom->live : dom->def;
+
+		if (dom->state != NFVD_RUNNING)
+			continue;
+		for (size_t idx = 0; idx < def->n_nets; idx++) {
+			const char *port = nfvd_port_name(dom, idx, e, sizeof(e));
+			bool ours = false;
+			char why[512];
+
+			if (!port || net_ovs(d, &def->nets[idx]))
+				continue;
+			for (size_t k = 0; k < dom->n_ports; k++)
+				ours |= !dom->port_nets[k] && !strcmp(dom->ports[k], port);
+			if (!ours || switch_has_port(j, port))
+				continue;
+			r = switch_port_create(d, &def->nets[idx], port, why, sizeof(why));
+			if (r < 0) {
+				log_rl(LOGL_WARN, "domain '%s': cannot re-create switch port '%s': %s",
+				       dom->name, port, why);
+				continue;
+			}
+			log_info("domain '%s': re-created switch port '%s' (the switch had lost it)",
+				 dom->name, port);
+			nfvd_dom_log(d, dom, "re-created switch port '%s' (the switch had lost it)",
+				     port);
+		}
+	}
+	json_free(j);
 }
 
 /* ---- live XML for nfv-vmm ---- */
@@ -683,7 +791,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	const struct domain_def *def = dom->def;
 	char live[PATH_MAX], ctl[PATH_MAX], logp[PATH_MAX], serial[PATH_MAX + 16], pbuf[80];
 	const struct domain_chr *chr = first_chr(def);
-	char *argv[12];
+	char *argv[16], user[32];
 	int argc = 0, logfd, r;
 	bool early_exit = false;
 	uint64_t deadline;
@@ -748,10 +856,17 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	argv[argc++] = serial;
 	argv[argc++] = "--log-file";
 	argv[argc++] = logp;
+	if (d->cfg.vmm_drop) {
+		snprintf(user, sizeof(user), "%u:%u", (unsigned)d->cfg.vmm_uid,
+			 (unsigned)d->cfg.vmm_gid);
+		argv[argc++] = "--user";
+		argv[argc++] = user;
+	}
 	argv[argc] = NULL;
 	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	nfvd_dom_log(d, dom, "starting: %s --domain %s --control %s --serial %s", d->cfg.vmm_path,
-		     live, ctl, serial);
+	nfvd_dom_log(d, dom, "starting: %s --domain %s --control %s --serial %s%s%s",
+		     d->cfg.vmm_path, live, ctl, serial, d->cfg.vmm_drop ? " --user " : "",
+		     d->cfg.vmm_drop ? user : "");
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;

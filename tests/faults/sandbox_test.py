@@ -241,7 +241,52 @@ def case_nfvd_socket(tmp):
                 p.wait()
 
 
-CASES = [case_confined_guest, case_default_on, case_refusals, case_no_kvm, case_nfvd_socket]
+def case_nfvd_vmm_user(tmp):
+    """nfvd's --vmm-user refuses what nfv-vmm could not drop to, at nfvd's start (status 2,
+    naming the value) rather than at the first domain start"""
+    if not ARGS.nfvd:
+        print('no --nfvd: case skipped')
+        return
+    for spec, want in (('no-such-user-xyz', "no user 'no-such-user-xyz'"),
+                       ('root', 'must not be 0'), ('0:0', 'must not be 0'),
+                       (f'{NOBODY}:0', 'must not be 0'), ('4000000', 'needs a group'),
+                       (f'{NOBODY}:no-such-group-xyz', "no group 'no-such-group-xyz'")):
+        run = tempfile.mkdtemp(dir=tmp)
+        try:
+            p = subprocess.run([ARGS.nfvd, '--state-dir', os.path.join(run, 'state'),
+                                '--run-dir', run, '--vmm', ARGS.vmm, '--no-autostart',
+                                '--vmm-user', spec], capture_output=True, text=True, timeout=20)
+            rc, out = p.returncode, p.stdout + p.stderr
+        except subprocess.TimeoutExpired:
+            rc, out = 'timeout', ''
+        check(rc == 2 and want in out and not os.path.exists(os.path.join(run, 'nfvd.sock')),
+              f'nfvd --vmm-user {spec}: rc {rc}, says "{want}": {out.strip()[-200:]}')
+
+
+def case_direct_unprivileged(tmp):
+    """nfv-vmm started directly as the unprivileged 'nfvisor' user (tools/setup creates it,
+    member of group kvm): no root at any point; guest RAM falls back from the root-owned
+    hugetlbfs directory to memfd, and the guest passes"""
+    import pwd
+    try:
+        pw = pwd.getpwnam('nfvisor')
+    except KeyError:
+        print("no user 'nfvisor' (tools/setup creates it): case skipped")
+        return
+    if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return
+
+    def as_nfvisor():
+        os.initgroups('nfvisor', pw.pw_gid)
+        os.setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid)
+        os.setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid)
+    os.chmod(tmp, 0o777)
+    rc, text = vmm(tmp, preexec_fn=as_nfvisor)
+    check(rc == 0, f'hello.elf under nfv-vmm run as nfvisor: status {rc}: {text.strip()[-400:]}')
+
+
+CASES = [case_confined_guest, case_default_on, case_refusals, case_no_kvm, case_nfvd_socket,
+         case_nfvd_vmm_user, case_direct_unprivileged]
 
 
 def main():

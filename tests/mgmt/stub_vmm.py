@@ -23,7 +23,8 @@ def main():
     opts = {}
     i = 0
     while i < len(args):
-        if args[i] in ('--domain', '--control', '--serial', '--log-file') and i + 1 < len(args):
+        if args[i] in ('--domain', '--control', '--serial', '--log-file', '--user') and \
+                i + 1 < len(args):
             opts[args[i]] = args[i + 1]
             i += 2
         else:
