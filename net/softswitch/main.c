@@ -4,9 +4,15 @@
  *
  *   nfv-switch [EAL options] -- [--control PATH] [--config FILE] [--pmd-cores LIST]
  *              [--mbufs N] [--fdb-max N] [--fdb-age SEC] [--power-mode] [--log-level L]
+ *              [--user NAME|UID[:GID]] [--socket-group GROUP]
  *
  * The main lcore runs the control thread (this file: control socket, config file, FDB aging);
  * every PMD core runs sw_pmd_main(). See docs/switch.md.
+ *
+ * Privileges: started as root, the switch does everything that needs root first (EAL memory and
+ * runtime dir, mbuf pool, PMD threads, control socket, the --config ports, which is where ethdev
+ * vdevs needing CAP_NET_ADMIN/CAP_NET_RAW belong), then --user drops every thread to that user
+ * (core/privdrop.h). docs/switch.md, "Running without root", lists what works afterwards.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +36,7 @@
 #include <rte_vhost.h>
 
 #include "log.h"
+#include "privdrop.h"
 #include "sw.h"
 
 #define CTL_LINE_MAX (64 * 1024)	/* longest request line accepted */
@@ -63,7 +70,9 @@ static void usage(FILE *f)
 		"  --fdb-age SEC      MAC aging time (default 300)\n"
 		"  --power-mode       idle PMDs sleep briefly (default: always poll)\n"
 		"  --idle-sleep-us N  sleep per idle round in power mode (default 50)\n"
-		"  --log-level L      err|warn|info|debug\n");
+		"  --log-level L      err|warn|info|debug\n"
+		"  --user NAME|UID[:GID]  drop to this user once set up (after --config)\n"
+		"  --socket-group GROUP   control and vhost-user server sockets: this group, mode 0660\n");
 }
 
 /* Write all of @s plus a newline; the socket is blocking for writes of responses. */
@@ -154,7 +163,7 @@ static int client_input(struct sw *sw, struct client *c)
 	return 0;
 }
 
-static int ctl_listen(const char *path)
+static int ctl_listen(const struct sw_cfg *cfg, const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char dir[sizeof(sa.sun_path)];
@@ -191,7 +200,17 @@ static int ctl_listen(const char *path)
 		close(fd);
 		return -e;
 	}
-	chmod(path, 0660);
+	/* Connecting needs write permission on the socket file: owner and group only. */
+	if (chmod(path, 0660) < 0 ||
+	    (cfg->socket_group && chown(path, (uid_t)-1, cfg->socket_gid) < 0)) {
+		int e = errno;
+
+		log_err("--control %s: cannot make it mode 0660%s: %s", path,
+			cfg->socket_group ? " of --socket-group" : "", strerror(e));
+		close(fd);
+		unlink(path);
+		return -e;
+	}
 	return fd;
 }
 
@@ -301,6 +320,15 @@ static void serve(struct sw *sw, int lfd)
 	}
 }
 
+/* EAL runs without shared files (--no-shconf, --in-memory): no multi-process channel. */
+static bool eal_no_shconf(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--no-shconf") || !strcmp(argv[i], "--in-memory"))
+			return true;
+	return false;
+}
+
 static int parse_u32_opt(const char *name, const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
@@ -325,18 +353,29 @@ int main(int argc, char **argv)
 		{ "power-mode", no_argument, NULL, 'P' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "socket-group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sw sw;
-	const char *control = DEFAULT_CONTROL, *config = NULL, *pmd_cores = NULL;
+	const char *control = DEFAULT_CONTROL, *config = NULL, *pmd_cores = NULL, *user = NULL;
+	struct privdrop_user drop_to;
 	struct fdb_cfg fc;
 	unsigned lcore;
 	int n, opt, lfd, ret = 1;
+	bool no_shconf = eal_no_shconf(argc, argv);
 
 	log_set_ident("nfv-switch");
 	sw.cfg = (struct sw_cfg){ .mbufs = 16383, .fdb_max = 8192, .fdb_age_s = 300,
 				  .idle_sleep_us = 50 };
+	/*
+	 * The switch never executes another program, so nothing it could exec should gain
+	 * privileges. Set here, before EAL starts its threads (lcores, interrupt, multi-process,
+	 * telemetry), because the flag is per thread and inherited only by threads created later.
+	 */
+	if (privdrop_no_new_privs())
+		return 1;
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		log_err("EAL initialisation failed: %s", rte_strerror(rte_errno));
@@ -376,12 +415,37 @@ int main(int argc, char **argv)
 			}
 			log_set_level(lvl);
 			break;
+		case 'u':
+			if (privdrop_parse_user(optarg, &drop_to))
+				goto out_eal;
+			user = optarg;
+			break;
+		case 'g':
+			if (privdrop_parse_group("--socket-group", optarg, &sw.cfg.socket_gid))
+				goto out_eal;
+			sw.cfg.socket_group = true;
+			break;
 		case 'h': usage(stdout); ret = 0; goto out_eal;
 		default: usage(stderr); goto out_eal;
 		}
 	}
 	if (optind < argc) {
 		log_err("unexpected argument '%s'", argv[optind]);
+		goto out_eal;
+	}
+	/*
+	 * A primary EAL process announces every device hotplug (port-add of an ethdev) to its
+	 * secondaries by scanning its runtime dir, /var/run/dpdk/PREFIX, which only root may open:
+	 * after the drop that fails and with it the port-add. Without shared files there is no one
+	 * to tell.
+	 */
+	if (user && !no_shconf)
+		log_warn("--user: ethdev ports added after the drop will fail; give EAL --no-shconf "
+			 "(or --in-memory) so that hotplug needs no root-only runtime directory");
+	/* The dropped switch must still be able to give new server sockets to that group. */
+	if (user && sw.cfg.socket_group && privdrop_add_group(&drop_to, sw.cfg.socket_gid)) {
+		log_err("--socket-group: group %u cannot be kept after --user %s", sw.cfg.socket_gid,
+			user);
 		goto out_eal;
 	}
 
@@ -432,7 +496,7 @@ int main(int argc, char **argv)
 		log_err("mbuf pool of %u: %s (raise EAL -m)", sw.cfg.mbufs, rte_strerror(rte_errno));
 		goto out_fdb;
 	}
-	lfd = ctl_listen(control);
+	lfd = ctl_listen(&sw.cfg, control);
 	if (lfd < 0)
 		goto out_pool;
 
@@ -457,6 +521,12 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (config && load_config(&sw, config))
+		goto out_ports;
+	/*
+	 * Everything that needs root is done. setresuid() in glibc reaches every thread of the
+	 * process (PMDs and DPDK's own threads included), and privdrop_apply() checks the result.
+	 */
+	if (user && privdrop_apply(&drop_to))
 		goto out_ports;
 	log_info("nfv-switch %s: %u PMD(s), control socket %s", SW_VERSION, sw.npmds, control);
 	printf("nfv-switch ready\n");

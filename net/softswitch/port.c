@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_dev.h>
@@ -301,6 +302,21 @@ static void vhost_stop(struct sw *sw, struct sw_port *p)
 		unlink(p->path);
 }
 
+/* May this process create and remove files next to @path? Not after --user in a root-owned
+ * directory: the usual reason a server socket cannot be created at run time. */
+static bool sock_dir_writable(const char *path)
+{
+	char dir[SW_PATH_MAX + 1];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return access(".", W_OK | X_OK) == 0;
+	slash[slash == dir] = '\0';
+	return access(dir, W_OK | X_OK) == 0;
+}
+
 int sw_port_add(struct sw *sw, const struct sw_port_params *pa, char *err, size_t errlen)
 {
 	struct sw_port *p;
@@ -354,12 +370,25 @@ int sw_port_add(struct sw *sw, const struct sw_port_params *pa, char *err, size_
 		goto fail;
 	}
 	if (pa->type == SW_PORT_VHOST && rte_vhost_driver_start(p->path) != 0) {
-		snprintf(err, errlen, "path '%s': cannot %s vhost-user socket", p->path,
-			 p->client ? "connect" : "listen on");
+		snprintf(err, errlen, "path '%s': cannot %s vhost-user socket%s", p->path,
+			 p->client ? "connect" : "listen on",
+			 !p->client && !sock_dir_writable(p->path) ?
+				 " (this process may not write to its directory)" : "");
 		sw->ports[id] = NULL;
 		if (sw_pmd_reload(sw))
 			sw_pmd_quiesce(sw);
 		r = -EIO;
+		goto fail;
+	}
+	if (pa->type == SW_PORT_VHOST && !p->client && sw->cfg.socket_group &&
+	    (chown(p->path, (uid_t)-1, sw->cfg.socket_gid) < 0 || chmod(p->path, 0660) < 0)) {
+		/* A frontend in that group (nfv-vmm run as another user) must be able to connect. */
+		r = -errno;
+		snprintf(err, errlen, "path '%s': cannot give the socket to group %u, mode 0660 (%s)",
+			 p->path, sw->cfg.socket_gid, strerror(-r));
+		sw->ports[id] = NULL;
+		if (sw_pmd_reload(sw))
+			sw_pmd_quiesce(sw);
 		goto fail;
 	}
 	log_info("port %s added (id %u, %s)", p->name, id,

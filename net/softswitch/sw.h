@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_mbuf.h>
 #include <rte_spinlock.h>
@@ -126,6 +127,8 @@ struct sw_cfg {
 	uint32_t fdb_age_s;
 	bool power_mode;		/* idle PMDs sleep briefly */
 	uint32_t idle_sleep_us;
+	bool socket_group;		/* --socket-group: server sockets get socket_gid, 0660 */
+	gid_t socket_gid;
 };
 
 struct sw {

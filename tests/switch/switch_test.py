@@ -888,6 +888,130 @@ def case_hostile():
     tb.close()
 
 
+# ---- privilege drop ----
+
+DROP_ID = 65534     # nobody/nogroup on Debian
+
+
+def proc_status(path):
+    """/proc/.../status as {field: value string}."""
+    with open(path) as f:
+        return dict(l.rstrip('\n').split(':\t', 1) for l in f if ':\t' in l)
+
+
+def case_privdrop():
+    """Started as root with --user: every thread drops, and vhost-user ports added afterwards
+    (in a directory the user may write) forward; --socket-group gives sockets that group, 0660;
+    a bad --user is refused at start, naming it."""
+    import grp
+    sgid = grp.getgrnam('users').gr_gid if 'users' in {g.gr_name for g in grp.getgrall()} else 4242
+    # Bad values: refused before anything is set up (no PMD spins), message names the value.
+    for args, want in ((['--user', 'no-such-user-nfv'], "no such user 'no-such-user-nfv'"),
+                       (['--user', '0'], "--user 0: refusing"),
+                       (['--socket-group', 'no-such-group-nfv'], "'no-such-group-nfv'")):
+        r = subprocess.run([ARGS.switch, '--no-huge', '--no-pci', '--no-shconf', '-m', '128',
+                            '-l', '0', '--', '--control', os.path.join(TMP, 'bad.sock'), *args],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and want in r.stdout + r.stderr,
+              f'{" ".join(args)}: refused ({r.returncode}) naming the value')
+    # The dropped user must reach its socket directory: TMP is root's 0700 mkdtemp.
+    os.chmod(TMP, 0o711)
+    udir = os.path.join(TMP, 'u')
+    os.mkdir(udir)
+    os.chown(udir, DROP_ID, DROP_ID)
+    # --no-shconf: ethdev hotplug after the drop needs no root-only EAL runtime dir.
+    # A tap needs CAP_NET_ADMIN: created from --config, before the drop.
+    tap = f'nfd{os.getpid() % 10000}'
+    conf = os.path.join(TMP, 'sw.conf')
+    with open(conf, 'w') as f:
+        f.write(json.dumps({'cmd': 'port-add', 'name': 'tp', 'type': 'ethdev',
+                            'devargs': f'net_tap{os.getpid() % 10000},iface={tap}',
+                            'vlan_mode': 'access', 'vlan': 7}) + '\n')
+    sw = Switch(extra=['--no-shconf'],
+                pmd_args=['--config', conf, '--user', f'{DROP_ID}:{DROP_ID}',
+                          '--socket-group', str(sgid)])
+    check(wait_until(lambda: f'running as uid {DROP_ID}' in open(sw.logf.name).read(), 10),
+          'switch logs the drop')
+    tasks = os.listdir(f'/proc/{sw.p.pid}/task')
+    names = []
+    for t in tasks:
+        st = proc_status(f'/proc/{sw.p.pid}/task/{t}/status')
+        names.append(st['Name'])
+        ids = st['Uid'].split() + st['Gid'].split()
+        check(ids == [str(DROP_ID)] * 8 and int(st['CapEff'], 16) == 0 and int(st['CapPrm'], 16) == 0
+              and st['NoNewPrivs'] == '1',
+              f'thread {t} {st["Name"]}: Uid {st["Uid"]} Gid {st["Gid"]} CapEff {st["CapEff"]} '
+              f'CapPrm {st["CapPrm"]} NoNewPrivs {st["NoNewPrivs"]}')
+    check(len(tasks) >= 3 and any(n.startswith('rte-worker') for n in names),
+          f'the PMD lcore and DPDK threads are among them: {names}')
+    st = os.stat(sw.sock)
+    check(st.st_gid == sgid and st.st_mode & 0o777 == 0o660, f'control socket group {st.st_gid}, '
+          f'mode {st.st_mode & 0o777:o}')
+    # vhost-user server ports added after the drop.
+    for n in 'ab':
+        sw.ok(cmd='port-add', name=n, type='vhost-user', path=f'{udir}/{n}.sock')
+        st = os.stat(f'{udir}/{n}.sock')
+        check(st.st_uid == DROP_ID and st.st_gid == sgid and st.st_mode & 0o777 == 0o660,
+              f'{n}.sock: owner {st.st_uid}, group {st.st_gid}, mode {st.st_mode & 0o777:o}')
+    r = sw.ctl(cmd='port-add', name='r', type='vhost-user', path=f'{TMP}/r.sock')
+    check(not r['ok'] and 'r.sock' in r['error'] and 'may not write to its directory' in r['error'],
+          f'no socket in a directory the user may not write: {r}')
+    tb = TestPmd([vu(f'{udir}/b.sock', mac(0xb))], 'rxonly')
+    ta = TestPmd([vu(f'{udir}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+    check(sw.wait_link('a') and sw.wait_link('b'), 'both peers connected to the dropped switch')
+    tb.start()
+    burst(ta, 0.5)
+    settle(sw, 'ab')
+    tb.stop()
+    pa, pb = ta.stats()[0], tb.stats()[0]
+    check(pa['tx_packets'] > 0 and sw.stats('a')['rx_packets'] == pa['tx_packets'],
+          f'a -> switch: {pa["tx_packets"]} sent, all received')
+    check(pb['rx_packets'] > 0 and sw.stats('b')['tx_packets'] == pb['rx_packets'],
+          f'switch -> b: {pb["rx_packets"]} frames')
+    # And back: b answers a.
+    tb.cmd('set fwd txonly')
+    tb.cmd(f'set eth-peer 0 {mac(0xa)}')
+    ta.cmd('set fwd rxonly')
+    ta.start()
+    burst(tb, 0.3)
+    settle(sw, 'ab')
+    ta.stop()
+    check(ta.stats()[0]['rx_packets'] > 0, 'b -> a frames arrive')
+    fdb = {e['mac']: e['port'] for e in sw.fdb()['entries']}
+    check(fdb.get(mac(0xa)) == 'a' and fdb.get(mac(0xb)) == 'b', f'fdb learned both: {fdb}')
+    ta.close()
+    tb.close()
+    # Client port: the frontend's socket (root's, 0755 here) must let the dropped user write to
+    # it; given to the --socket-group group, which the switch keeps, the reconnect gets through.
+    # A server-mode testpmd waits in its start-up until a backend connects: start it aside.
+    sw.ok(cmd='port-add', name='c', type='vhost-user', path=f'{udir}/c.sock', mode='client')
+    tcs = []
+    th = threading.Thread(target=lambda: tcs.append(
+        TestPmd([vu(f'{udir}/c.sock', mac(0xc), server=True)], 'rxonly')), daemon=True)
+    th.start()
+    check(wait_until(lambda: os.path.exists(f'{udir}/c.sock'), 20), 'frontend socket created')
+    time.sleep(1.5)     # the switch retries every second
+    check(sw.port('c')['link'] == 'down', 'client port: no connect to a socket only root may write')
+    os.chown(f'{udir}/c.sock', 0, sgid)
+    os.chmod(f'{udir}/c.sock', 0o660)
+    check(sw.wait_link('c', 'up', 10), 'client port connects once the socket is 0660 of the group')
+    th.join(30)
+    for t in tcs:
+        t.close()
+    # Ethdev hotplug, port-del.
+    sw.ok(cmd='port-add', name='n', type='ethdev', devargs='net_null0')
+    r = sw.ctl(cmd='port-add', name='t', type='ethdev', devargs='net_tap77,iface=nfvdrop77')
+    check(not r['ok'], f'a tap (CAP_NET_ADMIN) cannot be created after the drop: {r}')
+    check(sw.port('tp') is not None and os.path.exists(f'/sys/class/net/{tap}'),
+          'the tap port from --config is there')
+    for n in ('a', 'b', 'c', 'n', 'tp'):
+        sw.ok(cmd='port-del', name=n)
+    check(not os.path.exists(f'/sys/class/net/{tap}'), 'port-del of the tap after the drop removes it')
+    check(not os.path.exists(f'{udir}/a.sock'), 'port-del unlinked the server socket')
+    check(sw.alive(), 'switch alive')
+    check(sw.stop() == 0, 'clean exit')
+
+
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith('case_')}
 
 
