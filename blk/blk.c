@@ -622,19 +622,13 @@ static int blk_queue_start(void *opaque, unsigned qi, struct vq *vq)
 		q->reqs[i].next = q->free_list;
 		q->free_list = &q->reqs[i];
 	}
+	/* The ring was made in blk_create and outlives resets; nothing from before may reach the
+	 * fresh request slots. */
+	(void)blk_uring_quiesce(q);
 	efd_drain(q->done_fd);
 	efd_drain(q->stop_fd);
 	/* A first pass for buffers the driver made available before enabling the queue. */
 	efd_signal(q->kick_fd);
-	q->use_uring = false;
-	if (blk->use_uring) {
-		ret = blk_uring_init(q, blk->cfg.queue_size);
-		if (ret < 0) {
-			log_warn("%s: queue %u: io_uring unavailable (%s); using I/O threads",
-				 blk->name, qi, strerror(-ret));
-			blk->use_uring = false;
-		}
-	}
 	if (!q->use_uring) {
 		ret = blk_pool_start(blk);
 		if (ret < 0)
@@ -645,14 +639,12 @@ static int blk_queue_start(void *opaque, unsigned qi, struct vq *vq)
 		if (ret < 0) {
 			log_err("%s: queue %u: cannot start thread: %s", blk->name, qi,
 				strerror(-ret));
-			goto err_uring;
+			goto err;
 		}
 		q->thread_running = true;
 	}
 	q->started = true;
 	return 0;
-err_uring:
-	blk_uring_fini(q);
 err:
 	q->vq = NULL;
 	return ret;
@@ -685,7 +677,8 @@ static void blk_queue_stop(void *opaque, unsigned qi)
 			(void)poll(&p, 1, 100);
 		blk_reap(q);
 	}
-	blk_uring_fini(q);
+	/* The ring stays for the next start (it cannot be recreated once the VMM is confined). */
+	(void)blk_uring_quiesce(q);
 	q->started = false;
 }
 
@@ -798,6 +791,38 @@ static int blk_open(struct blk *blk, const char *path)
 	return 0;
 }
 
+/*
+ * Every queue's ring, now: nfv-vmm confines itself after the devices are created, and its seccomp
+ * filter allows io_uring_enter(2) but neither io_uring_setup(2) nor io_uring_register(2). Any
+ * failure (a kernel before 5.10 has no IORING_SETUP_R_DISABLED or restrictions) means the thread
+ * pool for the whole device.
+ */
+static void blk_create_rings(struct blk *blk)
+{
+	const char *step = "";
+	unsigned i;
+	int ret = 0;
+
+	blk->fixed_fds[0] = blk->fd;
+	blk->nfixed = 1;
+	if (blk->fd_buffered != blk->fd)
+		blk->fixed_fds[blk->nfixed++] = blk->fd_buffered;
+	for (i = 0; i < blk->cfg.num_queues; i++) {
+		ret = blk_uring_init(&blk->q[i], blk->cfg.queue_size, &step);
+		if (ret < 0)
+			break;
+	}
+	if (i == blk->cfg.num_queues) {
+		blk->use_uring = true;
+		return;
+	}
+	log_warn("%s: io_uring: %s failed for queue %u: %s; using I/O threads", blk->name, step, i,
+		 strerror(-ret));
+	while (i--)
+		blk_uring_fini(&blk->q[i]);
+	blk->use_uring = false;
+}
+
 int blk_create(const struct blk_cfg *cfg, struct gmem *gm, struct blk **out)
 {
 	struct blk *blk;
@@ -866,19 +891,8 @@ int blk_create(const struct blk_cfg *cfg, struct gmem *gm, struct blk **out)
 			goto err;
 		}
 	}
-	blk->use_uring = blk->cfg.io != BLK_IO_THREADS;
-	if (blk->use_uring) {
-		struct io_uring probe;
-
-		ret = io_uring_queue_init(2, &probe, 0);
-		if (ret < 0) {
-			log_warn("%s: io_uring unavailable (%s); using I/O threads", blk->name,
-				 strerror(-ret));
-			blk->use_uring = false;
-		} else {
-			io_uring_queue_exit(&probe);
-		}
-	}
+	if (blk->cfg.io != BLK_IO_THREADS)
+		blk_create_rings(blk);
 	log_info("%s: %llu sectors%s, %u queue(s) of %u, cache %s, I/O %s", blk->name,
 		 (unsigned long long)blk->capacity, blk->cfg.readonly ? ", read-only" : "",
 		 blk->cfg.num_queues, blk->cfg.queue_size, blk->direct ? "O_DIRECT" : "page cache",
@@ -899,6 +913,7 @@ void blk_destroy(struct blk *blk)
 
 		if (q->started)
 			blk_queue_stop(blk, i);
+		blk_uring_fini(q);
 		if (q->kick_fd >= 0)
 			close(q->kick_fd);
 		if (q->done_fd >= 0)

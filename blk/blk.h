@@ -133,7 +133,11 @@ int blk_cache_parse(const char *s, enum blk_cache *out) __attribute__((warn_unus
 int blk_io_parse(const char *s, enum blk_io *out) __attribute__((warn_unused_result));
 
 /*
- * Open the image and prepare the queues (threads start when the driver enables a queue).
+ * Open the image and prepare the queues (threads start when the driver enables a queue). With
+ * io_uring, every queue's ring is created here, restricted to reads, writes, fsync and fallocate
+ * on the image's fds, and kept until blk_destroy: after blk_create the device makes no
+ * io_uring_setup(2) or io_uring_register(2) call, only io_uring_enter(2). If the kernel cannot
+ * (before 5.10), the device logs which step failed and uses the thread pool.
  * @gm stays owned by the caller and must outlive the blk. Returns 0, or -errno with a logged
  * message naming the path (-ENOENT, -EACCES, -EINVAL for a bad cfg field or an empty image...).
  */

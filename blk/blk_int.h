@@ -56,7 +56,7 @@ struct blk_queue {
 	pthread_t thread;
 	bool thread_running;
 	bool started;
-	bool use_uring;
+	bool use_uring; /* ring set up in blk_create (restricted, enabled); kept until destroy */
 	struct io_uring ring;
 	unsigned inflight;
 	unsigned uring_pending; /* prepared but not yet submitted sqes */
@@ -84,6 +84,8 @@ struct blk {
 	int fd_buffered; /* for requests O_DIRECT cannot take (unaligned), or -1 */
 	bool direct;
 	bool is_blockdev;
+	int fixed_fds[2]; /* io_uring fixed-file table: [0] = fd, [1] = fd_buffered if distinct */
+	unsigned nfixed;
 	unsigned dio_align; /* memory/offset/length alignment O_DIRECT needs */
 	uint32_t blk_size;
 	uint64_t capacity; /* sectors */
@@ -100,13 +102,34 @@ struct blk {
 #define BLK_STAT_INC(b, field, n) __atomic_add_fetch(&(b)->stats.field, (n), __ATOMIC_RELAXED)
 
 /* Backends (blk_io.c). */
-int blk_uring_init(struct blk_queue *q, unsigned entries) __attribute__((warn_unused_result));
+/*
+ * Set up queue @q's ring before the process is confined: created disabled, with q->done_fd as its
+ * completion eventfd and blk->fixed_fds[] as fixed files, restricted to the SQE opcodes
+ * blk_uring_prep() uses with IOSQE_FIXED_FILE required and no io_uring_register(2) opcodes, then
+ * enabled. From then on only io_uring_enter(2) is needed. Returns 0 (q->use_uring set) or -errno
+ * with *step naming the step that failed; nothing is left allocated on failure. Not logged.
+ */
+int blk_uring_init(struct blk_queue *q, unsigned entries, const char **step)
+	__attribute__((warn_unused_result));
+/* Close the ring (blk_destroy, or a ring retired by blk_uring_quiesce). NULL-safe per queue. */
 void blk_uring_fini(struct blk_queue *q);
+/*
+ * Queue stopped or about to start, nothing in flight: drop completions nobody waits for (their
+ * user data would point at recycled requests). A ring with unsubmitted entries cannot be cleaned
+ * and is retired; the queue then uses the thread pool. Returns the number of completions dropped.
+ */
+unsigned blk_uring_quiesce(struct blk_queue *q);
 /* Queue @r on the ring; submits when the ring is full. 0 or -errno (the request was not queued). */
 int blk_uring_prep(struct blk_queue *q, struct blk_req *r) __attribute__((warn_unused_result));
 void blk_uring_submit(struct blk_queue *q);
 /* Reap finished requests into the done list order; returns them as a list. */
 struct blk_req *blk_uring_reap(struct blk_queue *q);
+/*
+ * TEST ONLY: queue @qi's ring, or NULL when the queue has none (io=threads, fallback). Submitting
+ * on it while the queue is started races with the queue thread; reap what you submit before
+ * starting the queue (blk_uring_quiesce drops leftovers).
+ */
+struct io_uring *blk_queue_ring(struct blk *blk, unsigned qi);
 
 int blk_pool_start(struct blk *blk) __attribute__((warn_unused_result));
 void blk_pool_stop(struct blk *blk);

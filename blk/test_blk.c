@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virtio-blk end to end on a temporary image, through a real virtqueue in array-backed guest
- * memory, with this file playing the driver. Run as: test_blk io_uring|threads|durability.
+ * memory, with this file playing the driver. Run as:
+ * test_blk io_uring|threads|packed|durability|uring-restrict.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "blk.h"
+#include "blk_int.h"
 #include "evloop.h"
 #include "log.h"
 #include "util.h"
@@ -495,6 +503,257 @@ static void test_durability(enum blk_io io)
 	munmap(h, sizeof(*h) + RAM_SIZE);
 }
 
+/* ---- io_uring confinement (uring-restrict) ---- */
+
+/* Stop queue 0 and start it again on a fresh ring, as a driver reset does. */
+static int harness_restart_queue(struct harness *h)
+{
+	struct vq_cfg c;
+
+	blk_virtio_ops()->queue_stop(h->blk, 0);
+	vq_reset(&h->vq);
+	vq_init(&h->vq, &h->gm, "blk-test", 0);
+	vqd_init(&h->d, h->ram, RAM_GPA, QSIZE, RING_GPA);
+	vqd_cfg(&h->d, &c, true, true);
+	if (vq_setup(&h->vq, &c))
+		return -EINVAL;
+	h->vq.call = on_call;
+	h->vq.call_opaque = h;
+	return blk_virtio_ops()->queue_start(h->blk, 0, &h->vq);
+}
+
+#define RAW_TAG 0x5a5a5a5aull /* user data of our own sqes: never a blk_req */
+
+/* A blank sqe on @ring for the caller to fill. */
+static struct io_uring_sqe *raw_sqe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		fprintf(stderr, "no sqe\n");
+		exit(1);
+	}
+	return sqe;
+}
+
+/* Submit what raw_sqe() prepared, with @flags, and return its completion's result. */
+static int raw_run(struct io_uring *ring, struct io_uring_sqe *sqe, uint8_t flags)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	io_uring_sqe_set_flags(sqe, flags);
+	io_uring_sqe_set_data64(sqe, RAW_TAG);
+	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe) < 0) {
+		failures++;
+		return 1;
+	}
+	res = cqe->res;
+	CHECK(io_uring_cqe_get_data64(cqe) == RAW_TAG);
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+/*
+ * The rings blk_create() leaves behind accept nothing but what the device needs: what a
+ * compromised process could try through an existing ring, since the sandbox refuses new ones.
+ */
+static void test_uring_restricted(struct harness *h)
+{
+	struct blk_cfg cfg = {.path = img_path,
+			      .queue_size = QSIZE,
+			      .manual_poll = true,
+			      .cache = BLK_CACHE_NONE};
+	uint8_t *data = gpa_ptr(h, DATA_GPA);
+	static uint8_t expect[8192], buf[4096] __attribute__((aligned(4096)));
+	struct iovec iov = {buf, sizeof(buf)};
+	struct io_uring_sqe *sqe;
+	struct io_uring *ring;
+	struct blk_stats st;
+	int fd, n_eacces = 0, other = 0;
+
+	if (harness_start(h, &cfg)) {
+		fprintf(stderr, "cannot start device\n");
+		failures++;
+		return;
+	}
+	ring = blk_queue_ring(h->blk, 0);
+	if (!ring) {
+		/* io_uring unusable on this kernel: blk_create said why; nothing to check here. */
+		printf("no io_uring ring (backend %s): skipped\n", blk_io_backend(h->blk));
+		harness_stop(h);
+		return;
+	}
+	CHECK(!strcmp(blk_io_backend(h->blk), "io_uring"));
+	/* Normal I/O through the ring: aligned (fixed file 0) and unaligned (fixed file 1 when
+	 * O_DIRECT works here), then a flush and a write-zeroes (fallocate). */
+	fill(expect, sizeof(expect), 3);
+	memcpy(data, expect, sizeof(expect));
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 16, DATA_GPA, 8192, NULL) == VIRTIO_BLK_S_OK);
+	memcpy(data + 1, expect, 4096);
+	CHECK(req(h, VIRTIO_BLK_T_OUT, 32, DATA_GPA + 1, 4096, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(req(h, VIRTIO_BLK_T_FLUSH, 0, 0, 0, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(dwz(h, VIRTIO_BLK_T_WRITE_ZEROES, 48, 8, 0) == VIRTIO_BLK_S_OK);
+	memset(data, 0, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 16, DATA_GPA, 8192, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(data, expect, 8192));
+	blk_get_stats(h->blk, &st);
+	CHECK(st.io_errors == 0 && st.writes == 2 && st.flushes == 1 && st.write_zeroes == 1);
+	CHECK(h->blk->nfixed == (h->blk->direct ? 2u : 1u));
+
+	/* A reset: the ring survives the stop and is used by the next start. */
+	blk_virtio_ops()->queue_stop(h->blk, 0);
+	CHECK(blk_queue_ring(h->blk, 0) == ring);
+
+	/* Opcodes outside READV/WRITEV/FSYNC/FALLOCATE are refused by the kernel. */
+	sqe = raw_sqe(ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, img_path, O_RDWR, 0);
+	CHECK(raw_run(ring, sqe, 0) == -EACCES);
+	sqe = raw_sqe(ring);
+	io_uring_prep_openat(sqe, AT_FDCWD, img_path, O_RDWR, 0);
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE) == -EACCES);
+	sqe = raw_sqe(ring);
+	io_uring_prep_read(sqe, 0, buf, sizeof(buf), 0); /* READ, not READV */
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE) == -EACCES);
+	sqe = raw_sqe(ring);
+	io_uring_prep_connect(sqe, 0, NULL, 0);
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE) == -EACCES);
+	sqe = raw_sqe(ring);
+	io_uring_prep_send(sqe, 0, buf, 1, 0);
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE) == -EACCES);
+	sqe = raw_sqe(ring);
+	io_uring_prep_nop(sqe); /* blk never submits NOP either */
+	CHECK(raw_run(ring, sqe, 0) == -EACCES);
+	/* An allowed opcode on a plain fd, not the fixed-file table: refused. */
+	fd = open(img_path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	sqe = raw_sqe(ring);
+	io_uring_prep_readv(sqe, fd, &iov, 1, 0);
+	CHECK(raw_run(ring, sqe, 0) == -EACCES);
+	/* Other sqe flags are not allowed either. */
+	sqe = raw_sqe(ring);
+	io_uring_prep_readv(sqe, 0, &iov, 1, 0);
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE | IOSQE_ASYNC) == -EACCES);
+	/* Past the table (the image fds only). */
+	sqe = raw_sqe(ring);
+	io_uring_prep_readv(sqe, (int)h->blk->nfixed, &iov, 1, 0);
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE) == -EBADF);
+	/* What blk submits still works on the same ring. */
+	memset(buf, 0, sizeof(buf));
+	sqe = raw_sqe(ring);
+	io_uring_prep_readv(sqe, 0, &iov, 1, 16 * 512);
+	CHECK(raw_run(ring, sqe, IOSQE_FIXED_FILE) == (int)sizeof(buf));
+	CHECK(!memcmp(buf, expect, sizeof(buf)));
+
+	/* io_uring_register(2): every opcode is refused, so no new file, buffer, eventfd,
+	 * personality or restriction change. The kernel checks this before the arguments. */
+	CHECK(io_uring_register_files(ring, &fd, 1) == -EACCES);
+	CHECK(io_uring_unregister_files(ring) == -EACCES);
+	CHECK(io_uring_register_eventfd(ring, fd) == -EACCES);
+	CHECK(io_uring_unregister_eventfd(ring) == -EACCES);
+	CHECK(io_uring_register_personality(ring) == -EACCES);
+	for (unsigned op = 0; op < 64; op++) {
+		long r = syscall(__NR_io_uring_register, ring->ring_fd, op, NULL, 0);
+
+		if (r < 0 && errno == EACCES)
+			n_eacces++;
+		else if (!(r < 0 && errno == EINVAL && op >= IORING_REGISTER_LAST))
+			other++; /* EINVAL only for opcodes this kernel does not know */
+	}
+	CHECK(n_eacces >= IORING_REGISTER_LAST && other == 0);
+	if (fd >= 0)
+		close(fd);
+
+	/* A completion left on the ring while the queue is stopped does not reach the restarted
+	 * queue (its user data is no request of ours). */
+	sqe = raw_sqe(ring);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, RAW_TAG);
+	CHECK(io_uring_submit_and_wait(ring, 1) == 1 && io_uring_cq_ready(ring) == 1);
+	CHECK(harness_restart_queue(h) == 0);
+	CHECK(blk_queue_ring(h->blk, 0) == ring && io_uring_cq_ready(ring) == 0);
+	memset(data, 0, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 16, DATA_GPA, 8192, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(data, expect, 8192));
+	memset(data, 0, 8192);
+	CHECK(req(h, VIRTIO_BLK_T_IN, 32, DATA_GPA + 1, 4096, NULL) == VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(data + 1, expect, 4096));
+	blk_get_stats(h->blk, &st);
+	CHECK(st.io_errors == 0);
+	harness_stop(h);
+
+	/* io=threads has no ring. */
+	cfg.io = BLK_IO_THREADS;
+	if (harness_start(h, &cfg) == 0) {
+		CHECK(blk_queue_ring(h->blk, 0) == NULL);
+		CHECK(!strcmp(blk_io_backend(h->blk), "threads"));
+		harness_stop(h);
+	} else {
+		failures++;
+	}
+}
+
+/* Seccomp filter for the calling thread: system call @nr fails with @err, the rest is allowed. */
+static int deny_syscall(int nr, int err)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = (unsigned short)ARRAY_SIZE(f), .filter = f};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return -errno;
+	return 0;
+}
+
+/*
+ * A kernel that cannot set a ring up (@nr refused with @err, as before Linux 5.10 for
+ * R_DISABLED and restrictions): blk_create names the step, and the device serves through threads.
+ * Runs in a child because the filter stays.
+ */
+static void test_uring_fallback(struct harness *h, int nr, int err, const char *step)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct blk_cfg cfg = {.path = img_path, .queue_size = QSIZE, .manual_poll = true};
+		char *logbuf = NULL;
+		size_t loglen = 0;
+		FILE *logf = open_memstream(&logbuf, &loglen);
+
+		failures = 0;
+		if (!logf || deny_syscall(nr, err))
+			_exit(2);
+		log_set_stream(logf);
+		log_set_level(LOGL_WARN);
+		if (harness_start(h, &cfg))
+			_exit(3);
+		log_set_stream(NULL);
+		fclose(logf);
+		CHECK(blk_queue_ring(h->blk, 0) == NULL);
+		CHECK(!strcmp(blk_io_backend(h->blk), "threads"));
+		CHECK(strstr(logbuf, step) && strstr(logbuf, strerror(err)) &&
+		      strstr(logbuf, "using I/O threads"));
+		if (failures)
+			fprintf(stderr, "log was: %s\n", logbuf);
+		free(logbuf);
+		memset(gpa_ptr(h, DATA_GPA), 0, 4096);
+		CHECK(req(h, VIRTIO_BLK_T_IN, 16, DATA_GPA, 4096, NULL) == VIRTIO_BLK_S_OK);
+		harness_stop(h);
+		_exit(failures ? 1 : 0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "io_uring";
@@ -510,6 +769,21 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "durability")) {
 		test_durability(BLK_IO_IO_URING);
 		test_durability(BLK_IO_THREADS);
+	} else if (!strcmp(mode, "uring-restrict")) {
+		h = calloc(1, sizeof(*h));
+		h->ram = aligned_alloc(4096, RAM_SIZE);
+		if (!h->ram || gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE, h->ram, -1, 0)) {
+			unlink(img_path);
+			return 1;
+		}
+		memset(h->ram, 0, RAM_SIZE);
+		test_uring_restricted(h);
+		test_uring_fallback(h, __NR_io_uring_setup, ENOSYS,
+				    "io_uring_setup(IORING_SETUP_R_DISABLED) failed for queue 0");
+		test_uring_fallback(h, __NR_io_uring_register, EINVAL,
+				    "registering the completion eventfd failed for queue 0");
+		free(h->ram);
+		free(h);
 	} else {
 		h = calloc(1, sizeof(*h));
 		h->ram = aligned_alloc(4096, RAM_SIZE);

@@ -6,6 +6,7 @@
  * ones must return. The children leave with _exit() so nothing at exit runs under the filter.
  */
 #include <errno.h>
+#include <linux/io_uring.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #include "../unit/test.h"
 
 enum action { ACT_NOTHING, ACT_WRITE, ACT_UNIX_SOCKET, ACT_INET_SOCKET, ACT_FORK, ACT_EXEC_MMAP,
-	      ACT_SELFTEST, ACT_PTRACE };
+	      ACT_SELFTEST, ACT_PTRACE, ACT_URING_SETUP, ACT_URING_REGISTER, ACT_URING_ENTER };
 
 /* Runs @act in a child under @mode; returns the wait status. */
 static int run_child(enum sandbox_seccomp mode, enum action act)
@@ -64,6 +65,25 @@ static int run_child(enum sandbox_seccomp mode, enum action act)
 		}
 		case ACT_PTRACE:
 			(void)syscall(SYS_ptrace, 0L, 0L, 0L, 0L);
+			break;
+		case ACT_URING_SETUP: {
+			/* a fresh ring would be unrestricted: the filter must refuse to make one */
+			struct io_uring_params p;
+
+			memset(&p, 0, sizeof(p));
+			(void)syscall(__NR_io_uring_setup, 4, &p);
+			break;
+		}
+		case ACT_URING_REGISTER:
+			/* no ring at all: the filter decides before the kernel sees the fd */
+			(void)syscall(__NR_io_uring_register, -1, 0, NULL, 0);
+			break;
+		case ACT_URING_ENTER:
+			/* allowed (virtio-blk submits through the rings it made before the filter);
+			 * on a bad fd it fails with EBADF instead */
+			if (syscall(__NR_io_uring_enter, -1, 0, 0, 0, NULL, 0) != -1 ||
+			    errno != EBADF)
+				_exit(6);
 			break;
 		}
 		_exit(0);
@@ -120,9 +140,13 @@ int main(void)
 	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_FORK)));
 	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_EXEC_MMAP)));
 	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_PTRACE)));
+	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_URING_SETUP)));
+	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_URING_REGISTER)));
+	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_ON, ACT_URING_ENTER)));
 	/* log and off let the same calls through */
 	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_LOG, ACT_SELFTEST)));
 	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_LOG, ACT_INET_SOCKET)));
+	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_LOG, ACT_URING_SETUP)));
 	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_OFF, ACT_SELFTEST)));
 	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_OFF, ACT_EXEC_MMAP)));
 	TEST_DONE("sandbox-unit");
