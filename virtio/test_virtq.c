@@ -8,22 +8,13 @@
 #include "log.h"
 #include "virtq.h"
 #include "vq_drv.h"
+#include "test.h"
 
 #define RAM_GPA 0x100000ull
 #define RAM_SIZE (1024 * 1024)
 #define RAM2_GPA (RAM_GPA + RAM_SIZE) /* adjacent second region */
 #define RAM2_SIZE (64 * 1024)
 #define BUF_GPA (RAM_GPA + 0x40000)
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static uint8_t *ram, *ram2;
 static struct gmem gm;
@@ -73,10 +64,9 @@ static void expect_broken(struct vq *vq, enum vq_err why, const char *what)
 	for (int i = 0; i < VQ_ERR__MAX; i++)
 		total += vq->err[i];
 	if (!(vq->broken && vq->err[why] == 1 && total == 1 && broken_calls == 1)) {
-		fprintf(stderr, "hostile case '%s': broken=%d err[%s]=%llu total=%llu calls=%u\n",
-			what, vq->broken, vq_err_name(why), (unsigned long long)vq->err[why],
-			(unsigned long long)total, broken_calls);
-		failures++;
+		TEST_FAIL("hostile case '%s': broken=%d err[%s]=%llu total=%llu calls=%u", what,
+			  vq->broken, vq_err_name(why), (unsigned long long)vq->err[why],
+			  (unsigned long long)total, broken_calls);
 	}
 	CHECK(pop(vq, &e, iov, 8) == -EIO); /* stays broken */
 	CHECK(broken_calls == 1);
@@ -203,14 +193,12 @@ static void test_wrap(void)
 
 		vqd_kick_head(&d, h);
 		if (pop(&vq, &e, iov, 4) != 1 || e.head != h) {
-			failures++;
-			fprintf(stderr, "wrap: pop failed at %u\n", n);
+			TEST_FAIL("wrap: pop failed at %u", n);
 			return;
 		}
 		vq_push(&vq, e.head, (uint32_t)n & 0xff);
 		if (!vqd_get_used(&d, &id, &len) || id != h || len != (n & 0xff)) {
-			failures++;
-			fprintf(stderr, "wrap: used mismatch at %u\n", n);
+			TEST_FAIL("wrap: used mismatch at %u", n);
 			return;
 		}
 		vqd_set_used_event(&d, (uint16_t)(n + 1));
@@ -505,8 +493,7 @@ static void test_packed(void)
 
 		pk_add(&p, 1, lens + 2, wr1, want, 0);
 		if (pop(&vq, &e, iov, 8) != 1 || e.head != want) {
-			fprintf(stderr, "packed wrap: pop failed at %u\n", n);
-			failures++;
+			TEST_FAIL("packed wrap: pop failed at %u", n);
 			break;
 		}
 		/*
@@ -524,14 +511,12 @@ static void test_packed(void)
 			pk_set_event(&p, VRING_PACKED_EVENT_FLAG_DESC, off, w);
 			vq_push(&vq, e.head, n & 0xff);
 			if (vq_needs_call(&vq) != want_call) {
-				fprintf(stderr, "packed wrap: interrupt decision wrong at %u\n", n);
-				failures++;
+				TEST_FAIL("packed wrap: interrupt decision wrong at %u", n);
 				break;
 			}
 		}
 		if (!pk_used(&p, 1, &id, &len) || id != want || len != (n & 0xff)) {
-			fprintf(stderr, "packed wrap: used mismatch at %u\n", n);
-			failures++;
+			TEST_FAIL("packed wrap: used mismatch at %u", n);
 			break;
 		}
 	}
@@ -630,10 +615,5 @@ int main(void)
 	test_packed();
 	free(ram);
 	free(ram2);
-	if (failures) {
-		fprintf(stderr, "%d failures\n", failures);
-		return 1;
-	}
-	printf("virtq: all tests passed\n");
-	return 0;
+	TEST_DONE("virtq");
 }

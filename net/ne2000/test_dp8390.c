@@ -10,27 +10,7 @@
 
 #include "dp8390.h"
 #include "log.h"
-
-static int failures;
-static const char *cur_test;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d [%s]: %s\n", __FILE__, __LINE__, cur_test,     \
-				#cond);                                                            \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                             \
-	do {                                                                                       \
-		long long a__ = (long long)(a), b__ = (long long)(b);                              \
-		if (a__ != b__) {                                                                  \
-			fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (0x%llx != 0x%llx)\n",          \
-				__FILE__, __LINE__, cur_test, #a, #b, a__, b__);                   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 static const uint8_t our_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -1046,13 +1026,13 @@ int main(void)
 
 	log_set_level(LOGL_ERR); /* hostile-input warnings are expected here */
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		int before = failures;
+		int before = test_failures;
 
-		cur_test = tests[i].name;
+		test_current = tests[i].name;
 		tests[i].fn();
-		printf("%s %s\n", failures == before ? "ok  " : "FAIL", tests[i].name);
+		printf("%s %s\n", test_failures == before ? "ok  " : "FAIL", tests[i].name);
 		fflush(stdout);
 	}
-	printf("%d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	test_current = NULL;
+	TEST_DONE("dp8390");
 }

@@ -12,25 +12,7 @@
 #include "bus.h"
 #include "log.h"
 #include "ne2k_pci.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                             \
-	do {                                                                                       \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);     \
-		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "FAIL %s:%d: %s = 0x%llx, expected %s = 0x%llx\n",         \
-				__FILE__, __LINE__, #a, a_, #b, b_);                               \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define SLOT 3
 
@@ -184,6 +166,5 @@ int main(void)
 	CHECK_EQ(pio.nr, 0);
 	bus_fini(&pio);
 	bus_fini(&mmio);
-	printf("%d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	TEST_DONE("ne2k_pci");
 }

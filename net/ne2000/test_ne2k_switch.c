@@ -28,16 +28,7 @@
 #include "evloop.h"
 #include "log.h"
 #include "vun_port.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define TX_PAGE 0x40
 #define RX_START 0x4c
@@ -320,7 +311,7 @@ static void stop_switch(pid_t pid)
 static void *loop_main(void *arg)
 {
 	if (evloop_run(arg, -1) < 0)
-		failures++;
+		test_failures++;
 	return NULL;
 }
 
@@ -390,6 +381,5 @@ int main(int argc, char **argv)
 	snprintf(p, sizeof(p), "%s/ctl.sock", dir);
 	unlink(p);
 	rmdir(dir);
-	printf("%d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	TEST_DONE("ne2k_switch");
 }

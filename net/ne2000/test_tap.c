@@ -21,18 +21,9 @@
 #include "evloop.h"
 #include "log.h"
 #include "tap.h"
+#include "test.h"
 
 #define ETH_TEST 0x88b5 /* IEEE 802 local experimental ethertype */
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 struct fake_dev {
 	bool room;
@@ -136,7 +127,7 @@ static ssize_t host_recv(int pfd, uint8_t *buf, size_t cap)
 static void run_once(struct evloop *loop)
 {
 	if (evloop_run(loop, 50) < 0)
-		failures++;
+		test_failures++;
 }
 
 static void run_until(struct evloop *loop, const unsigned *counter, unsigned want)
@@ -272,6 +263,5 @@ int main(void)
 	test_fake_device(loop);
 	test_with_chip(loop);
 	evloop_destroy(loop);
-	printf("%d failure(s)\n", failures);
-	return failures ? 1 : 0;
+	TEST_DONE("tap");
 }

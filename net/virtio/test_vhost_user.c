@@ -21,16 +21,7 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 /* ---- Fake backend ---- */
 
@@ -670,10 +661,5 @@ int main(void)
 	test_reconnect_replay();
 	test_reconnect_lost_feature();
 	test_client_no_backend();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all vhost-user unit checks passed\n");
-	return 0;
+	TEST_DONE("vhost_user_unit");
 }

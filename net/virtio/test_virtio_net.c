@@ -26,16 +26,7 @@
 #include "virtio_net_packed.h"
 #include "vq_drv.h"
 #include "virtq.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define RAM_GPA 0x100000ull
 #define RAM_SIZE (1ull << 20)
@@ -502,10 +493,5 @@ int main(void)
 	munmap(g.ram, RAM_SIZE);
 	close(memfd);
 	unlink(path);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all virtio-net checks passed\n");
-	return 0;
+	TEST_DONE("virtio_net_unit");
 }

@@ -16,16 +16,7 @@
 #include "virtio_net_packed.h"
 #include "virtq.h"
 #include "vq_drv.h"
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define RAM_GPA 0x10000ull
 #define RAM_SIZE (1u << 20)
@@ -140,9 +131,8 @@ static void scan_case(uint16_t size, unsigned chain, unsigned rounds, unsigned p
 		}
 		CHECK(vnp_resume_pos(vq.pdesc, size, &pos) == 0);
 		if (pos.idx != vq.used_idx || pos.wrap != vq.used_wrap) {
-			fprintf(stderr, "size %u chain %u round %u: found %u/%d, device at %u/%d\n",
-				size, chain, r, pos.idx, pos.wrap, vq.used_idx, vq.used_wrap);
-			failures++;
+			TEST_FAIL("size %u chain %u round %u: found %u/%d, device at %u/%d", size,
+				  chain, r, pos.idx, pos.wrap, vq.used_idx, vq.used_wrap);
 			break;
 		}
 	}
@@ -224,10 +214,5 @@ int main(void)
 	scan_case(30, 3, 500, 0, 0, 7);
 	scan_case(256, 4, 2000, 0, 0, 8);
 	free(ram);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("virtio-net packed ring position checks passed\n");
-	return 0;
+	TEST_DONE("virtio_net_packed_unit");
 }

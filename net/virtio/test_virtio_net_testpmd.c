@@ -40,6 +40,7 @@
 #include "vhost_user_netdev.h"
 #include "virtio_pci.h"
 #include "vq_drv.h"
+#include "test.h"
 
 #define RAM_GPA 0x100000ull
 #define RAM_SIZE (4ull << 20)
@@ -61,16 +62,6 @@
 #define F_MQ (1ull << 22)
 #define F_V1 (1ull << 32)
 #define F_PACKED (1ull << 34)
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static unsigned msi_count[8];
 
@@ -403,20 +394,19 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool p
 	snprintf(ne_sock, sizeof(ne_sock), "%s/ne.sock", dir);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u,client=0", sock, pairs);
 	if (mkdir(dir, 0700)) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	memfd = memfd_create("guest-ram", MFD_CLOEXEC);
 	if (memfd < 0 || ftruncate(memfd, RAM_SIZE) < 0) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	if (ram == MAP_FAILED || bus_init(&mmio, "mmio") || bus_init(&pio, "pio") ||
 	    gmem_add_region(&gm, RAM_GPA, RAM_SIZE, ram, memfd, 0) || pci_host_create(&hc, &host) ||
 	    evloop_create(&loop)) {
-		fprintf(stderr, "setup failed\n");
-		failures++;
+		TEST_FAIL("setup failed");
 		return;
 	}
 	if (sw_bin) {
@@ -428,15 +418,13 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool p
 		CHECK(vun_create(&uc, &ne) == 0);
 		/* The switch creates its sockets once up: the netdev's connect retries until then. */
 		if (sw <= 0 || !ne || vun_connect(ne, 40000)) {
-			fprintf(stderr, "nfv-switch did not come up\n");
-			failures++;
+			TEST_FAIL("nfv-switch did not come up");
 			goto out;
 		}
 	} else if (tp_start_ex(&tp, bin, "0@0,1@0", vdevs, 1, "macswap", mq_args,
 			       pairs > 1 ? 2 : 0) ||
 		   !tp_ready(&tp)) {
-		fprintf(stderr, "testpmd did not start\n");
-		failures++;
+		TEST_FAIL("testpmd did not start");
 		goto out;
 	}
 	{
@@ -456,8 +444,7 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool p
 	vc.gm = &gm;
 	virtio_net_dev_info(vn, &vc.info);
 	if (virtio_pci_create(&vc, host, SLOT, &vp) || pci_host_assign_bars(host, &win)) {
-		fprintf(stderr, "virtio_pci_create failed\n");
-		failures++;
+		TEST_FAIL("virtio_pci_create failed");
 		goto out;
 	}
 	CHECK(pci_dev_bar_addr(virtio_pci_dev(vp), VIRTIO_PCI_BAR, &bar0));
@@ -626,10 +613,5 @@ int main(int argc, char **argv)
 		scenario(argv[1], argv[2], 1, true);
 	} else
 		printf("# nfv-switch not built: guest-to-netdev through the switch skipped\n");
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all virtio-net + testpmd checks passed\n");
-	return 0;
+	TEST_DONE("virtio_net_testpmd");
 }

@@ -17,16 +17,7 @@
 #include "test_fake_backend.h"
 #include "util.h"
 #include "vhost_user_netdev.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define QSZ 16
 #define HDR 12
@@ -187,10 +178,5 @@ out:
 	vun_destroy(vun);
 	fbe_join(&fb);
 	unlink(path);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all hostile-ring checks passed\n");
-	return 0;
+	TEST_DONE("vun_hostile_unit");
 }

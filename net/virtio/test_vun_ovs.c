@@ -24,19 +24,11 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user_netdev.h"
+#include "test.h"
 
 extern char **environ;
 
-static int failures;
 static char dir[64];
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* Run a command to completion (stdout/stderr to the log file); 0 when it exited 0. */
 static int run(const char *const *argv)
@@ -179,7 +171,7 @@ int main(int argc, char **argv)
 		const char *c2[] = { "ovsdb-server", db, remote, pid, "--detach", log, NULL };
 
 		if (run(c1) || run(c2)) {
-			failures++;
+			test_failures++;
 			goto out;
 		}
 	}
@@ -211,7 +203,7 @@ int main(int argc, char **argv)
 				     "set", "Interface", "p2", "type=dpdkvhostuserclient", o2, NULL };
 
 		if (run(c1) || run(c2) || run(c3) || run(c4) || run(c5) || run(c6)) {
-			failures++;
+			test_failures++;
 			goto out;
 		}
 	}
@@ -253,16 +245,13 @@ out:
 	stop_pidfile("vswitchd.pid");
 	stop_pidfile("ovsdb.pid");
 	printf("# %lu ms\n", clock_ms() - t0);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed; OVS logs in %s\n", failures, dir);
-		return 1;
-	}
-	{
+	if (test_failures) {
+		fprintf(stderr, "OVS logs in %s\n", dir);
+	} else {
 		/* Clean up the private directory only on success, so failures can be read. */
 		const char *rm[] = { "rm", "-rf", dir, NULL };
 
 		(void)!run(rm);
 	}
-	printf("all OVS-DPDK checks passed\n");
-	return 0;
+	TEST_DONE("vhost_user_netdev_ovs");
 }

@@ -34,18 +34,10 @@
 #include "test_testpmd.h"
 #include "vhost_user_netdev.h"
 #include "vun_port.h"
+#include "test.h"
 
 static const char *testpmd_bin;
 static char dir[64];
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* ---- Traffic ---- */
 
@@ -179,7 +171,7 @@ static void test_client_mode(void)
 	snprintf(sock, sizeof(sock), "%s/tp-server.sock", dir);
 	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
 	if (!tp_ready(&tp)) {
-		failures++;
+		test_failures++;
 		tp_kill(&tp);
 		return;
 	}
@@ -231,7 +223,7 @@ static void test_client_mode(void)
 	CHECK(vun_reconnect(vun, 0) < 0); /* nobody there yet */
 	CHECK(tp_start(&tp2, testpmd_bin, sock, false, "macswap") == 0);
 	if (!tp_ready(&tp2)) {
-		failures++;
+		test_failures++;
 		goto out;
 	}
 	CHECK(reconnect_with_backoff(vun, 30000) == 0);
@@ -272,7 +264,7 @@ static void test_server_mode(void)
 	for (int round = 0; round < 2; round++) {
 		CHECK(tp_start(&tp, testpmd_bin, sock, true, "macswap") == 0);
 		if (!tp_ready(&tp)) {
-			failures++;
+			test_failures++;
 			break;
 		}
 		if (round == 0)
@@ -358,7 +350,7 @@ static void test_unresponsive(void)
 		CHECK(!vun_link_up(vun));
 		vun_destroy(vun);
 	} else {
-		failures++;
+		test_failures++;
 	}
 	tp_kill(&tp);
 	unlink(sock);
@@ -503,7 +495,7 @@ static void test_port(void)
 	CHECK(evloop_create(&loop) == 0);
 	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
 	if (!loop || !tp_ready(&tp)) {
-		failures++;
+		test_failures++;
 		goto out;
 	}
 	{
@@ -611,7 +603,7 @@ static void test_switch(const char *switch_bin)
 	snprintf(prefix, sizeof(prefix), "nfvvunsw%d", getpid());
 	f = fopen(conf, "w");
 	if (!f) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	fprintf(f, "{\"cmd\":\"port-add\",\"name\":\"a\",\"type\":\"vhost-user\",\"path\":\"%s\","
@@ -709,10 +701,5 @@ int main(int argc, char **argv)
 		       argc > 2 ? argv[2] : "no path given");
 	rmdir(dir);
 	printf("# %lu ms\n", clock_ms() - t0);
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all testpmd checks passed\n");
-	return 0;
+	TEST_DONE("vhost_user_netdev_testpmd");
 }

@@ -9,24 +9,13 @@
  * behaviour that files cannot express (generated UUID/MAC, units...).
  */
 #include "domain.h"
+#include "../unit/test.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static char *read_all(const char *path)
 {
@@ -113,14 +102,14 @@ static void golden_one(const char *dir, const char *name)
 	path_join(in, sizeof(in), dir, name, 0, "");
 	path_join(outp, sizeof(outp), dir, name, 4, ".out.xml");
 	r = domain_parse_file(in, flags, &def, &err);
-	CHECK(r == 0, "%s: %s", in, err ? err : "(no message)");
+	CHECK_MSG(r == 0, "%s: %s", in, err ? err : "(no message)");
 	if (r) {
 		free(err);
 		return;
 	}
 	for (size_t i = 0; i < def->n_dropped; i++)
 		printf("  %s\n", def->dropped[i]);
-	CHECK(domain_format(def, &xml) == 0, "%s: format", in);
+	CHECK_MSG(domain_format(def, &xml) == 0, "%s: format", in);
 	if (getenv("NFV_REGEN")) {
 		FILE *f = fopen(outp, "w");
 
@@ -130,14 +119,14 @@ static void golden_one(const char *dir, const char *name)
 		}
 	}
 	expect = read_all(outp);
-	CHECK(expect && !strcmp(expect, xml), "%s: formatted output differs from %s:\n%s", in, outp,
-	      xml);
+	CHECK_MSG(expect && !strcmp(expect, xml), "%s: formatted output differs from %s:\n%s", in,
+		  outp, xml);
 	r = domain_parse_string(xml, strlen(xml), outp, 0, &def2, &err);
-	CHECK(r == 0, "%s: formatted XML does not parse: %s", in, err ? err : "");
+	CHECK_MSG(r == 0, "%s: formatted XML does not parse: %s", in, err ? err : "");
 	if (r == 0) {
-		CHECK(domain_format(def2, &xml2) == 0 && !strcmp(xml, xml2),
-		      "%s: format(parse(format(x))) != format(x)", in);
-		CHECK(domain_def_validate(def2, NULL) == 0, "%s: validate", in);
+		CHECK_MSG(domain_format(def2, &xml2) == 0 && !strcmp(xml, xml2),
+			  "%s: format(parse(format(x))) != format(x)", in);
+		CHECK_MSG(domain_def_validate(def2, NULL) == 0, "%s: validate", in);
 	}
 	printf("ok golden %s\n", name);
 	free(expect);
@@ -157,15 +146,15 @@ static void bad_one(const char *dir, const char *name)
 	path_join(in, sizeof(in), dir, name, 0, "");
 	path_join(errp, sizeof(errp), dir, name, 4, ".err");
 	r = domain_parse_file(in, 0, &def, &err);
-	CHECK(r < 0, "%s: accepted", in);
-	CHECK(r == 0 || err, "%s: refused without a message", in);
+	CHECK_MSG(r < 0, "%s: accepted", in);
+	CHECK_MSG(r == 0 || err, "%s: refused without a message", in);
 	domain_def_free(def);
 	expect = read_all(errp);
-	CHECK(expect != NULL, "%s: missing", errp);
+	CHECK_MSG(expect != NULL, "%s: missing", errp);
 	for (line = expect ? strtok_r(expect, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
-		CHECK(err && strstr(err, line), "%s: message lacks \"%s\"; message was:\n%s", in,
-		      line, err ? err : "");
+		CHECK_MSG(err && strstr(err, line), "%s: message lacks \"%s\"; message was:\n%s",
+			  in, line, err ? err : "");
 	printf("ok bad %s\n", name);
 	free(expect);
 	free(err);
@@ -197,11 +186,11 @@ static void test_api(void)
 
 		snprintf(buf, sizeof(buf), base, units[i].unit, units[i].val);
 		r = domain_parse_string(buf, strlen(buf), "api", 0, &def, &err);
-		CHECK((r == 0) == units[i].ok, "%s %s: r=%d %s", units[i].val, units[i].unit, r,
-		      err ? err : "");
+		CHECK_MSG((r == 0) == units[i].ok, "%s %s: r=%d %s", units[i].val, units[i].unit, r,
+			  err ? err : "");
 		if (r == 0)
-			CHECK(def->memory_kib == units[i].kib, "%s %s -> %llu KiB", units[i].val,
-			      units[i].unit, (unsigned long long)def->memory_kib);
+			CHECK_MSG(def->memory_kib == units[i].kib, "%s %s -> %llu KiB",
+				  units[i].val, units[i].unit, (unsigned long long)def->memory_kib);
 		domain_def_free(def);
 		def = NULL;
 		free(err);
@@ -210,31 +199,32 @@ static void test_api(void)
 
 	/* UUID and MAC are generated when absent, and stay stable across format/parse */
 	snprintf(buf, sizeof(buf), base, "MiB", "64");
-	CHECK(domain_parse_string(buf, strlen(buf), "api", 0, &def, &err) == 0, "%s", err);
+	CHECK_MSG(domain_parse_string(buf, strlen(buf), "api", 0, &def, &err) == 0, "%s", err);
 	if (def) {
 		char u[37], m[18];
 
-		CHECK(def->uuid_generated && (def->uuid[6] >> 4) == 4, "uuid v4");
-		CHECK(def->nets[0].mac_generated && def->nets[0].mac[0] == 0x52, "mac generated");
-		CHECK(domain_format(def, &xml) == 0, "format");
+		CHECK_MSG(def->uuid_generated && (def->uuid[6] >> 4) == 4, "uuid v4");
+		CHECK_MSG(def->nets[0].mac_generated && def->nets[0].mac[0] == 0x52,
+			  "mac generated");
+		CHECK_MSG(domain_format(def, &xml) == 0, "format");
 		domain_uuid_format(def->uuid, u);
 		domain_mac_format(def->nets[0].mac, m);
-		CHECK(strstr(xml, u) && strstr(xml, m), "generated ids formatted");
-		CHECK(domain_parse_string(xml, strlen(xml), "api2", 0, &def2, &err) == 0, "%s",
-		      err);
+		CHECK_MSG(strstr(xml, u) && strstr(xml, m), "generated ids formatted");
+		CHECK_MSG(domain_parse_string(xml, strlen(xml), "api2", 0, &def2, &err) == 0, "%s",
+			  err);
 		if (def2) {
-			CHECK(!memcmp(def->uuid, def2->uuid, 16) && !def2->uuid_generated,
-			      "uuid kept");
-			CHECK(!memcmp(def->nets[0].mac, def2->nets[0].mac, 6), "mac kept");
+			CHECK_MSG(!memcmp(def->uuid, def2->uuid, 16) && !def2->uuid_generated,
+				  "uuid kept");
+			CHECK_MSG(!memcmp(def->nets[0].mac, def2->nets[0].mac, 6), "mac kept");
 		}
 		/* validate catches what a C caller breaks */
 		def->vcpupin[3].str = strdup("1");
 		def->nets[0].mac[0] = 0x01;
 		free(err);
 		err = NULL;
-		CHECK(domain_def_validate(def, &err) == -EINVAL && err && strstr(err, "vcpupin") &&
-			      strstr(err, "multicast"),
-		      "validate: %s", err ? err : "");
+		CHECK_MSG(domain_def_validate(def, &err) == -EINVAL && err &&
+				  strstr(err, "vcpupin") && strstr(err, "multicast"),
+			  "validate: %s", err ? err : "");
 	}
 	domain_def_free(def);
 	domain_def_free(def2);
@@ -249,16 +239,16 @@ static void test_api(void)
 		char *big = malloc(n);
 
 		memset(big, ' ', n);
-		CHECK(domain_parse_string(big, n, "big", 0, &def, &err) == -EFBIG, "size cap");
-		CHECK(err && strstr(err, "larger than"), "size cap message");
+		CHECK_MSG(domain_parse_string(big, n, "big", 0, &def, &err) == -EFBIG, "size cap");
+		CHECK_MSG(err && strstr(err, "larger than"), "size cap message");
 		free(big);
 		free(err);
 		err = NULL;
 	}
 	/* a missing file names the file */
-	CHECK(domain_parse_file("/nonexistent/d.xml", 0, &def, &err) == -ENOENT && err &&
-		      strstr(err, "/nonexistent/d.xml"),
-	      "missing file");
+	CHECK_MSG(domain_parse_file("/nonexistent/d.xml", 0, &def, &err) == -ENOENT && err &&
+			  strstr(err, "/nonexistent/d.xml"),
+		  "missing file");
 	free(err);
 	printf("ok api\n");
 }
@@ -269,7 +259,7 @@ int main(int argc, char **argv)
 		char **names;
 		size_t n = list_inputs(argv[2], &names);
 
-		CHECK(n > 0, "no inputs in %s", argv[2]);
+		CHECK_MSG(n > 0, "no inputs in %s", argv[2]);
 		for (size_t i = 0; i < n; i++) {
 			golden_one(argv[2], names[i]);
 			free(names[i]);
@@ -279,7 +269,7 @@ int main(int argc, char **argv)
 		char **names;
 		size_t n = list_inputs(argv[2], &names);
 
-		CHECK(n > 0, "no inputs in %s", argv[2]);
+		CHECK_MSG(n > 0, "no inputs in %s", argv[2]);
 		for (size_t i = 0; i < n; i++) {
 			bad_one(argv[2], names[i]);
 			free(names[i]);
@@ -298,7 +288,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			r = domain_parse_file(argv[i], flags, &def, &err);
-			CHECK(r == 0, "%s: %s", argv[i], err ? err : "");
+			CHECK_MSG(r == 0, "%s: %s", argv[i], err ? err : "");
 			if (r == 0) {
 				for (size_t j = 0; j < def->n_dropped; j++)
 					printf("  %s\n", def->dropped[j]);
@@ -314,5 +304,5 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	return failures ? 1 : 0;
+	return test_failures ? 1 : 0;
 }

@@ -5,6 +5,7 @@
  * time bound) against small stand-in scripts.
  */
 #include "ovs.h"
+#include "../unit/test.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,18 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static void join(const struct ovs_argv *a, char *buf, size_t len)
 {
@@ -56,20 +45,21 @@ static void test_network_parse(void)
 	struct ovs_network n;
 	char err[256];
 
-	CHECK(ovs_network_parse("default=nfv-switch", &n, err, sizeof(err)) == 0 && !n.ovs &&
-		      !strcmp(n.name, "default"),
-	      "%s", err);
-	CHECK(ovs_network_parse("ovsnet=ovs:br-nfv", &n, err, sizeof(err)) == 0 && n.ovs &&
-		      !strcmp(n.name, "ovsnet") && !strcmp(n.target.bridge, "br-nfv") &&
-		      n.target.db[0] == '\0',
-	      "%s", err);
-	CHECK(ovs_network_parse("o=ovs:br0,db=unix:/run/x/db.sock", &n, err, sizeof(err)) == 0 &&
-		      n.ovs && !strcmp(n.target.db, "unix:/run/x/db.sock"),
-	      "%s", err);
+	CHECK_MSG(ovs_network_parse("default=nfv-switch", &n, err, sizeof(err)) == 0 && !n.ovs &&
+			  !strcmp(n.name, "default"),
+		  "%s", err);
+	CHECK_MSG(ovs_network_parse("ovsnet=ovs:br-nfv", &n, err, sizeof(err)) == 0 && n.ovs &&
+			  !strcmp(n.name, "ovsnet") && !strcmp(n.target.bridge, "br-nfv") &&
+			  n.target.db[0] == '\0',
+		  "%s", err);
+	CHECK_MSG(ovs_network_parse("o=ovs:br0,db=unix:/run/x/db.sock", &n, err,
+				    sizeof(err)) == 0 &&
+			  n.ovs && !strcmp(n.target.db, "unix:/run/x/db.sock"),
+		  "%s", err);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		CHECK(ovs_network_parse(bad[i], &n, err, sizeof(err)) == -EINVAL && err[0],
-		      "'%s' accepted", bad[i]);
+		CHECK_MSG(ovs_network_parse(bad[i], &n, err, sizeof(err)) == -EINVAL && err[0],
+			  "'%s' accepted", bad[i]);
 	}
 }
 
@@ -82,62 +72,66 @@ static void test_port_add_argv(void)
 	const char *tail = "-- set Interface p1 type=dpdkvhostuserclient "
 			   "options:vhost-server-path=/run/n/p1.sock";
 
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0, "%s",
-	      err);
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0,
+		  "%s", err);
 	join(&a, buf, sizeof(buf));
-	CHECK(!strncmp(buf, "ovs-vsctl --db=unix:/tmp/db.sock --timeout=3 add-port br0 p1 -- ",
-		       64) &&
-		      strstr(buf, tail),
-	      "untagged: %s", buf);
+	CHECK_MSG(!strncmp(buf, "ovs-vsctl --db=unix:/tmp/db.sock --timeout=3 add-port br0 p1 -- ",
+			   64) &&
+			  strstr(buf, tail),
+		  "untagged: %s", buf);
 	ovs_argv_free(&a);
 
 	v.n_tags = 1;
 	v.tags[0].id = 10;
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0, "%s",
-	      err);
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0,
+		  "%s", err);
 	join(&a, buf, sizeof(buf));
-	CHECK(strstr(buf, "add-port br0 p1 tag=10 -- set") != NULL, "access: %s", buf);
+	CHECK_MSG(strstr(buf, "add-port br0 p1 tag=10 -- set") != NULL, "access: %s", buf);
 	ovs_argv_free(&a);
 
 	v.trunk = true;
 	v.n_tags = 3;
 	v.tags[1].id = 20;
 	v.tags[2].id = 30;
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0, "%s",
-	      err);
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0,
+		  "%s", err);
 	join(&a, buf, sizeof(buf));
-	CHECK(strstr(buf, "p1 vlan_mode=trunk trunks=10,20,30 --") != NULL, "trunk: %s", buf);
+	CHECK_MSG(strstr(buf, "p1 vlan_mode=trunk trunks=10,20,30 --") != NULL, "trunk: %s", buf);
 	ovs_argv_free(&a);
 
 	v.tags[1].native_mode = DOMAIN_VLAN_NATIVE_UNTAGGED;
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0, "%s",
-	      err);
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0,
+		  "%s", err);
 	join(&a, buf, sizeof(buf));
-	CHECK(strstr(buf, "p1 vlan_mode=native-untagged tag=20 trunks=10,30 --") != NULL,
-	      "native untagged: %s", buf);
+	CHECK_MSG(strstr(buf, "p1 vlan_mode=native-untagged tag=20 trunks=10,30 --") != NULL,
+		  "native untagged: %s", buf);
 	ovs_argv_free(&a);
 
 	/* a native VLAN alone: an empty trunks set would mean every VLAN to OVS */
 	v.n_tags = 1;
 	v.tags[0].native_mode = DOMAIN_VLAN_NATIVE_TAGGED;
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0, "%s",
-	      err);
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/n/p1.sock", &v, &a, err, sizeof(err)) == 0,
+		  "%s", err);
 	join(&a, buf, sizeof(buf));
-	CHECK(strstr(buf, "p1 vlan_mode=native-tagged tag=10 trunks=10 --") != NULL,
-	      "native alone: %s", buf);
+	CHECK_MSG(strstr(buf, "p1 vlan_mode=native-tagged tag=10 trunks=10 --") != NULL,
+		  "native alone: %s", buf);
 	ovs_argv_free(&a);
 
 	/* names and paths ovs-vsctl would read as syntax are refused */
-	CHECK(ovs_argv_port_add(&t, "p1,x", "/run/p.sock", NULL, &a, err, sizeof(err)) == -EINVAL,
-	      "comma in port name");
-	CHECK(ovs_argv_port_add(&t, "--help", "/run/p.sock", NULL, &a, err, sizeof(err)) == -EINVAL,
-	      "option as port name");
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/a,b=c.sock", NULL, &a, err, sizeof(err)) == -EINVAL,
-	      "syntax in path");
-	CHECK(ovs_argv_port_add(&t, "p1", "rel.sock", NULL, &a, err, sizeof(err)) == -EINVAL,
-	      "relative path");
-	CHECK(ovs_argv_port_add(&t, "p1", "/run/\"x\".sock", NULL, &a, err, sizeof(err)) == -EINVAL,
-	      "quotes in path");
+	CHECK_MSG(ovs_argv_port_add(&t, "p1,x", "/run/p.sock", NULL, &a, err,
+				    sizeof(err)) == -EINVAL,
+		  "comma in port name");
+	CHECK_MSG(ovs_argv_port_add(&t, "--help", "/run/p.sock", NULL, &a, err,
+				    sizeof(err)) == -EINVAL,
+		  "option as port name");
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/a,b=c.sock", NULL, &a, err,
+				    sizeof(err)) == -EINVAL,
+		  "syntax in path");
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "rel.sock", NULL, &a, err, sizeof(err)) == -EINVAL,
+		  "relative path");
+	CHECK_MSG(ovs_argv_port_add(&t, "p1", "/run/\"x\".sock", NULL, &a, err,
+				    sizeof(err)) == -EINVAL,
+		  "quotes in path");
 }
 
 static void test_stats_parse(void)
@@ -165,20 +159,20 @@ static void test_stats_parse(void)
 			 "rx_dropped=1, rx_errors=-1, rx_packets=12, tx_bytes=980, tx_dropped=2, "
 			 "tx_errors=0, tx_packets=10}\n";
 
-	CHECK(ovs_stats_parse(ok, strlen(ok), &st) == 0 && st.have && st.rx_bytes == 1204 &&
-		      st.rx_packets == 12 && st.rx_dropped == 1 && st.rx_errors == 0 &&
-		      st.tx_bytes == 980 && st.tx_packets == 10 && st.tx_dropped == 2,
-	      "full map");
-	CHECK(ovs_stats_parse("{}\n", 3, &st) == 0 && !st.have, "empty map");
-	CHECK(ovs_stats_parse("{tx_packets=18446744073709551615}", 33, &st) == 0 &&
-		      st.tx_packets == UINT64_MAX,
-	      "largest counter");
+	CHECK_MSG(ovs_stats_parse(ok, strlen(ok), &st) == 0 && st.have && st.rx_bytes == 1204 &&
+			  st.rx_packets == 12 && st.rx_dropped == 1 && st.rx_errors == 0 &&
+			  st.tx_bytes == 980 && st.tx_packets == 10 && st.tx_dropped == 2,
+		  "full map");
+	CHECK_MSG(ovs_stats_parse("{}\n", 3, &st) == 0 && !st.have, "empty map");
+	CHECK_MSG(ovs_stats_parse("{tx_packets=18446744073709551615}", 33, &st) == 0 &&
+			  st.tx_packets == UINT64_MAX,
+		  "largest counter");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(ovs_stats_parse(bad[i], strlen(bad[i]), &st) == -EINVAL, "'%s' accepted",
-		      bad[i]);
+		CHECK_MSG(ovs_stats_parse(bad[i], strlen(bad[i]), &st) == -EINVAL, "'%s' accepted",
+			  bad[i]);
 	/* the length bounds the parse, not a NUL */
-	CHECK(ovs_stats_parse("{rx_bytes=1}garbage", 12, &st) == 0 && st.rx_bytes == 1,
-	      "length-bounded");
+	CHECK_MSG(ovs_stats_parse("{rx_bytes=1}garbage", 12, &st) == 0 && st.rx_bytes == 1,
+		  "length-bounded");
 }
 
 static char *script(const char *dir, const char *name, const char *body)
@@ -208,7 +202,7 @@ static void test_run(void)
 	FILE *f;
 
 	if (!mkdtemp(dir)) {
-		CHECK(0, "mkdtemp");
+		TEST_FAIL("mkdtemp");
 		return;
 	}
 	s_stats = script(dir, "stats", "echo '{rx_bytes=5, rx_packets=1, tx_packets=3}'");
@@ -227,30 +221,32 @@ static void test_run(void)
 		s_args = script(dir, "args", body);
 	}
 	if (!s_stats || !s_nobr || !s_fail || !s_slow || !s_args || !s_big) {
-		CHECK(0, "scripts");
+		TEST_FAIL("scripts");
 		goto out;
 	}
 	t.vsctl = s_stats;
-	CHECK(ovs_port_stats(&t, "p1", &st, err, sizeof(err)) == 0 && st.rx_bytes == 5 &&
-		      st.tx_packets == 3,
-	      "%s", err);
-	CHECK(ovs_port_stats(&t, "p,1", &st, err, sizeof(err)) == -EINVAL, "bad port name");
+	CHECK_MSG(ovs_port_stats(&t, "p1", &st, err, sizeof(err)) == 0 && st.rx_bytes == 5 &&
+			  st.tx_packets == 3,
+		  "%s", err);
+	CHECK_MSG(ovs_port_stats(&t, "p,1", &st, err, sizeof(err)) == -EINVAL, "bad port name");
 	t.vsctl = s_nobr;
-	CHECK(ovs_bridge_check(&t, err, sizeof(err)) == -ENODEV && strstr(err, "'br0'"), "%s", err);
+	CHECK_MSG(ovs_bridge_check(&t, err, sizeof(err)) == -ENODEV && strstr(err, "'br0'"), "%s",
+		  err);
 	t.vsctl = s_fail;
-	CHECK(ovs_bridge_check(&t, err, sizeof(err)) == -EREMOTEIO &&
-		      strstr(err, "database connection failed"),
-	      "%s", err);
-	CHECK(ovs_port_del(&t, "p1", err, sizeof(err)) == -EREMOTEIO, "del failure reported");
+	CHECK_MSG(ovs_bridge_check(&t, err, sizeof(err)) == -EREMOTEIO &&
+			  strstr(err, "database connection failed"),
+		  "%s", err);
+	CHECK_MSG(ovs_port_del(&t, "p1", err, sizeof(err)) == -EREMOTEIO, "del failure reported");
 	t.vsctl = "/nonexistent/ovs-vsctl";
-	CHECK(ovs_bridge_check(&t, err, sizeof(err)) == -ENOENT, "missing binary: %s", err);
+	CHECK_MSG(ovs_bridge_check(&t, err, sizeof(err)) == -ENOENT, "missing binary: %s", err);
 	t.vsctl = s_big;
-	CHECK(ovs_port_stats(&t, "p1", &st, err, sizeof(err)) == -EMSGSIZE, "oversized: %s", err);
+	CHECK_MSG(ovs_port_stats(&t, "p1", &st, err, sizeof(err)) == -EMSGSIZE, "oversized: %s",
+		  err);
 	t.vsctl = s_slow;
-	CHECK(ovs_port_del(&t, "p1", err, sizeof(err)) == -ETIMEDOUT, "time bound: %s", err);
+	CHECK_MSG(ovs_port_del(&t, "p1", err, sizeof(err)) == -ETIMEDOUT, "time bound: %s", err);
 	t.vsctl = s_args;
 	snprintf(t.db, sizeof(t.db), "unix:/x/db.sock");
-	CHECK(ovs_port_del(&t, "p1", err, sizeof(err)) == 0, "%s", err);
+	CHECK_MSG(ovs_port_del(&t, "p1", err, sizeof(err)) == 0, "%s", err);
 	{
 		char path[512], line[512] = "";
 
@@ -261,9 +257,9 @@ static void test_run(void)
 				line[0] = '\0';
 			fclose(f);
 		}
-		CHECK(!strcmp(line,
-			      "--db=unix:/x/db.sock --timeout=1 --if-exists del-port br0 p1\n"),
-		      "del-port command line: %s", line);
+		CHECK_MSG(!strcmp(line,
+				  "--db=unix:/x/db.sock --timeout=1 --if-exists del-port br0 p1\n"),
+			  "del-port command line: %s", line);
 		unlink(path);
 	}
 out:
@@ -280,10 +276,5 @@ int main(void)
 	test_port_add_argv();
 	test_stats_parse();
 	test_run();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all OVS backend checks passed\n");
-	return 0;
+	TEST_DONE("nfvd-ovs-unit");
 }

@@ -21,17 +21,9 @@
 #include "log.h"
 #include "sriov.h"
 #include "../../net/sriov/sriov_priv.h"
+#include "../unit/test.h"
 
-static int failures;
 static char root[200];
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static void mkpath(const char *rel)
 {
@@ -545,10 +537,5 @@ int main(void)
 	test_nl_msg();
 	sriov_destroy(s);
 	nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	if (failures) {
-		fprintf(stderr, "test_sriov: %d checks failed\n", failures);
-		return 1;
-	}
-	printf("test_sriov: all checks passed\n");
-	return 0;
+	TEST_DONE("test_sriov");
 }

@@ -15,16 +15,7 @@
 #include "log.h"
 #include "pci.h"
 #include "vfio_pci.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "../unit/test.h"
 
 #define BAR_SIZE (16 * 1024)
 
@@ -414,10 +405,5 @@ int main(void)
 	test_config();
 	test_bars_and_msix();
 	test_hostile();
-	if (failures) {
-		fprintf(stderr, "test_vfio_pci: %d checks failed\n", failures);
-		return 1;
-	}
-	printf("test_vfio_pci: all checks passed\n");
-	return 0;
+	TEST_DONE("test_vfio_pci");
 }

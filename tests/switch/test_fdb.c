@@ -8,16 +8,7 @@
 #include "fdb.h"
 #include "swjson.h"
 #include "vlan.h"
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "../unit/test.h"
 
 static void mac_of(uint32_t n, uint8_t mac[6])
 {
@@ -240,10 +231,5 @@ int main(void)
 	test_mac_parse();
 	test_vlan();
 	test_json();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("all switch unit checks passed\n");
-	return 0;
+	TEST_DONE("switch-fdb-vlan");
 }

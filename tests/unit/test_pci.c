@@ -18,25 +18,7 @@
 #include "log.h"
 #include "pci.h"
 #include "pci_testdev.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                             \
-	do {                                                                                       \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);     \
-		if (a_ != b_) {                                                                    \
-			fprintf(stderr, "%s:%d: %s = 0x%llx, expected %s = 0x%llx\n", __FILE__,    \
-				__LINE__, #a, a_, #b, b_);                                         \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define ECAM_BASE 0xb0000000ull
 
@@ -979,7 +961,7 @@ static void *race_fire(void *arg)
 
 	for (int i = 0; i < RACE_FIRES; i++)
 		if (pci_msix_notify(dev, (unsigned)i % 2) != 0)
-			__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&test_failures, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&race_stop, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -1142,10 +1124,5 @@ int main(void)
 	test_hooks();
 	test_assign_and_testdev();
 	test_bad_cfgs();
-	if (failures) {
-		fprintf(stderr, "test_pci: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_pci: all passed\n");
-	return 0;
+	TEST_DONE("test_pci");
 }

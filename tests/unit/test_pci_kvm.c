@@ -27,16 +27,7 @@
 #include "log.h"
 #include "pci.h"
 #include "pci_testdev.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "test.h"
 
 #define GUEST_PHYS 0x1000
 #define IOEV_PORT 0x6000
@@ -281,13 +272,11 @@ static void irq_vm_run(struct irq_vm *g, unsigned want40, unsigned want41, unsig
 
 	while ((g->got40 < want40 || g->got41 < want41) && g->ticks - start < max_ticks) {
 		if (ioctl(g->vcpu, KVM_RUN, 0) < 0) {
-			perror("KVM_RUN");
-			failures++;
+			TEST_FAIL("KVM_RUN: %s", strerror(errno));
 			return;
 		}
 		if (g->run->exit_reason != KVM_EXIT_IO) {
-			fprintf(stderr, "unexpected exit %u\n", g->run->exit_reason);
-			failures++;
+			TEST_FAIL("unexpected exit %u", g->run->exit_reason);
 			return;
 		}
 		switch (g->run->io.port) {
@@ -303,8 +292,7 @@ static void irq_vm_run(struct irq_vm *g, unsigned want40, unsigned want41, unsig
 			g->ticks++;
 			break;
 		default:
-			fprintf(stderr, "unexpected port 0x%x\n", g->run->io.port);
-			failures++;
+			TEST_FAIL("unexpected port 0x%x", g->run->io.port);
 			return;
 		}
 	}
@@ -393,8 +381,7 @@ static void test_guest_interrupts(void)
 	int fd = efd_create();
 
 	if (irq_vm_create(&g) < 0 || kvm_irq_create(g.vm, &ki) < 0) {
-		fprintf(stderr, "guest set-up failed: %s\n", strerror(errno));
-		failures++;
+		TEST_FAIL("guest set-up failed: %s", strerror(errno));
 		irq_vm_destroy(&g);
 		return;
 	}
@@ -593,10 +580,5 @@ int main(void)
 	close(rfd);
 	close(vm);
 	close(kvm);
-	if (failures) {
-		fprintf(stderr, "test_pci_kvm: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_pci_kvm: all passed\n");
-	return 0;
+	TEST_DONE("test_pci_kvm");
 }
