@@ -754,6 +754,23 @@ static void test_uring_fallback(struct harness *h, int nr, int err, const char *
 	      WEXITSTATUS(status) == 0);
 }
 
+/* A harness with zeroed guest RAM registered at RAM_GPA, or NULL. */
+static struct harness *harness_alloc(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->ram = aligned_alloc(4096, RAM_SIZE);
+	if (!h->ram || gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE, h->ram, -1, 0)) {
+		free(h->ram);
+		free(h);
+		return NULL;
+	}
+	memset(h->ram, 0, RAM_SIZE);
+	return h;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "io_uring";
@@ -770,13 +787,11 @@ int main(int argc, char **argv)
 		test_durability(BLK_IO_IO_URING);
 		test_durability(BLK_IO_THREADS);
 	} else if (!strcmp(mode, "uring-restrict")) {
-		h = calloc(1, sizeof(*h));
-		h->ram = aligned_alloc(4096, RAM_SIZE);
-		if (!h->ram || gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE, h->ram, -1, 0)) {
+		h = harness_alloc();
+		if (!h) {
 			unlink(img_path);
 			return 1;
 		}
-		memset(h->ram, 0, RAM_SIZE);
 		test_uring_restricted(h);
 		test_uring_fallback(h, __NR_io_uring_setup, ENOSYS,
 				    "io_uring_setup(IORING_SETUP_R_DISABLED) failed for queue 0");
@@ -785,13 +800,11 @@ int main(int argc, char **argv)
 		free(h->ram);
 		free(h);
 	} else {
-		h = calloc(1, sizeof(*h));
-		h->ram = aligned_alloc(4096, RAM_SIZE);
-		if (!h->ram || gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE, h->ram, -1, 0)) {
+		h = harness_alloc();
+		if (!h) {
 			unlink(img_path);
 			return 1;
 		}
-		memset(h->ram, 0, RAM_SIZE);
 		h->packed = !strcmp(mode, "packed");
 		test_requests(h, io);
 		test_readonly(h, io);
