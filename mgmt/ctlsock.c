@@ -123,7 +123,7 @@ int ctl_call_json(const char *path, const char *request, int timeout_ms, struct 
 {
 	struct json *j = NULL;
 	char *resp = NULL;
-	size_t off = 0;
+	struct json_err jerr;
 	bool ok = false;
 	const char *e;
 	int r;
@@ -133,15 +133,16 @@ int ctl_call_json(const char *path, const char *request, int timeout_ms, struct 
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	r = json_parse(resp, strlen(resp), &j, &off);
+	r = json_parse(resp, strlen(resp), &j, &jerr);
 	free(resp);
 	if (r < 0 || !j || j->type != JSON_OBJECT) {
 		json_free(j);
-		snprintf(err, errlen, "%s: malformed response (byte %zu)", path, off);
+		snprintf(err, errlen, "%s: malformed response (byte %zu: %s)", path, jerr.off,
+			 r < 0 ? jerr.msg : "not an object");
 		return -EPROTO;
 	}
-	if (!json_get_bool(j, "ok", &ok) || !ok) {
-		snprintf(err, errlen, "%s", json_get_str(j, "error", &e) ? e : "request failed");
+	if (json_get_bool(j, "ok", &ok) || !ok) {
+		snprintf(err, errlen, "%s", json_get_str(j, "error", &e) ? "request failed" : e);
 		json_free(j);
 		return -EREMOTEIO;
 	}

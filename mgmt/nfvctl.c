@@ -152,9 +152,7 @@ static int http_call(const char *method, const char *path, const char *ctype, co
 	out->body[out->len] = '\0';
 	free(buf);
 	if (out->len && (out->body[0] == '{' || out->body[0] == '[')) {
-		size_t eoff;
-
-		if (json_parse(out->body, out->len, &out->json, &eoff) < 0)
+		if (json_parse(out->body, out->len, &out->json, NULL) < 0)
 			out->json = NULL;
 	}
 	return 0;
@@ -164,7 +162,7 @@ static const char *resp_error(const struct resp *r)
 {
 	const char *e;
 
-	if (r->json && json_get_str(r->json, "error", &e))
+	if (r->json && !json_get_str(r->json, "error", &e))
 		return e;
 	return "unknown error";
 }
@@ -252,21 +250,21 @@ static int64_t jint(const struct json *o, const char *key)
 {
 	int64_t v = 0;
 
-	return o && json_get_int(o, key, &v) ? v : 0;
+	return o && !json_get_int(o, key, INT64_MIN, INT64_MAX, &v) ? v : 0;
 }
 
 static const char *jstr(const struct json *o, const char *key, const char *dflt)
 {
 	const char *s;
 
-	return o && json_get_str(o, key, &s) ? s : dflt;
+	return o && !json_get_str(o, key, &s) ? s : dflt;
 }
 
 static bool jbool(const struct json *o, const char *key)
 {
 	bool b = false;
 
-	return o && json_get_bool(o, key, &b) && b;
+	return o && !json_get_bool(o, key, &b) && b;
 }
 
 /* ---- commands ---- */

@@ -248,15 +248,15 @@ static struct json *json_body(const struct http_req *req, const char *const *fie
 			      struct reply *r)
 {
 	struct json *j = NULL;
-	size_t off = 0;
+	struct json_err jerr;
 
 	if (req->content_type &&
 	    !(req->content_type_len >= 16 && !strncmp(req->content_type, "application/json", 16))) {
 		reply_error(r, 415, "expected Content-Type: application/json");
 		return NULL;
 	}
-	if (json_parse(req->body ? req->body : "", req->body_len, &j, &off) < 0) {
-		reply_errorf(r, 400, "malformed JSON at byte %zu", off);
+	if (json_parse(req->body ? req->body : "", req->body_len, &j, &jerr) < 0) {
+		reply_errorf(r, 400, "malformed JSON at byte %zu: %s", jerr.off, jerr.msg);
 		return NULL;
 	}
 	if (j->type != JSON_OBJECT) {
@@ -290,7 +290,7 @@ static void api_autostart(struct nfvd *d, struct nfvd_dom *dom, const struct htt
 
 	if (!j)
 		return;
-	if (!json_get_bool(j, "autostart", &on)) {
+	if (json_get_bool(j, "autostart", &on)) {
 		json_free(j);
 		return reply_error(r, 400, "field 'autostart' (boolean) is required");
 	}
@@ -315,8 +315,8 @@ static void api_vcpupin(struct nfvd *d, struct nfvd_dom *dom, const struct http_
 
 	if (!j)
 		return;
-	if (!json_get_int(j, "vcpu", &vcpu) || vcpu < 0 || vcpu >= DOMAIN_MAX_VCPUS ||
-	    !json_get_str(j, "cpuset", &cpuset)) {
+	if (json_get_int(j, "vcpu", 0, DOMAIN_MAX_VCPUS - 1, &vcpu) ||
+	    json_get_str(j, "cpuset", &cpuset)) {
 		json_free(j);
 		return reply_error(r, 400,
 				   "fields 'vcpu' (integer) and 'cpuset' (string) are "
@@ -336,7 +336,6 @@ static int switch_raw(struct nfvd *d, const char *cmd, char **raw, struct json *
 		      struct reply *r)
 {
 	char e[512];
-	size_t off;
 	bool ok = false;
 	int rc = ctl_call(d->cfg.switch_socket, cmd, API_SWITCH_TIMEOUT_MS, raw);
 
@@ -345,7 +344,7 @@ static int switch_raw(struct nfvd *d, const char *cmd, char **raw, struct json *
 			     strerror(-rc));
 		return rc;
 	}
-	if (json_parse(*raw, strlen(*raw), parsed, &off) < 0 || (*parsed)->type != JSON_OBJECT) {
+	if (json_parse(*raw, strlen(*raw), parsed, NULL) < 0 || (*parsed)->type != JSON_OBJECT) {
 		free(*raw);
 		*raw = NULL;
 		json_free(*parsed);
@@ -353,11 +352,11 @@ static int switch_raw(struct nfvd *d, const char *cmd, char **raw, struct json *
 		reply_error(r, 502, "nfv-switch sent a malformed reply");
 		return -EPROTO;
 	}
-	if (!json_get_bool(*parsed, "ok", &ok) || !ok) {
+	if (json_get_bool(*parsed, "ok", &ok) || !ok) {
 		const char *msg;
 
 		snprintf(e, sizeof(e), "nfv-switch: %s",
-			 json_get_str(*parsed, "error", &msg) ? msg : "request failed");
+			 json_get_str(*parsed, "error", &msg) ? "request failed" : msg);
 		reply_error(r, 502, e);
 		free(*raw);
 		*raw = NULL;
@@ -393,7 +392,7 @@ static const struct json *find_port(const struct json *arr, const char *key, con
 	for (const struct json *p = arr ? arr->child : NULL; p; p = p->next) {
 		const char *s;
 
-		if (json_get_str(p, key, &s) && !strcmp(s, val))
+		if (!json_get_str(p, key, &s) && !strcmp(s, val))
 			return p;
 	}
 	return NULL;
@@ -403,7 +402,7 @@ static int64_t geti(const struct json *o, const char *key)
 {
 	int64_t v = 0;
 
-	return o && json_get_int(o, key, &v) ? v : 0;
+	return o && !json_get_int(o, key, INT64_MIN, INT64_MAX, &v) ? v : 0;
 }
 
 static const struct ovs_target *net_ovs(const struct nfvd *d, const struct domain_net *n)
@@ -448,7 +447,6 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 	char *praw = NULL, *sraw = NULL, *vraw = NULL, ctl[4096];
 	struct strbuf *sb = &r->body;
 	struct reply scratch = {0};
-	size_t off;
 
 	if (dom->state != NFVD_RUNNING)
 		return reply_error(r, 409,
@@ -458,7 +456,7 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 	sb_append(sb, ",\"vmm\":");
 	if (nfvd_dom_ctl_path(d, dom, ctl, sizeof(ctl)) == 0 &&
 	    ctl_call(ctl, "{\"cmd\":\"info\"}", 3000, &vraw) == 0 &&
-	    json_parse(vraw, strlen(vraw), &vj, &off) == 0 && vj->type == JSON_OBJECT)
+	    json_parse(vraw, strlen(vraw), &vj, NULL) == 0 && vj->type == JSON_OBJECT)
 		sb_append(sb, vraw);
 	else
 		sb_append(sb, "null");
@@ -487,7 +485,7 @@ static void api_stats(struct nfvd *d, struct nfvd_dom *dom, struct reply *r)
 				find_port(json_get(plist, "ports"), "path", n->source_path);
 			const char *pn;
 
-			if (p && json_get_str(p, "name", &pn))
+			if (p && !json_get_str(p, "name", &pn))
 				port = pn;
 		}
 		if (port)

@@ -400,7 +400,7 @@ static bool switch_has_port(const struct json *j, const char *port)
 	if (!ports || ports->type != JSON_ARRAY)
 		return true; /* not an answer we understand: re-create nothing */
 	for (const struct json *p = ports->child; p; p = p->next)
-		if (json_get_str(p, "name", &name) && !strcmp(name, port))
+		if (!json_get_str(p, "name", &name) && !strcmp(name, port))
 			return true;
 	return false;
 }

@@ -430,20 +430,22 @@ static void adopt(struct nfvd *d, struct nfvd_dom *dom)
 	const char *live = NULL;
 	int64_t pid = 0, st = 0, id = 0, started = 0;
 	uint64_t now_st;
-	size_t off;
 
 	if (nfvd_path(path, sizeof(path), d->cfg.state_dir, "runtime", dom->name, ".json"))
 		return;
 	buf = nfvd_read_file(path, 1 << 20, NULL);
 	if (!buf)
 		return;
-	if (json_parse(buf, strlen(buf), &j, &off) < 0 || !json_get_int(j, "pid", &pid) ||
-	    !json_get_int(j, "starttime", &st) || !json_get_str(j, "live_xml", &live)) {
+	if (json_parse(buf, strlen(buf), &j, NULL) < 0 ||
+	    json_get_int(j, "pid", INT64_MIN, INT64_MAX, &pid) ||
+	    json_get_int(j, "starttime", INT64_MIN, INT64_MAX, &st) ||
+	    json_get_str(j, "live_xml", &live)) {
 		log_warn("domain '%s': unreadable runtime record %s, discarding", dom->name, path);
 		goto stale;
 	}
-	json_get_int(j, "id", &id);
-	json_get_int(j, "started", &started);
+	/* optional: absent or damaged leaves the defaults */
+	json_get_int(j, "id", INT64_MIN, INT64_MAX, &id);
+	json_get_int(j, "started", INT64_MIN, INT64_MAX, &started);
 	/* record the ports first, so a stale record still lets us delete them */
 	ports = json_get(j, "ports");
 	nets = json_get(j, "port_networks");

@@ -172,15 +172,10 @@ static bool get_str(const struct json *o, const char *key, char *out, size_t len
 {
 	const char *s;
 
-	if (!json_get_str(o, key, &s) || strlen(s) >= len)
+	if (json_get_str(o, key, &s) || strlen(s) >= len)
 		return false;
 	strcpy(out, s);
 	return true;
-}
-
-static bool get_num(const struct json *o, const char *key, int64_t lo, int64_t hi, int64_t *out)
-{
-	return json_get_int(o, key, out) && *out >= lo && *out <= hi;
 }
 
 /* One lease from the record; the file is ours but may be damaged: every field is checked. */
@@ -198,11 +193,11 @@ static int lease_parse(const struct json *o, struct sriov_lease **out)
 	    (l->pf[0] && (sriov_parse_addr(l->pf, addr) || strcmp(addr, l->pf))) ||
 	    !get_str(o, "orig_driver", l->orig_driver, sizeof(l->orig_driver)) ||
 	    strchr(l->orig_driver, '/') || l->orig_driver[0] == '.' ||
-	    !get_num(o, "vf", 0, 65535, &v))
+	    json_get_int(o, "vf", 0, 65535, &v))
 		goto bad;
 	l->vf = (unsigned)v;
-	l->iommu_group = get_num(o, "iommu_group", -1, INT32_MAX, &v) ? (int)v : -1;
-	if (!json_get_bool(o, "have_state", &l->have_state))
+	l->iommu_group = !json_get_int(o, "iommu_group", -1, INT32_MAX, &v) ? (int)v : -1;
+	if (json_get_bool(o, "have_state", &l->have_state))
 		goto bad;
 	if (l->have_state) {
 		struct sriov_vf_state *st = &l->orig_state;
@@ -214,25 +209,25 @@ static int lease_parse(const struct json *o, struct sriov_lease **out)
 			goto bad;
 		for (int i = 0; i < 6; i++)
 			st->mac[i] = (uint8_t)m[i];
-		if (!get_num(o, "vlan", 0, 4095, &v))
+		if (json_get_int(o, "vlan", 0, 4095, &v))
 			goto bad;
 		st->vlan = (unsigned)v;
-		if (!get_num(o, "qos", 0, 7, &v))
+		if (json_get_int(o, "qos", 0, 7, &v))
 			goto bad;
 		st->qos = (unsigned)v;
-		if (!get_num(o, "spoofchk", -1, 1, &v))
+		if (json_get_int(o, "spoofchk", -1, 1, &v))
 			goto bad;
 		st->spoofchk = (int)v;
-		if (!get_num(o, "trust", -1, 1, &v))
+		if (json_get_int(o, "trust", -1, 1, &v))
 			goto bad;
 		st->trust = (int)v;
-		if (!get_num(o, "link_state", -1, 2, &v))
+		if (json_get_int(o, "link_state", -1, 2, &v))
 			goto bad;
 		st->link_state = (int)v;
-		if (!get_num(o, "min_tx_rate", 0, UINT32_MAX, &v))
+		if (json_get_int(o, "min_tx_rate", 0, UINT32_MAX, &v))
 			goto bad;
 		st->min_tx_rate = (uint32_t)v;
-		if (!get_num(o, "max_tx_rate", 0, UINT32_MAX, &v))
+		if (json_get_int(o, "max_tx_rate", 0, UINT32_MAX, &v))
 			goto bad;
 		st->max_tx_rate = (uint32_t)v;
 	}
@@ -260,14 +255,13 @@ static void record_load(struct nfvd *d, struct nfvd_dom *dom)
 	char path[PATH_MAX], *buf;
 	const struct json *arr;
 	struct json *j = NULL;
-	size_t off;
 
 	if (record_path(d, dom, path, sizeof(path)))
 		return;
 	buf = nfvd_read_file(path, VF_RECORD_MAX, NULL);
 	if (!buf)
 		return;
-	if (json_parse(buf, strlen(buf), &j, &off) < 0 || !(arr = json_get(j, "leases")) ||
+	if (json_parse(buf, strlen(buf), &j, NULL) < 0 || !(arr = json_get(j, "leases")) ||
 	    arr->type != JSON_ARRAY) {
 		log_warn("domain '%s': unreadable VF record %s; its VFs are not released", dom->name,
 			 path);

@@ -124,13 +124,13 @@ static void control_counters(struct vm *vm, struct jbuf *b)
 static void control_info(struct vm *vm, struct jbuf *b)
 {
 	jbuf_printf(b, "{\"ok\":true,\"name\":");
-	jbuf_str(b, vm->cfg.name ? vm->cfg.name : "guest");
+	jbuf_quote(b, vm->cfg.name ? vm->cfg.name : "guest");
 	jbuf_printf(b, ",\"state\":\"%s\",\"pid\":%d,\"memory_kib\":%llu,\"backing\":",
 		    vm->stop ? "stopping" : "running", (int)getpid(),
 		    (unsigned long long)(vm->layout.ram_size >> 10));
-	jbuf_str(b, vm->ram->desc);
+	jbuf_quote(b, vm->ram->desc);
 	jbuf_printf(b, ",\"serial\":");
-	jbuf_str(b, serial_describe(vm->serial));
+	jbuf_quote(b, serial_describe(vm->serial));
 	jbuf_printf(b, ",\"vcpus\":[");
 	for (unsigned i = 0; i < vm->cfg.nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpu[i];
@@ -171,7 +171,7 @@ static void control_error(struct jbuf *b, const char *what, const char *detail)
 
 	snprintf(msg, sizeof(msg), "%s%s", what, detail ? detail : "");
 	jbuf_printf(b, "{\"ok\":false,\"error\":");
-	jbuf_str(b, msg);
+	jbuf_quote(b, msg);
 	jbuf_printf(b, "}");
 }
 
@@ -183,9 +183,9 @@ static void control_vcpupin(struct vm *vm, const struct json *req, struct jbuf *
 	char why[160];
 	int ret;
 
-	if (!json_get_int(req, "vcpu", &id) || id < 0 || id >= vm->cfg.nr_vcpus)
+	if (json_get_int(req, "vcpu", 0, (int64_t)vm->cfg.nr_vcpus - 1, &id))
 		return control_error(b, "vcpupin: \"vcpu\" must be a vCPU number of this VM", NULL);
-	if (!json_get_str(req, "cpuset", &list) || parse_cpuset(list, &set))
+	if (json_get_str(req, "cpuset", &list) || parse_cpuset(list, &set))
 		return control_error(b, "vcpupin: \"cpuset\" must be a CPU list like \"0-2,4\"", NULL);
 	if (vm_check_cpuset(&set, why, sizeof(why)))
 		return control_error(b, "vcpupin: ", why);
@@ -200,18 +200,18 @@ static void control_handle(struct control *c, const char *line, size_t len, stru
 {
 	struct vm *vm = c->vm;
 	struct json *req = NULL;
+	struct json_err jerr;
 	const char *cmd;
-	size_t off = 0;
 
-	if (json_parse(line, len, &req, &off)) {
-		char where[32];
+	if (json_parse(line, len, &req, &jerr)) {
+		char where[80];
 
 		c->bad_requests++;
-		snprintf(where, sizeof(where), "%zu", off);
+		snprintf(where, sizeof(where), "%zu: %s", jerr.off, jerr.msg);
 		control_error(b, "bad JSON at byte ", where);
 		return;
 	}
-	if (!json_get_str(req, "cmd", &cmd)) {
+	if (json_get_str(req, "cmd", &cmd)) {
 		c->bad_requests++;
 		control_error(b, "request needs a \"cmd\" string", NULL);
 	} else if (!strcmp(cmd, "info")) {
@@ -225,7 +225,7 @@ static void control_handle(struct control *c, const char *line, size_t len, stru
 	} else if (!strcmp(cmd, "dirty-log")) {
 		bool on;
 
-		if (!json_get_bool(req, "enable", &on))
+		if (json_get_bool(req, "enable", &on))
 			control_error(b, "dirty-log: \"enable\" must be true or false", NULL);
 		else if (vm_dirty_log_set(vm, on))
 			control_error(b, "dirty-log: KVM refused the memslot change", NULL);
@@ -250,8 +250,7 @@ static void control_handle(struct control *c, const char *line, size_t len, stru
 		int64_t slot, vec;
 		int ret;
 
-		if (!json_get_int(req, "slot", &slot) || !json_get_int(req, "vector", &vec) || slot < 0 || slot > 31 ||
-		    vec < 0 || vec > 2047)
+		if (json_get_int(req, "slot", 0, 31, &slot) || json_get_int(req, "vector", 0, 2047, &vec))
 			control_error(b, "irq-fire: needs \"slot\" (0-31) and \"vector\"", NULL);
 		else if ((ret = devices_fire(vm, (unsigned)slot, (unsigned)vec)))
 			control_error(b, "irq-fire: ", strerror(-ret));
@@ -428,7 +427,7 @@ void control_report(struct vm *vm)
 			"\"backing\":",
 		    first_ms, (unsigned long long)serial_tx_bytes(vm->serial), rss, hwm, anon, file, shmem,
 		    anon + file);
-	jbuf_str(&b, vm->ram->desc);
+	jbuf_quote(&b, vm->ram->desc);
 	jbuf_printf(&b, ",");
 	control_counters(vm, &b);
 	jbuf_printf(&b, "}");

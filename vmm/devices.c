@@ -696,7 +696,7 @@ void devices_info(struct vm *vm, struct jbuf *b)
 		struct vm_dev *d = vm->devs[i];
 
 		jbuf_printf(b, "%s{\"type\":\"%s\",\"slot\":%u,\"name\":", i ? "," : "", d->type->name, d->slot);
-		jbuf_str(b, d->name);
+		jbuf_quote(b, d->name);
 		if (d->type->info)
 			d->type->info(d, b);
 		jbuf_printf(b, "}");

@@ -178,49 +178,229 @@ static void test_parsers(void)
 	}
 }
 
-static void test_json(void)
+static void test_json_parse_ok(void)
 {
+	static const char txt[] = " {\"cmd\":\"vcpupin\",\"vcpu\":1,\"ok\":true,\"t\":[1,2,{}],\"n\":null,"
+				  "\"s\":\"a\\\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\",\"cmd\":\"second\","
+				  "\"neg\":-9223372036854775808,\"big\":9223372036854775808,\"e\":1e3,"
+				  "\"f\":-0.5E-2} \n";
+	struct json *j = NULL;
+	const char *s = NULL;
+	int64_t i = 0;
+	bool b = false;
+
+	CHECK_EQ(json_parse(txt, strlen(txt), &j, NULL), 0);
+	if (!j)
+		return;
+	CHECK_EQ(j->type, JSON_OBJECT);
+	CHECK_EQ(j->len, 11);
+	/* Duplicate members are kept; lookups see the first. */
+	CHECK(json_get_str(j, "cmd", &s) == 0 && !strcmp(s, "vcpupin"));
+	CHECK(json_get_int(j, "vcpu", 0, 1, &i) == 0 && i == 1);
+	CHECK_EQ(json_get_int(j, "vcpu", 2, 5, &i), -EINVAL);
+	CHECK_EQ(json_get_int(j, "cmd", 0, 5, &i), -EINVAL);
+	CHECK_EQ(json_get_int(j, "nope", 0, 5, &i), -ENOENT);
+	CHECK(json_get_int(j, "neg", INT64_MIN, 0, &i) == 0 && i == INT64_MIN);
+	CHECK_EQ(json_get_int(j, "big", INT64_MIN, INT64_MAX, &i), -EINVAL); /* 2^63 */
+	CHECK(json_get_int(j, "e", 0, 1000, &i) == 0 && i == 1000);
+	CHECK_EQ(json_get_int(j, "f", -1, 1, &i), -EINVAL);
+	CHECK(json_get(j, "f") && json_get(j, "f")->num == -0.005);
+	CHECK(json_get_bool(j, "ok", &b) == 0 && b);
+	CHECK_EQ(json_get_bool(j, "n", &b), -EINVAL);
+	CHECK_EQ(json_get_str(j, "missing", &s), -ENOENT);
+	CHECK(json_get_str(j, "s", &s) == 0 && !strcmp(s, "a\"\xc3\xa9\xf0\x9f\x98\x80/\b\f\n\r\t"));
+	CHECK_EQ(json_get(j, "s")->len, strlen(s));
+	CHECK(json_get(j, "t") && json_get(j, "t")->len == 3 && json_get(j, "t")->child->num == 1);
+	CHECK_EQ(json_get(j, "n")->type, JSON_NULL);
+	CHECK(!json_get(j, "missing"));
+	CHECK(!json_get(json_get(j, "t"), "x"));	/* not an object */
+	CHECK_EQ(json_get_str(NULL, "cmd", &s), -ENOENT);
+	json_free(j);
+	json_free(NULL);
+
+	/* Input need not be NUL-terminated: only @len bytes are read. */
+	CHECK_EQ(json_parse("[12]34", 4, &j, NULL), 0);
+	CHECK(j && j->child && j->child->num == 12);
+	json_free(j);
+	/* Numbers longer than any fixed buffer. */
+	{
+		char num[200];
+
+		memset(num, '0', sizeof(num));
+		num[0] = '0';
+		num[1] = '.';
+		num[sizeof(num) - 1] = '1';
+		CHECK_EQ(json_parse(num, sizeof(num), &j, NULL), 0);
+		CHECK(j && j->num > 0 && j->num < 1e-190);
+		json_free(j);
+	}
+}
+
+static void test_json_parse_bad(void)
+{
+	static const struct {
+		const char *txt;
+		size_t off;
+		const char *msg;
+	} bad[] = {
+		{ "", 0, "unexpected end of input" },
+		{ "{", 1, "expected member name" },
+		{ "{\"a\"}", 4, "expected ':'" },
+		{ "{\"a\":}", 5, "unexpected character 0x7d" },
+		{ "{\"a\" 1}", 5, "expected ':'" },
+		{ "[1,]", 3, "unexpected character 0x5d" },
+		{ "{\"a\":1,}", 7, "expected member name" },
+		{ "[1 2]", 3, "expected ',' or ']'" },
+		{ "[1", 2, "unterminated array" },
+		{ "tru", 0, "unexpected token" },
+		{ "nul", 0, "unexpected token" },
+		{ "01", 1, "trailing characters" },
+		{ "1.", 0, "bad number" },
+		{ "1.e3", 0, "bad number" },
+		{ ".5", 0, "unexpected character 0x2e" },
+		{ "+1", 0, "unexpected character 0x2b" },
+		{ "1e", 0, "bad number" },
+		{ "-", 0, "bad number" },
+		{ "1.2.3", 3, "trailing characters" },
+		{ "0x10", 1, "trailing characters" },
+		{ "1e999", 0, "number out of range" },
+		{ "-1e999", 0, "number out of range" },
+		{ "\"\\x\"", 2, "bad escape" },
+		{ "\"\\u00\"", 2, "bad \\u escape" },
+		{ "\"\\u00zz\"", 2, "bad \\u escape" },
+		{ "\"\\ud800\"", 6, "unpaired surrogate" },
+		{ "\"\\ud800\\u0041\"", 6, "unpaired surrogate" },
+		{ "\"\\udc00\"", 6, "unpaired surrogate" },
+		{ "\"\\u0000\"", 6, "NUL in string" },
+		{ "\"a", 1, "unterminated string" },
+		{ "\"a\\", 1, "unterminated string" },
+		{ "\"a\nb\"", 2, "control character in string" },
+		{ "\"\x01\"", 1, "control character in string" },
+		{ "{} x", 3, "trailing characters" },
+		{ "{\"a\":1}x", 7, "trailing characters" },
+		{ "\x01\x02\xff", 0, "unexpected character 0x01" },
+	};
+	struct json_err err;
+	struct json *j;
+
+	for (unsigned k = 0; k < ARRAY_SIZE(bad); k++) {
+		j = (struct json *)&err;	/* must come back NULL */
+		CHECK_MSG(json_parse(bad[k].txt, strlen(bad[k].txt), &j, &err) == -EINVAL,
+			  "accepted bad JSON #%u: %s", k, bad[k].txt);
+		CHECK_MSG(!j, "#%u: *out not cleared", k);
+		CHECK_MSG(err.off == bad[k].off && !strcmp(err.msg, bad[k].msg),
+			  "#%u %s: got '%s' at %zu", k, bad[k].txt, err.msg, err.off);
+	}
+	/* A raw NUL byte inside a string (the length says it is input). */
+	CHECK_EQ(json_parse("\"a\0b\"", 5, &j, &err), -EINVAL);
+	CHECK_EQ(err.off, 2);
+	CHECK_EQ(json_parse("\"a\0b\"", 5, &j, NULL), -EINVAL);	/* @err may be NULL */
+}
+
+/* JSON_MAX_DEPTH nested containers parse; one more is refused, arrays or objects alike. */
+static void test_json_depth(void)
+{
+	char txt[8 * (JSON_MAX_DEPTH + 1)];
+	struct json_err err;
+	struct json *j = NULL;
+
+	for (int extra = 0; extra <= 1; extra++) {
+		int depth = JSON_MAX_DEPTH + extra;
+		size_t n = 0;
+
+		for (int d = 0; d < depth; d++)
+			txt[n++] = '[';
+		for (int d = 0; d < depth; d++)
+			txt[n++] = ']';
+		CHECK_EQ(json_parse(txt, n, &j, &err), extra ? -EINVAL : 0);
+		json_free(j);
+		n = 0;
+		for (int d = 0; d < depth; d++) {
+			memcpy(txt + n, "{\"k\":", 5);
+			n += 5;
+		}
+		txt[n++] = '1';
+		for (int d = 0; d < depth; d++)
+			txt[n++] = '}';
+		CHECK_EQ(json_parse(txt, n, &j, &err), extra ? -EINVAL : 0);
+		json_free(j);
+	}
+	CHECK(!strcmp(err.msg, "nesting too deep") && err.off == 5 * JSON_MAX_DEPTH);
+}
+
+/* A large document: many values and strings of every size, all from the arena. */
+static void test_json_large(void)
+{
+	size_t cap = 4 << 20, n = 0;
+	char *txt = malloc(cap);
+	struct json *j = NULL;
+	size_t count = 0;
+
+	if (!txt) {
+		TEST_FAIL("out of memory");
+		return;
+	}
+	txt[n++] = '[';
+	for (unsigned k = 0; n < cap - 70000; k++) {
+		size_t len = k % 97 == 0 ? 60000 : k % 13;
+
+		txt[n++] = '"';
+		memset(txt + n, 'a' + (char)(k % 26), len);
+		n += len;
+		n += (size_t)sprintf(txt + n, "\",%u,", k);
+	}
+	txt[n++] = 'n';
+	txt[n++] = 'u';
+	txt[n++] = 'l';
+	txt[n++] = 'l';
+	txt[n++] = ']';
+	CHECK_EQ(json_parse(txt, n, &j, NULL), 0);
+	for (const struct json *v = j ? j->child : NULL; v; v = v->next, count++)
+		if (v->type == JSON_STRING && v->len != (count / 2 % 97 == 0 ? 60000 : count / 2 % 13)) {
+			TEST_FAIL("string %zu has length %zu", count / 2, v->len);
+			break;
+		}
+	CHECK(j && j->len == count && count > 1000);
+	json_free(j);
+	free(txt);
+}
+
+static void test_json_write(void)
+{
+	struct jbuf jb;
 	struct json *j = NULL;
 	const char *s;
-	int64_t i;
-	bool b;
-	size_t off;
-	static const char *const bad[] = {
-		"", "{", "{\"a\":}", "{\"a\" 1}", "[1,]", "{\"a\":1,}", "01", "1.2.3", "\"\\x\"", "\"\\u00\"",
-		"\"\\ud800\"", "\"\\u0000\"", "tru", "nul", "{} x", "\"a\nb\"", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-	};
 
-	{
-		static const char txt[] = "{\"cmd\":\"vcpupin\",\"vcpu\":1,\"ok\":true,\"s\":\"a\\\"\\u00e9\\ud83d\\ude00\"}";
+	jbuf_init(&jb);
+	jbuf_quote(&jb, "a\"b\\c\n\x1f\xc3\xa9");
+	CHECK(jb.buf && !strcmp(jb.buf, "\"a\\\"b\\\\c\\u000a\\u001f\xc3\xa9\""));
+	jbuf_free(&jb);
+	CHECK(!jb.buf && !jb.len);
 
-		CHECK(json_parse(txt, strlen(txt), &j, &off) == 0);
-	}
-	CHECK(json_get_str(j, "cmd", &s) && !strcmp(s, "vcpupin"));
-	CHECK(json_get_int(j, "vcpu", &i) && i == 1);
-	CHECK(json_get_bool(j, "ok", &b) && b);
-	CHECK(json_get_str(j, "s", &s) && !strcmp(s, "a\"\xc3\xa9\xf0\x9f\x98\x80"));
-	CHECK(!json_get_int(j, "cmd", &i));
-	CHECK(!json_get(j, "missing"));
+	/* Structural writers place the commas; printf output mixes in where the caller places them. */
+	jbuf_obj_open(&jb, NULL);
+	jbuf_bool(&jb, "ok", true);
+	jbuf_str(&jb, "k\"", "v\n");
+	jbuf_u64(&jb, "u", UINT64_MAX);
+	jbuf_i64(&jb, "i", INT64_MIN);
+	jbuf_null(&jb, "z");
+	jbuf_arr_open(&jb, "a");
+	jbuf_u64(&jb, NULL, 1);
+	jbuf_obj_open(&jb, NULL);
+	jbuf_obj_close(&jb);
+	jbuf_arr_open(&jb, NULL);
+	jbuf_arr_close(&jb);
+	jbuf_arr_close(&jb);
+	jbuf_printf(&jb, ",\"p\":%d", 7);
+	jbuf_obj_close(&jb);
+	CHECK(!jb.failed && !strcmp(jb.buf, "{\"ok\":true,\"k\\\"\":\"v\\u000a\","
+					    "\"u\":18446744073709551615,\"i\":-9223372036854775808,"
+					    "\"z\":null,\"a\":[1,{},[]],\"p\":7}"));
+	CHECK_EQ(jb.len, strlen(jb.buf));
+	CHECK_EQ(json_parse(jb.buf, jb.len, &j, NULL), 0);
+	CHECK(json_get_str(j, "k\"", &s) == 0 && !strcmp(s, "v\n"));
 	json_free(j);
-	CHECK(json_parse("{\"a\":1.5}", 9, &j, &off) == 0);
-	CHECK(!json_get_int(j, "a", &i));
-	json_free(j);
-	for (unsigned k = 0; k < ARRAY_SIZE(bad); k++) {
-		j = NULL;
-		if (json_parse(bad[k], strlen(bad[k]), &j, &off) == 0) {
-			fprintf(stderr, "accepted bad JSON #%u: %s\n", k, bad[k]);
-			test_failures++;
-			json_free(j);
-		}
-	}
-	{
-		struct jbuf jb;
-
-		jbuf_init(&jb);
-		jbuf_str(&jb, "a\"b\\c\n");
-		CHECK(!strcmp(jb.buf, "\"a\\\"b\\\\c\\u000a\""));
-		jbuf_free(&jb);
-	}
+	jbuf_free(&jb);
 }
 
 static void test_ratelimit(void)
@@ -241,7 +421,11 @@ int main(void)
 	test_bus();
 	test_gmem();
 	test_parsers();
-	test_json();
+	test_json_parse_ok();
+	test_json_parse_bad();
+	test_json_depth();
+	test_json_large();
+	test_json_write();
 	test_ratelimit();
 	TEST_DONE("core");
 }
