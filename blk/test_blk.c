@@ -27,6 +27,7 @@
 #include "log.h"
 #include "util.h"
 #include "vq_drv.h"
+#include "test.h"
 
 #define RAM_GPA 0x100000ull
 #define RAM_SIZE (4 * 1024 * 1024)
@@ -36,16 +37,6 @@
 #define DATA_GPA (RAM_GPA + 0x100000) /* 4 KiB aligned */
 #define IMG_SIZE (4 * 1024 * 1024)
 #define QSIZE 64
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 struct harness {
 	uint8_t *ram;
@@ -140,7 +131,7 @@ static int run_chain(struct harness *h, const struct seg *segs, int n, uint32_t 
 	blk_virtio_ops()->queue_notify(h->blk, 0);
 	if (!wait_used(h, &id, &len) || id != 0) {
 		fprintf(stderr, "request did not complete\n");
-		failures++;
+		test_failures++;
 		return -1;
 	}
 	if (used_len)
@@ -219,7 +210,7 @@ static void test_requests(struct harness *h, enum blk_io io)
 	cfg.path = img_path;
 	if (harness_start(h, &cfg)) {
 		fprintf(stderr, "cannot start device\n");
-		failures++;
+		test_failures++;
 		return;
 	}
 	printf("backend %s\n", blk_io_backend(h->blk));
@@ -358,7 +349,7 @@ static void test_readonly(struct harness *h, enum blk_io io)
 	struct blk_stats st;
 
 	if (harness_start(h, &cfg)) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	CHECK(blk_virtio_ops()->get_features(h->blk) & (1ull << VIRTIO_BLK_F_RO));
@@ -384,7 +375,7 @@ static void test_queue_thread(struct harness *h, enum blk_io io)
 	unsigned done = 0;
 
 	if (harness_start(h, &cfg)) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	/* 20 reads of 4 KiB in flight at once, each into its own buffer. */
@@ -434,13 +425,13 @@ static void test_durability(enum blk_io io)
 	h = mmap(NULL, sizeof(*h) + RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		 -1, 0);
 	if (h == MAP_FAILED) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	memset(h, 0, sizeof(*h));
 	h->ram = (uint8_t *)h + ALIGN_UP(sizeof(*h), 4096);
 	if (gmem_add_region(&h->gm, RAM_GPA, RAM_SIZE - 4096, h->ram, -1, 0)) {
-		failures++;
+		test_failures++;
 		return;
 	}
 	vqd_init(&h->d, h->ram, RAM_GPA, QSIZE, RING_GPA);
@@ -545,7 +536,7 @@ static int raw_run(struct io_uring *ring, struct io_uring_sqe *sqe, uint8_t flag
 	io_uring_sqe_set_flags(sqe, flags);
 	io_uring_sqe_set_data64(sqe, RAW_TAG);
 	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe) < 0) {
-		failures++;
+		test_failures++;
 		return 1;
 	}
 	res = cqe->res;
@@ -574,7 +565,7 @@ static void test_uring_restricted(struct harness *h)
 
 	if (harness_start(h, &cfg)) {
 		fprintf(stderr, "cannot start device\n");
-		failures++;
+		test_failures++;
 		return;
 	}
 	ring = blk_queue_ring(h->blk, 0);
@@ -689,7 +680,7 @@ static void test_uring_restricted(struct harness *h)
 		CHECK(!strcmp(blk_io_backend(h->blk), "threads"));
 		harness_stop(h);
 	} else {
-		failures++;
+		test_failures++;
 	}
 }
 
@@ -729,7 +720,7 @@ static void test_uring_fallback(struct harness *h, int nr, int err, const char *
 		size_t loglen = 0;
 		FILE *logf = open_memstream(&logbuf, &loglen);
 
-		failures = 0;
+		test_failures = 0;
 		if (!logf || deny_syscall(nr, err))
 			_exit(2);
 		log_set_stream(logf);
@@ -742,13 +733,13 @@ static void test_uring_fallback(struct harness *h, int nr, int err, const char *
 		CHECK(!strcmp(blk_io_backend(h->blk), "threads"));
 		CHECK(strstr(logbuf, step) && strstr(logbuf, strerror(err)) &&
 		      strstr(logbuf, "using I/O threads"));
-		if (failures)
+		if (test_failures)
 			fprintf(stderr, "log was: %s\n", logbuf);
 		free(logbuf);
 		memset(gpa_ptr(h, DATA_GPA), 0, 4096);
 		CHECK(req(h, VIRTIO_BLK_T_IN, 16, DATA_GPA, 4096, NULL) == VIRTIO_BLK_S_OK);
 		harness_stop(h);
-		_exit(failures ? 1 : 0);
+		_exit(test_failures ? 1 : 0);
 	}
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	      WEXITSTATUS(status) == 0);
@@ -774,6 +765,7 @@ static struct harness *harness_alloc(void)
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "io_uring";
+	char name[64];
 	struct harness *h;
 	enum blk_io io = BLK_IO_IO_URING;
 
@@ -814,10 +806,6 @@ int main(int argc, char **argv)
 		free(h);
 	}
 	unlink(img_path);
-	if (failures) {
-		fprintf(stderr, "%s: %d failures\n", mode, failures);
-		return 1;
-	}
-	printf("blk %s: all tests passed\n", mode);
-	return 0;
+	snprintf(name, sizeof(name), "blk %s", mode);
+	TEST_DONE(name);
 }

@@ -18,6 +18,7 @@
 #include "util.h"
 #include "virtio_pci.h"
 #include "vq_drv.h"
+#include "test.h"
 
 #define RAM_GPA 0x100000ull
 #define RAM_SIZE (2 * 1024 * 1024)
@@ -27,16 +28,6 @@
 #define DATA_GPA (RAM_GPA + 0x100000)
 #define SLOT 3
 #define DEVFN PCI_DEVFN(SLOT, 0)
-
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static unsigned msi_count[8], intx_level;
 
@@ -443,10 +434,5 @@ int main(int argc, char **argv)
 	bus_fini(&pio);
 	unlink(img);
 	free(ram);
-	if (failures) {
-		fprintf(stderr, "%d failures\n", failures);
-		return 1;
-	}
-	printf("virtio_pci%s: all tests passed\n", irqfd_mode ? " (irqfd)" : "");
-	return 0;
+	TEST_DONE(irqfd_mode ? "virtio_pci (irqfd)" : "virtio_pci");
 }
