@@ -22,8 +22,8 @@
 
 struct req {
 	struct sw *sw;
-	const struct swj *o;
-	struct swjb *r;
+	const struct json *o;
+	struct jbuf *r;
 	char err[ERRLEN];
 };
 
@@ -40,7 +40,7 @@ __attribute__((format(printf, 2, 3))) static int fail(struct req *q, const char 
 /* Refuse members not in @allowed (NULL-terminated), naming the first one found. */
 static int check_fields(struct req *q, const char *const *allowed)
 {
-	for (const struct swj *k = q->o->kids.first; k; k = k->next) {
+	for (const struct json *k = q->o->child; k; k = k->next) {
 		bool ok = false;
 
 		for (const char *const *a = allowed; *a && !ok; a++)
@@ -53,7 +53,7 @@ static int check_fields(struct req *q, const char *const *allowed)
 
 static int get_str(struct req *q, const char *key, bool required, const char **out, size_t maxlen)
 {
-	int r = swj_get_str(q->o, key, out);
+	int r = json_get_str(q->o, key, out);
 
 	if (r == -ENOENT) {
 		*out = NULL;
@@ -69,7 +69,7 @@ static int get_str(struct req *q, const char *key, bool required, const char **o
 static int get_int(struct req *q, const char *key, int64_t min, int64_t max, int64_t def,
 		   int64_t *out)
 {
-	int r = swj_get_int(q->o, key, min, max, out);
+	int r = json_get_int(q->o, key, min, max, out);
 
 	if (r == -ENOENT) {
 		*out = def;
@@ -108,7 +108,7 @@ static int get_vlan(struct req *q, struct vlan_cfg *cfg)
 {
 	const char *mode_s;
 	enum vlan_mode mode = VLAN_ACCESS;
-	const struct swj *tr = swj_get(q->o, "trunks");
+	const struct json *tr = json_get(q->o, "trunks");
 	uint16_t vids[4096];
 	unsigned n = 0;
 	int64_t vlan;
@@ -125,14 +125,15 @@ static int get_vlan(struct req *q, struct vlan_cfg *cfg)
 	if (tr) {
 		if (mode != VLAN_TRUNK)
 			return fail(q, "field 'trunks' needs vlan_mode \"trunk\"");
-		if (tr->type != SWJ_ARR)
+		if (tr->type != JSON_ARRAY)
 			return fail(q, "field 'trunks' must be an array of VLAN ids");
-		for (const struct swj *v = tr->kids.first; v; v = v->next) {
-			if (v->type != SWJ_NUM || v->num < 1 || v->num > 4094 ||
-			    v->num != (double)(int)v->num)
+		for (const struct json *v = tr->child; v; v = v->next) {
+			int64_t vid;
+
+			if (json_int(v, 1, 4094, &vid))
 				return fail(q, "field 'trunks': VLAN ids must be integers in 1..4094");
 			if (n < (unsigned)ARRAY_SIZE(vids))
-				vids[n++] = (uint16_t)v->num;
+				vids[n++] = (uint16_t)vid;
 		}
 	}
 	if (mode == VLAN_TRUNK)
@@ -142,16 +143,16 @@ static int get_vlan(struct req *q, struct vlan_cfg *cfg)
 	return r ? fail(q, "bad VLAN configuration") : 0;
 }
 
-static void put_vlan(struct swjb *b, const struct vlan_cfg *v)
+static void put_vlan(struct jbuf *b, const struct vlan_cfg *v)
 {
-	swjb_str(b, "vlan_mode", vlan_mode_name(v->mode));
-	swjb_u64(b, "vlan", v->vlan);
-	swjb_arr_open(b, "trunks");
+	jbuf_str(b, "vlan_mode", vlan_mode_name(v->mode));
+	jbuf_u64(b, "vlan", v->vlan);
+	jbuf_arr_open(b, "trunks");
 	if (v->mode == VLAN_TRUNK)
 		for (unsigned vid = 1; vid < 4095; vid++)
 			if (vlan_trunk_allows(v, (uint16_t)vid))
-				swjb_u64(b, NULL, vid);
-	swjb_arr_close(b);
+				jbuf_u64(b, NULL, vid);
+	jbuf_arr_close(b);
 }
 
 static int cmd_port_add(struct req *q)
@@ -175,7 +176,7 @@ static int cmd_port_add(struct req *q)
 			return r;
 		if (pa.path[0] != '/')
 			return fail(q, "path '%s': must be absolute", pa.path);
-		if (swj_get(q->o, "devargs"))
+		if (json_get(q->o, "devargs"))
 			return fail(q, "field 'devargs' is for type \"ethdev\"");
 		if (mode && strcmp(mode, "server") && strcmp(mode, "client"))
 			return fail(q, "mode '%s': must be \"server\" or \"client\"", mode);
@@ -184,7 +185,7 @@ static int cmd_port_add(struct req *q)
 		pa.type = SW_PORT_ETHDEV;
 		if ((r = get_str(q, "devargs", true, &pa.devargs, SW_DEVARGS_MAX)))
 			return r;
-		if (swj_get(q->o, "path") || swj_get(q->o, "mode"))
+		if (json_get(q->o, "path") || json_get(q->o, "mode"))
 			return fail(q, "fields 'path'/'mode' are for type \"vhost-user\"");
 	} else {
 		return fail(q, "type '%s': must be \"vhost-user\" or \"ethdev\"", type);
@@ -211,27 +212,27 @@ static int cmd_port_del(struct req *q)
 
 static void put_port(struct req *q, const struct sw_port *p)
 {
-	struct swjb *b = q->r;
+	struct jbuf *b = q->r;
 
-	swjb_obj_open(b, NULL);
-	swjb_str(b, "name", p->name);
+	jbuf_obj_open(b, NULL);
+	jbuf_str(b, "name", p->name);
 	if (p->type == SW_PORT_VHOST) {
-		swjb_str(b, "type", "vhost-user");
-		swjb_str(b, "path", p->path);
-		swjb_str(b, "mode", p->client ? "client" : "server");
+		jbuf_str(b, "type", "vhost-user");
+		jbuf_str(b, "path", p->path);
+		jbuf_str(b, "mode", p->client ? "client" : "server");
 	} else {
-		swjb_str(b, "type", "ethdev");
-		swjb_str(b, "devargs", p->devargs);
+		jbuf_str(b, "type", "ethdev");
+		jbuf_str(b, "devargs", p->devargs);
 	}
-	swjb_u64(b, "queues", p->queues);
-	swjb_str(b, "link", sw_port_link_up(p) ? "up" : "down");
+	jbuf_u64(b, "queues", p->queues);
+	jbuf_str(b, "link", sw_port_link_up(p) ? "up" : "down");
 	put_vlan(b, &p->vlan);
-	swjb_u64(b, "pmd", sw_pmd_of(q->sw, p, 0));
+	jbuf_u64(b, "pmd", sw_pmd_of(q->sw, p, 0));
 	if (p->type == SW_PORT_VHOST) {
-		swjb_u64(b, "connects", p->connects);
-		swjb_u64(b, "disconnects", p->disconnects);
+		jbuf_u64(b, "connects", p->connects);
+		jbuf_u64(b, "disconnects", p->disconnects);
 	}
-	swjb_obj_close(b);
+	jbuf_obj_close(b);
 }
 
 static int cmd_port_list(struct req *q)
@@ -241,11 +242,11 @@ static int cmd_port_list(struct req *q)
 
 	if (r)
 		return r;
-	swjb_arr_open(q->r, "ports");
+	jbuf_arr_open(q->r, "ports");
 	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
 		if (q->sw->ports[i])
 			put_port(q, q->sw->ports[i]);
-	swjb_arr_close(q->r);
+	jbuf_arr_close(q->r);
 	return 0;
 }
 
@@ -272,44 +273,44 @@ static int cmd_port_set_vlan(struct req *q)
 static void put_stats(struct req *q, const struct sw_port *p)
 {
 	struct sw_port_stats s;
-	struct swjb *b = q->r;
+	struct jbuf *b = q->r;
 
 	sw_port_stats_read(p, &s);
-	swjb_obj_open(b, NULL);
-	swjb_str(b, "name", p->name);
-	swjb_u64(b, "rx_packets", s.rx_packets);
-	swjb_u64(b, "rx_bytes", s.rx_bytes);
-	swjb_u64(b, "tx_packets", s.tx_packets);
-	swjb_u64(b, "tx_bytes", s.tx_bytes);
-	swjb_u64(b, "drop_no_buffers", s.drop_no_buffers);
-	swjb_u64(b, "drop_queue_full", s.drop_queue_full);
-	swjb_u64(b, "drop_vlan", s.drop_vlan);
-	swjb_u64(b, "drop_malformed", s.drop_malformed);
-	swjb_u64(b, "drop_link_down", s.drop_link_down);
-	swjb_u64(b, "drop_hairpin", s.drop_hairpin);
-	swjb_u64(b, "flooded", s.flooded);
-	swjb_str(b, "link", sw_port_link_up(p) ? "up" : "down");
-	swjb_obj_close(b);
+	jbuf_obj_open(b, NULL);
+	jbuf_str(b, "name", p->name);
+	jbuf_u64(b, "rx_packets", s.rx_packets);
+	jbuf_u64(b, "rx_bytes", s.rx_bytes);
+	jbuf_u64(b, "tx_packets", s.tx_packets);
+	jbuf_u64(b, "tx_bytes", s.tx_bytes);
+	jbuf_u64(b, "drop_no_buffers", s.drop_no_buffers);
+	jbuf_u64(b, "drop_queue_full", s.drop_queue_full);
+	jbuf_u64(b, "drop_vlan", s.drop_vlan);
+	jbuf_u64(b, "drop_malformed", s.drop_malformed);
+	jbuf_u64(b, "drop_link_down", s.drop_link_down);
+	jbuf_u64(b, "drop_hairpin", s.drop_hairpin);
+	jbuf_u64(b, "flooded", s.flooded);
+	jbuf_str(b, "link", sw_port_link_up(p) ? "up" : "down");
+	jbuf_obj_close(b);
 }
 
 static void put_fdb_stats(struct req *q)
 {
 	struct fdb_stats fs;
-	struct swjb *b = q->r;
+	struct jbuf *b = q->r;
 
 	fdb_get_stats(q->sw->fdb, &fs);
-	swjb_obj_open(b, "fdb");
-	swjb_u64(b, "dynamic", fs.dynamic);
-	swjb_u64(b, "static", fs.statics);
-	swjb_u64(b, "max_dynamic", q->sw->cfg.fdb_max);
-	swjb_u64(b, "age_s", q->sw->cfg.fdb_age_s);
-	swjb_u64(b, "learned", fs.learned);
-	swjb_u64(b, "moved", fs.moved);
-	swjb_u64(b, "aged", fs.aged);
-	swjb_u64(b, "limit_drops", fs.limit_drops);
-	swjb_u64(b, "bucket_evictions", fs.bucket_evictions);
-	swjb_u64(b, "static_refused", fs.static_refused);
-	swjb_obj_close(b);
+	jbuf_obj_open(b, "fdb");
+	jbuf_u64(b, "dynamic", fs.dynamic);
+	jbuf_u64(b, "static", fs.statics);
+	jbuf_u64(b, "max_dynamic", q->sw->cfg.fdb_max);
+	jbuf_u64(b, "age_s", q->sw->cfg.fdb_age_s);
+	jbuf_u64(b, "learned", fs.learned);
+	jbuf_u64(b, "moved", fs.moved);
+	jbuf_u64(b, "aged", fs.aged);
+	jbuf_u64(b, "limit_drops", fs.limit_drops);
+	jbuf_u64(b, "bucket_evictions", fs.bucket_evictions);
+	jbuf_u64(b, "static_refused", fs.static_refused);
+	jbuf_obj_close(b);
 }
 
 static int cmd_stats(struct req *q)
@@ -320,13 +321,13 @@ static int cmd_stats(struct req *q)
 
 	if ((r = check_fields(q, f)))
 		return r;
-	if (swj_get(q->o, "port") && (r = get_port(q, "port", &p)))
+	if (json_get(q->o, "port") && (r = get_port(q, "port", &p)))
 		return r;
-	swjb_arr_open(q->r, "ports");
+	jbuf_arr_open(q->r, "ports");
 	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
 		if (q->sw->ports[i] && (!p || p == q->sw->ports[i]))
 			put_stats(q, q->sw->ports[i]);
-	swjb_arr_close(q->r);
+	jbuf_arr_close(q->r);
 	put_fdb_stats(q);
 	return 0;
 }
@@ -339,7 +340,7 @@ static int cmd_stats_clear(struct req *q)
 
 	if ((r = check_fields(q, f)))
 		return r;
-	if (swj_get(q->o, "port") && (r = get_port(q, "port", &p)))
+	if (json_get(q->o, "port") && (r = get_port(q, "port", &p)))
 		return r;
 	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
 		if (q->sw->ports[i] && (!p || p == q->sw->ports[i]))
@@ -399,14 +400,14 @@ static int cmd_fdb_del(struct req *q)
 static int cmd_fdb_flush(struct req *q)
 {
 	static const char *const f[] = { "cmd", "static", NULL };
-	const struct swj *st = swj_get(q->o, "static");
+	const struct json *st = json_get(q->o, "static");
 	int r;
 
 	if ((r = check_fields(q, f)))
 		return r;
-	if (st && st->type != SWJ_BOOL)
+	if (st && st->type != JSON_BOOL)
 		return fail(q, "field 'static' must be a boolean");
-	swjb_u64(q->r, "removed", fdb_flush(q->sw->fdb, st && st->b));
+	jbuf_u64(q->r, "removed", fdb_flush(q->sw->fdb, st && st->b));
 	return 0;
 }
 
@@ -417,13 +418,13 @@ static void fdb_show_cb(const struct fdb_entry *e, void *opaque)
 	char mac[18];
 
 	fdb_mac_format(e->mac, mac);
-	swjb_obj_open(q->r, NULL);
-	swjb_str(q->r, "mac", mac);
-	swjb_u64(q->r, "vlan", e->vlan);
-	swjb_str(q->r, "port", p ? p->name : "?");
-	swjb_bool(q->r, "static", e->is_static);
-	swjb_u64(q->r, "age_ms", e->age_ms);
-	swjb_obj_close(q->r);
+	jbuf_obj_open(q->r, NULL);
+	jbuf_str(q->r, "mac", mac);
+	jbuf_u64(q->r, "vlan", e->vlan);
+	jbuf_str(q->r, "port", p ? p->name : "?");
+	jbuf_bool(q->r, "static", e->is_static);
+	jbuf_u64(q->r, "age_ms", e->age_ms);
+	jbuf_obj_close(q->r);
 }
 
 static int cmd_fdb_show(struct req *q)
@@ -433,9 +434,9 @@ static int cmd_fdb_show(struct req *q)
 
 	if ((r = check_fields(q, f)))
 		return r;
-	swjb_arr_open(q->r, "entries");
+	jbuf_arr_open(q->r, "entries");
 	fdb_walk(q->sw->fdb, sw_now_ms(q->sw), fdb_show_cb, q);
-	swjb_arr_close(q->r);
+	jbuf_arr_close(q->r);
 	put_fdb_stats(q);
 	return 0;
 }
@@ -448,14 +449,14 @@ static int cmd_show(struct req *q)
 
 	if ((r = check_fields(q, f)))
 		return r;
-	swjb_str(q->r, "version", SW_VERSION);
-	swjb_bool(q->r, "power_mode", sw->cfg.power_mode);
-	swjb_arr_open(q->r, "pmds");
+	jbuf_str(q->r, "version", SW_VERSION);
+	jbuf_bool(q->r, "power_mode", sw->cfg.power_mode);
+	jbuf_arr_open(q->r, "pmds");
 	for (unsigned k = 0; k < sw->npmds; k++) {
 		struct sw_pmd *pmd = &sw->pmds[k];
 
-		swjb_obj_open(q->r, NULL);
-		swjb_u64(q->r, "lcore", pmd->lcore);
+		jbuf_obj_open(q->r, NULL);
+		jbuf_u64(q->r, "lcore", pmd->lcore);
 		{
 			rte_cpuset_t set = rte_lcore_cpuset(pmd->lcore);
 			int cpu = -1;
@@ -463,30 +464,30 @@ static int cmd_show(struct req *q)
 			for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
 				if (CPU_ISSET(c, &set))
 					cpu = c;
-			swjb_i64(q->r, "cpu", cpu);	/* first CPU of the lcore's affinity */
+			jbuf_i64(q->r, "cpu", cpu);	/* first CPU of the lcore's affinity */
 		}
-		swjb_u64(q->r, "loops", __atomic_load_n(&pmd->loops, __ATOMIC_RELAXED));
-		swjb_u64(q->r, "busy_loops", __atomic_load_n(&pmd->busy_loops, __ATOMIC_RELAXED));
-		swjb_u64(q->r, "busy_cycles", __atomic_load_n(&pmd->busy_cycles, __ATOMIC_RELAXED));
-		swjb_u64(q->r, "rx_frames", __atomic_load_n(&pmd->rx_frames, __ATOMIC_RELAXED));
-		swjb_u64(q->r, "tsc_hz", rte_get_tsc_hz());
-		swjb_arr_open(q->r, "rxqs");
+		jbuf_u64(q->r, "loops", __atomic_load_n(&pmd->loops, __ATOMIC_RELAXED));
+		jbuf_u64(q->r, "busy_loops", __atomic_load_n(&pmd->busy_loops, __ATOMIC_RELAXED));
+		jbuf_u64(q->r, "busy_cycles", __atomic_load_n(&pmd->busy_cycles, __ATOMIC_RELAXED));
+		jbuf_u64(q->r, "rx_frames", __atomic_load_n(&pmd->rx_frames, __ATOMIC_RELAXED));
+		jbuf_u64(q->r, "tsc_hz", rte_get_tsc_hz());
+		jbuf_arr_open(q->r, "rxqs");
 		for (unsigned i = 0; i < SW_MAX_PORTS; i++) {
 			struct sw_port *p = sw->ports[i];
 
 			for (uint16_t qq = 0; p && qq < p->queues; qq++) {
 				if (sw_pmd_of(sw, p, qq) != pmd->lcore)
 					continue;
-				swjb_obj_open(q->r, NULL);
-				swjb_str(q->r, "port", p->name);
-				swjb_u64(q->r, "queue", qq);
-				swjb_obj_close(q->r);
+				jbuf_obj_open(q->r, NULL);
+				jbuf_str(q->r, "port", p->name);
+				jbuf_u64(q->r, "queue", qq);
+				jbuf_obj_close(q->r);
 			}
 		}
-		swjb_arr_close(q->r);
-		swjb_obj_close(q->r);
+		jbuf_arr_close(q->r);
+		jbuf_obj_close(q->r);
 	}
-	swjb_arr_close(q->r);
+	jbuf_arr_close(q->r);
 	put_fdb_stats(q);
 	return 0;
 }
@@ -503,32 +504,32 @@ static const struct {
 	{ "show", cmd_show },
 };
 
-void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct swjb *resp)
+void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct jbuf *resp)
 {
 	struct req q = { .sw = sw, .r = resp };
-	struct swj_doc *doc = NULL;
+	struct json *doc = NULL;
+	struct json_err jerr;
 	const char *cmd = NULL;
-	char perr[128];
 	int r;
 
-	swjb_init(resp);
-	swjb_obj_open(resp, NULL);
-	swjb_bool(resp, "ok", true);
-	r = swj_parse(line, len, &doc, perr, sizeof(perr));
+	jbuf_init(resp);
+	jbuf_obj_open(resp, NULL);
+	jbuf_bool(resp, "ok", true);
+	r = json_parse(line, len, &doc, &jerr);
 	if (r == -ENOMEM) {
 		fail(&q, "request too large");
 		goto out;
 	}
 	if (r) {
-		fail(&q, "bad JSON: %s", perr);
+		fail(&q, "bad JSON: %s at offset %zu", jerr.msg, jerr.off);
 		goto out;
 	}
-	q.o = swj_doc_root(doc);
-	if (q.o->type != SWJ_OBJ) {
+	q.o = doc;
+	if (q.o->type != JSON_OBJECT) {
 		fail(&q, "request must be a JSON object");
 		goto out;
 	}
-	if (swj_get_str(q.o, "cmd", &cmd)) {
+	if (json_get_str(q.o, "cmd", &cmd)) {
 		fail(&q, "missing field 'cmd' (a string)");
 		goto out;
 	}
@@ -544,13 +545,13 @@ void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct swjb *res
 	if (r == -ENOENT)
 		fail(&q, "cmd '%s': unknown command", cmd);
 out:
-	swj_doc_free(doc);
-	if (q.err[0] || resp->oom) {
+	json_free(doc);
+	if (q.err[0] || resp->failed) {
 		/* Start over: a failed request reports only the error. */
-		swjb_free(resp);
-		swjb_obj_open(resp, NULL);
-		swjb_bool(resp, "ok", false);
-		swjb_str(resp, "error", q.err[0] ? q.err : "out of memory");
+		jbuf_free(resp);
+		jbuf_obj_open(resp, NULL);
+		jbuf_bool(resp, "ok", false);
+		jbuf_str(resp, "error", q.err[0] ? q.err : "out of memory");
 	}
-	swjb_obj_close(resp);
+	jbuf_obj_close(resp);
 }

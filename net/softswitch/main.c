@@ -99,29 +99,29 @@ static int write_line(int fd, const char *s, size_t n)
 
 static int respond(struct sw *sw, int fd, const char *line, size_t len)
 {
-	struct swjb r;
+	struct jbuf r;
 	int ret;
 
 	sw_ctl_handle(sw, line, len, &r);
-	swjb_raw(&r, "\n");
-	ret = r.oom ? -ENOMEM : write_line(fd, r.s, r.len);
-	swjb_free(&r);
+	jbuf_raw(&r, "\n");
+	ret = r.failed ? -ENOMEM : write_line(fd, r.buf, r.len);
+	jbuf_free(&r);
 	return ret;
 }
 
 static int respond_error(int fd, const char *msg)
 {
-	struct swjb r;
+	struct jbuf r;
 	int ret;
 
-	swjb_init(&r);
-	swjb_obj_open(&r, NULL);
-	swjb_bool(&r, "ok", false);
-	swjb_str(&r, "error", msg);
-	swjb_obj_close(&r);
-	swjb_raw(&r, "\n");
-	ret = r.oom ? -ENOMEM : write_line(fd, r.s, r.len);
-	swjb_free(&r);
+	jbuf_init(&r);
+	jbuf_obj_open(&r, NULL);
+	jbuf_bool(&r, "ok", false);
+	jbuf_str(&r, "error", msg);
+	jbuf_obj_close(&r);
+	jbuf_raw(&r, "\n");
+	ret = r.failed ? -ENOMEM : write_line(fd, r.buf, r.len);
+	jbuf_free(&r);
 	return ret;
 }
 
@@ -228,9 +228,9 @@ static int load_config(struct sw *sw, const char *file)
 		return -errno;
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
-		struct swj_doc *doc = NULL;
-		const struct swj *ok;
-		struct swjb r;
+		struct json *doc = NULL;
+		struct jbuf r;
+		bool ok = false;
 		char *p = line;
 
 		lineno++;
@@ -241,17 +241,16 @@ static int load_config(struct sw *sw, const char *file)
 		if (!*p || *p == '#')
 			continue;
 		sw_ctl_handle(sw, p, strlen(p), &r);
-		if (r.oom || swj_parse(r.s, r.len, &doc, NULL, 0) ||
-		    !(ok = swj_get(swj_doc_root(doc), "ok")) || ok->type != SWJ_BOOL || !ok->b) {
+		if (r.failed || json_parse(r.buf, r.len, &doc, NULL) ||
+		    json_get_bool(doc, "ok", &ok) || !ok) {
 			const char *e = NULL;
 
-			if (doc)
-				(void)swj_get_str(swj_doc_root(doc), "error", &e);
+			json_get_str(doc, "error", &e);
 			log_err("%s:%u: %s", file, lineno, e ? e : "request failed");
 			ret = -EINVAL;
 		}
-		swj_doc_free(doc);
-		swjb_free(&r);
+		json_free(doc);
+		jbuf_free(&r);
 		if (ret)
 			break;
 	}

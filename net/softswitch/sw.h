@@ -32,7 +32,7 @@
 #include <rte_vhost.h>
 
 #include "fdb.h"
-#include "swjson.h"
+#include "json.h"
 #include "vlan.h"
 
 #define SW_VERSION "0.1.0"
@@ -194,6 +194,6 @@ extern const struct rte_vhost_device_ops sw_vhost_ops;
  * Execute one control request line (JSON object). Always fills @resp with exactly one JSON
  * response object (no newline). Takes sw->lock itself.
  */
-void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct swjb *resp);
+void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct jbuf *resp);
 
 #endif

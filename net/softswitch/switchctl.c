@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "swjson.h"
+#include "json.h"
 #include "util.h"
 
 #define DEFAULT_SOCKET "/run/nfvisor/switch.sock"
@@ -40,7 +40,7 @@ static bool is_number(const char *s)
 }
 
 /* key=value arguments: numbers stay numbers, "trunks" becomes an array. */
-static int put_kv(struct swjb *b, const char *arg)
+static int put_kv(struct jbuf *b, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	char key[64];
@@ -57,94 +57,86 @@ static int put_kv(struct swjb *b, const char *arg)
 
 		if (!dup)
 			return -ENOMEM;
-		swjb_arr_open(b, key);
+		jbuf_arr_open(b, key);
 		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			if (!is_number(t)) {
 				fprintf(stderr, "nfv-switchctl: trunks: '%s' is not a VLAN id\n", t);
 				free(dup);
 				return -EINVAL;
 			}
-			swjb_raw(b, b->need_comma ? "," : "");
-			swjb_raw(b, t);
-			b->need_comma = true;
+			jbuf_u64(b, NULL, strtoul(t, NULL, 10));
 		}
-		swjb_arr_close(b);
+		jbuf_arr_close(b);
 		free(dup);
 	} else if ((!strcmp(key, "queues") || !strcmp(key, "vlan")) && is_number(eq)) {
-		swjb_raw(b, b->need_comma ? ",\"" : "\"");
-		swjb_raw(b, key);
-		swjb_raw(b, "\":");
-		swjb_raw(b, eq);
-		b->need_comma = true;
+		jbuf_u64(b, key, strtoul(eq, NULL, 10));
 	} else {
-		swjb_str(b, key, eq);
+		jbuf_str(b, key, eq);
 	}
 	return 0;
 }
 
-static int build(struct swjb *b, int argc, char **argv)
+static int build(struct jbuf *b, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 
 	if (!strcmp(cmd, "raw")) {
 		if (argc != 2)
 			return -EINVAL;
-		swjb_raw(b, argv[1]);
+		jbuf_raw(b, argv[1]);
 		return 0;
 	}
-	swjb_obj_open(b, NULL);
+	jbuf_obj_open(b, NULL);
 	if (!strcmp(cmd, "port-list") || !strcmp(cmd, "show")) {
 		if (argc != 1)
 			return -EINVAL;
-		swjb_str(b, "cmd", cmd);
+		jbuf_str(b, "cmd", cmd);
 	} else if (!strcmp(cmd, "port-add") || !strcmp(cmd, "port-set-vlan")) {
 		if (argc < 2)
 			return -EINVAL;
-		swjb_str(b, "cmd", cmd);
-		swjb_str(b, "name", argv[1]);
+		jbuf_str(b, "cmd", cmd);
+		jbuf_str(b, "name", argv[1]);
 		for (int i = 2; i < argc; i++)
 			if (put_kv(b, argv[i]))
 				return -EINVAL;
 	} else if (!strcmp(cmd, "port-del")) {
 		if (argc != 2)
 			return -EINVAL;
-		swjb_str(b, "cmd", cmd);
-		swjb_str(b, "name", argv[1]);
+		jbuf_str(b, "cmd", cmd);
+		jbuf_str(b, "name", argv[1]);
 	} else if (!strcmp(cmd, "stats") || !strcmp(cmd, "stats-clear")) {
 		if (argc > 2)
 			return -EINVAL;
-		swjb_str(b, "cmd", cmd);
+		jbuf_str(b, "cmd", cmd);
 		if (argc == 2)
-			swjb_str(b, "port", argv[1]);
+			jbuf_str(b, "port", argv[1]);
 	} else if (!strcmp(cmd, "fdb")) {
 		const char *sub = argc > 1 ? argv[1] : "show";
 
 		if (!strcmp(sub, "show") && argc <= 2) {
-			swjb_str(b, "cmd", "fdb-show");
+			jbuf_str(b, "cmd", "fdb-show");
 		} else if (!strcmp(sub, "add") && argc == 5 && is_number(argv[3])) {
-			swjb_str(b, "cmd", "fdb-add");
-			swjb_str(b, "mac", argv[2]);
-			swjb_raw(b, ",\"vlan\":");
-			swjb_raw(b, argv[3]);
-			swjb_str(b, "port", argv[4]);
+			jbuf_str(b, "cmd", "fdb-add");
+			jbuf_str(b, "mac", argv[2]);
+			jbuf_u64(b, "vlan", strtoul(argv[3], NULL, 10));
+			jbuf_str(b, "port", argv[4]);
 		} else if (!strcmp(sub, "del") && (argc == 3 || (argc == 4 && is_number(argv[3])))) {
-			swjb_str(b, "cmd", "fdb-del");
-			swjb_str(b, "mac", argv[2]);
+			jbuf_str(b, "cmd", "fdb-del");
+			jbuf_str(b, "mac", argv[2]);
 			if (argc == 4) {
-				swjb_raw(b, ",\"vlan\":");
-				swjb_raw(b, argv[3]);
+				jbuf_u64(b, "vlan", strtoul(argv[3], NULL, 10));
 			}
 		} else if (!strcmp(sub, "flush") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "static")))) {
-			swjb_str(b, "cmd", "fdb-flush");
+			jbuf_str(b, "cmd", "fdb-flush");
 			if (argc == 3)
-				swjb_bool(b, "static", true);
+				jbuf_bool(b, "static", true);
 		} else {
 			return -EINVAL;
 		}
 	} else {
 		return -EINVAL;
 	}
-	swjb_obj_close(b);
+	jbuf_obj_close(b);
 	return 0;
 }
 
@@ -152,9 +144,9 @@ int main(int argc, char **argv)
 {
 	const char *sock = DEFAULT_SOCKET;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct swj_doc *doc = NULL;
-	const struct swj *ok;
-	struct swjb req;
+	struct json *doc = NULL;
+	struct jbuf req;
+	bool ok = false;
 	static char resp[16 << 20];
 	size_t len = 0;
 	int fd, ret = 1;
@@ -170,13 +162,13 @@ int main(int argc, char **argv)
 		usage(argc < 1 ? stderr : stdout);
 		return argc < 1 ? 2 : 0;
 	}
-	swjb_init(&req);
-	if (build(&req, argc, argv) || req.oom) {
+	jbuf_init(&req);
+	if (build(&req, argc, argv) || req.failed) {
 		usage(stderr);
-		swjb_free(&req);
+		jbuf_free(&req);
 		return 2;
 	}
-	swjb_raw(&req, "\n");
+	jbuf_raw(&req, "\n");
 	if (strlen(sock) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "nfv-switchctl: socket path too long\n");
 		return 2;
@@ -185,10 +177,10 @@ int main(int argc, char **argv)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "nfv-switchctl: %s: %s\n", sock, strerror(errno));
-		swjb_free(&req);
+		jbuf_free(&req);
 		return 2;
 	}
-	if (send(fd, req.s, req.len, MSG_NOSIGNAL) != (ssize_t)req.len) {
+	if (send(fd, req.buf, req.len, MSG_NOSIGNAL) != (ssize_t)req.len) {
 		fprintf(stderr, "nfv-switchctl: send: %s\n", strerror(errno));
 		goto out;
 	}
@@ -210,13 +202,12 @@ int main(int argc, char **argv)
 	fputs(resp, stdout);
 	if (resp[len - 1] != '\n')
 		fputc('\n', stdout);
-	if (swj_parse(resp, strcspn(resp, "\n"), &doc, NULL, 0) == 0) {
-		ok = swj_get(swj_doc_root(doc), "ok");
-		ret = ok && ok->type == SWJ_BOOL && ok->b ? 0 : 1;
-		swj_doc_free(doc);
+	if (json_parse(resp, strcspn(resp, "\n"), &doc, NULL) == 0) {
+		ret = json_get_bool(doc, "ok", &ok) == 0 && ok ? 0 : 1;
+		json_free(doc);
 	}
 out:
 	close(fd);
-	swjb_free(&req);
+	jbuf_free(&req);
 	return ret;
 }

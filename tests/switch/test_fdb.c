@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "fdb.h"
-#include "swjson.h"
 #include "vlan.h"
 #include "../unit/test.h"
 
@@ -196,32 +195,6 @@ static void test_vlan(void)
 	CHECK(!vlan_egress(&trn, 40, &tag));
 }
 
-static void test_json(void)
-{
-	static const char *bad[] = { "", "{", "{\"a\"}", "{\"a\":}", "[1,]", "tru", "01", "1.", "-",
-				     "\"\\x\"", "\"a", "{\"a\":1}x", "\"\\u0000\"", "\"\\udc00\"",
-				     "\"\x01\"", "1e999" };
-	struct swj_doc *d;
-	const char *s;
-	int64_t i;
-	char err[128];
-
-	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-		CHECK(swj_parse(bad[k], strlen(bad[k]), &d, err, sizeof(err)) == -EINVAL);
-		CHECK(strstr(err, "offset") != NULL);
-	}
-	const char *ok = " {\"cmd\":\"port-add\",\"vlan\":10,\"t\":[1,2],\"s\":\"a\\u00e9\\ud83d\\ude00\"} ";
-	CHECK(swj_parse(ok, strlen(ok), &d, err, sizeof(err)) == 0);
-	CHECK(swj_get_str(swj_doc_root(d), "cmd", &s) == 0 && !strcmp(s, "port-add"));
-	CHECK(swj_get_int(swj_doc_root(d), "vlan", 0, 4094, &i) == 0 && i == 10);
-	CHECK(swj_get_int(swj_doc_root(d), "vlan", 0, 5, &i) == -EINVAL);
-	CHECK(swj_get_int(swj_doc_root(d), "cmd", 0, 5, &i) == -EINVAL);
-	CHECK(swj_get_int(swj_doc_root(d), "nope", 0, 5, &i) == -ENOENT);
-	CHECK(swj_get_str(swj_doc_root(d), "s", &s) == 0 && !strcmp(s, "a\xc3\xa9\xf0\x9f\x98\x80"));
-	CHECK(swj_get(swj_doc_root(d), "t")->kids.n == 2);
-	swj_doc_free(d);
-}
-
 int main(void)
 {
 	test_learn_lookup();
@@ -230,6 +203,5 @@ int main(void)
 	test_static_replaces_dynamic();
 	test_mac_parse();
 	test_vlan();
-	test_json();
 	TEST_DONE("switch-fdb-vlan");
 }
