@@ -610,30 +610,37 @@ static void jbuf_member(struct jbuf *b, const char *key)
 	}
 }
 
-void jbuf_obj_open(struct jbuf *b, const char *key)
+static void jbuf_open(struct jbuf *b, const char *key, const char *bracket)
 {
 	jbuf_member(b, key);
-	jbuf_put(b, "{", 1);
+	jbuf_put(b, bracket, 1);
 	b->need_comma = false;
+}
+
+static void jbuf_close(struct jbuf *b, const char *bracket)
+{
+	jbuf_put(b, bracket, 1);
+	b->need_comma = true;
+}
+
+void jbuf_obj_open(struct jbuf *b, const char *key)
+{
+	jbuf_open(b, key, "{");
 }
 
 void jbuf_obj_close(struct jbuf *b)
 {
-	jbuf_put(b, "}", 1);
-	b->need_comma = true;
+	jbuf_close(b, "}");
 }
 
 void jbuf_arr_open(struct jbuf *b, const char *key)
 {
-	jbuf_member(b, key);
-	jbuf_put(b, "[", 1);
-	b->need_comma = false;
+	jbuf_open(b, key, "[");
 }
 
 void jbuf_arr_close(struct jbuf *b)
 {
-	jbuf_put(b, "]", 1);
-	b->need_comma = true;
+	jbuf_close(b, "]");
 }
 
 void jbuf_str(struct jbuf *b, const char *key, const char *val)

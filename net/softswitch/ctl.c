@@ -37,11 +37,11 @@ __attribute__((format(printf, 2, 3))) static int fail(struct req *q, const char 
 	return -EINVAL;
 }
 
-/* Refuse members not in @allowed (NULL-terminated), naming the first one found. */
+/* Refuse members other than "cmd" and @allowed (NULL-terminated), naming the first one found. */
 static int check_fields(struct req *q, const char *const *allowed)
 {
 	for (const struct json *k = q->o->child; k; k = k->next) {
-		bool ok = false;
+		bool ok = !strcmp(k->key, "cmd");
 
 		for (const char *const *a = allowed; *a && !ok; a++)
 			ok = !strcmp(*a, k->key);
@@ -81,6 +81,17 @@ static int get_int(struct req *q, const char *key, int64_t min, int64_t max, int
 	return 0;
 }
 
+static int get_bool(struct req *q, const char *key, bool def, bool *out)
+{
+	int r = json_get_bool(q->o, key, out);
+
+	if (r == -ENOENT) {
+		*out = def;
+		return 0;
+	}
+	return r ? fail(q, "field '%s' must be a boolean", key) : 0;
+}
+
 static bool name_ok(const char *s)
 {
 	for (; *s; s++)
@@ -101,6 +112,34 @@ static int get_port(struct req *q, const char *key, struct sw_port **out)
 	if (!*out)
 		return fail(q, "%s '%s': no such port", key, name);
 	return 0;
+}
+
+/*
+ * Run @fn on every port, or only on the one an optional "port" member names (-EINVAL when it names
+ * none). Nothing runs unless the name is good.
+ */
+static int for_ports(struct req *q, void (*fn)(struct req *q, struct sw_port *p))
+{
+	struct sw_port *only = NULL;
+	int r;
+
+	if (json_get(q->o, "port") && (r = get_port(q, "port", &only)))
+		return r;
+	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
+		if (q->sw->ports[i] && (!only || only == q->sw->ports[i]))
+			fn(q, q->sw->ports[i]);
+	return 0;
+}
+
+/* for_ports() inside a "ports" array of the response. */
+static int put_ports(struct req *q, void (*fn)(struct req *q, struct sw_port *p))
+{
+	int r;
+
+	jbuf_arr_open(q->r, "ports");
+	r = for_ports(q, fn);
+	jbuf_arr_close(q->r);
+	return r;
 }
 
 /* vlan_mode / vlan / trunks, shared by port-add and port-set-vlan. */
@@ -157,14 +196,12 @@ static void put_vlan(struct jbuf *b, const struct vlan_cfg *v)
 
 static int cmd_port_add(struct req *q)
 {
-	static const char *const f[] = { "cmd", "name", "type", "path", "mode", "queues", "devargs",
-					 "vlan_mode", "vlan", "trunks", NULL };
 	struct sw_port_params pa = { 0 };
 	const char *type, *mode;
 	int64_t queues;
 	int r;
 
-	if ((r = check_fields(q, f)) || (r = get_str(q, "name", true, &pa.name, SW_NAME_MAX)) ||
+	if ((r = get_str(q, "name", true, &pa.name, SW_NAME_MAX)) ||
 	    (r = get_str(q, "type", true, &type, 16)))
 		return r;
 	if (!name_ok(pa.name))
@@ -199,18 +236,17 @@ static int cmd_port_add(struct req *q)
 
 static int cmd_port_del(struct req *q)
 {
-	static const char *const f[] = { "cmd", "name", NULL };
 	struct sw_port *p;
-	int r;
+	int r = get_port(q, "name", &p);
 
-	if ((r = check_fields(q, f)) || (r = get_port(q, "name", &p)))
+	if (r)
 		return r;
 	if (sw_port_del(q->sw, p))
 		return fail(q, "name '%s': out of memory", p->name);
 	return 0;
 }
 
-static void put_port(struct req *q, const struct sw_port *p)
+static void put_port(struct req *q, struct sw_port *p)
 {
 	struct jbuf *b = q->r;
 
@@ -237,27 +273,16 @@ static void put_port(struct req *q, const struct sw_port *p)
 
 static int cmd_port_list(struct req *q)
 {
-	static const char *const f[] = { "cmd", NULL };
-	int r = check_fields(q, f);
-
-	if (r)
-		return r;
-	jbuf_arr_open(q->r, "ports");
-	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
-		if (q->sw->ports[i])
-			put_port(q, q->sw->ports[i]);
-	jbuf_arr_close(q->r);
-	return 0;
+	return put_ports(q, put_port);
 }
 
 static int cmd_port_set_vlan(struct req *q)
 {
-	static const char *const f[] = { "cmd", "name", "vlan_mode", "vlan", "trunks", NULL };
 	struct vlan_cfg v, old;
 	struct sw_port *p;
 	int r;
 
-	if ((r = check_fields(q, f)) || (r = get_port(q, "name", &p)) || (r = get_vlan(q, &v)))
+	if ((r = get_port(q, "name", &p)) || (r = get_vlan(q, &v)))
 		return r;
 	old = p->vlan;
 	p->vlan = v;
@@ -270,7 +295,7 @@ static int cmd_port_set_vlan(struct req *q)
 	return 0;
 }
 
-static void put_stats(struct req *q, const struct sw_port *p)
+static void put_stats(struct req *q, struct sw_port *p)
 {
 	struct sw_port_stats s;
 	struct jbuf *b = q->r;
@@ -315,37 +340,22 @@ static void put_fdb_stats(struct req *q)
 
 static int cmd_stats(struct req *q)
 {
-	static const char *const f[] = { "cmd", "port", NULL };
-	struct sw_port *p = NULL;
-	int r;
+	int r = put_ports(q, put_stats);
 
-	if ((r = check_fields(q, f)))
-		return r;
-	if (json_get(q->o, "port") && (r = get_port(q, "port", &p)))
-		return r;
-	jbuf_arr_open(q->r, "ports");
-	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
-		if (q->sw->ports[i] && (!p || p == q->sw->ports[i]))
-			put_stats(q, q->sw->ports[i]);
-	jbuf_arr_close(q->r);
-	put_fdb_stats(q);
-	return 0;
+	if (!r)
+		put_fdb_stats(q);
+	return r;
+}
+
+static void clear_stats(struct req *q, struct sw_port *p)
+{
+	(void)q;
+	sw_port_stats_clear(p);
 }
 
 static int cmd_stats_clear(struct req *q)
 {
-	static const char *const f[] = { "cmd", "port", NULL };
-	struct sw_port *p = NULL;
-	int r;
-
-	if ((r = check_fields(q, f)))
-		return r;
-	if (json_get(q->o, "port") && (r = get_port(q, "port", &p)))
-		return r;
-	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
-		if (q->sw->ports[i] && (!p || p == q->sw->ports[i]))
-			sw_port_stats_clear(q->sw->ports[i]);
-	return 0;
+	return for_ports(q, clear_stats);
 }
 
 static int get_mac_vlan(struct req *q, uint8_t mac[6], uint16_t *vlan)
@@ -366,14 +376,12 @@ static int get_mac_vlan(struct req *q, uint8_t mac[6], uint16_t *vlan)
 
 static int cmd_fdb_add(struct req *q)
 {
-	static const char *const f[] = { "cmd", "mac", "vlan", "port", NULL };
 	struct sw_port *p;
 	uint8_t mac[6];
 	uint16_t vlan;
 	int r;
 
-	if ((r = check_fields(q, f)) || (r = get_mac_vlan(q, mac, &vlan)) ||
-	    (r = get_port(q, "port", &p)))
+	if ((r = get_mac_vlan(q, mac, &vlan)) || (r = get_port(q, "port", &p)))
 		return r;
 	if (fdb_mac_is_multicast(mac))
 		return fail(q, "mac: multicast addresses cannot be FDB entries");
@@ -385,12 +393,11 @@ static int cmd_fdb_add(struct req *q)
 
 static int cmd_fdb_del(struct req *q)
 {
-	static const char *const f[] = { "cmd", "mac", "vlan", NULL };
 	uint8_t mac[6];
 	uint16_t vlan;
-	int r;
+	int r = get_mac_vlan(q, mac, &vlan);
 
-	if ((r = check_fields(q, f)) || (r = get_mac_vlan(q, mac, &vlan)))
+	if (r)
 		return r;
 	if (fdb_del(q->sw->fdb, mac, vlan))
 		return fail(q, "mac: no entry for this mac and vlan %u", vlan);
@@ -399,15 +406,12 @@ static int cmd_fdb_del(struct req *q)
 
 static int cmd_fdb_flush(struct req *q)
 {
-	static const char *const f[] = { "cmd", "static", NULL };
-	const struct json *st = json_get(q->o, "static");
-	int r;
+	bool statics;
+	int r = get_bool(q, "static", false, &statics);
 
-	if ((r = check_fields(q, f)))
+	if (r)
 		return r;
-	if (st && st->type != JSON_BOOL)
-		return fail(q, "field 'static' must be a boolean");
-	jbuf_u64(q->r, "removed", fdb_flush(q->sw->fdb, st && st->b));
+	jbuf_u64(q->r, "removed", fdb_flush(q->sw->fdb, statics));
 	return 0;
 }
 
@@ -429,11 +433,6 @@ static void fdb_show_cb(const struct fdb_entry *e, void *opaque)
 
 static int cmd_fdb_show(struct req *q)
 {
-	static const char *const f[] = { "cmd", NULL };
-	int r;
-
-	if ((r = check_fields(q, f)))
-		return r;
 	jbuf_arr_open(q->r, "entries");
 	fdb_walk(q->sw->fdb, sw_now_ms(q->sw), fdb_show_cb, q);
 	jbuf_arr_close(q->r);
@@ -443,12 +442,8 @@ static int cmd_fdb_show(struct req *q)
 
 static int cmd_show(struct req *q)
 {
-	static const char *const f[] = { "cmd", NULL };
 	struct sw *sw = q->sw;
-	int r;
 
-	if ((r = check_fields(q, f)))
-		return r;
 	jbuf_str(q->r, "version", SW_VERSION);
 	jbuf_bool(q->r, "power_mode", sw->cfg.power_mode);
 	jbuf_arr_open(q->r, "pmds");
@@ -492,16 +487,27 @@ static int cmd_show(struct req *q)
 	return 0;
 }
 
+/* A command's members besides "cmd"; anything else is refused before the handler runs. */
+#define FIELDS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define VLAN_FIELDS "vlan_mode", "vlan", "trunks"
+
 static const struct {
 	const char *name;
 	int (*fn)(struct req *q);
+	const char *const *fields;
 } cmds[] = {
-	{ "port-add", cmd_port_add },	    { "port-del", cmd_port_del },
-	{ "port-list", cmd_port_list },	    { "port-set-vlan", cmd_port_set_vlan },
-	{ "fdb-show", cmd_fdb_show },	    { "fdb-add", cmd_fdb_add },
-	{ "fdb-del", cmd_fdb_del },	    { "fdb-flush", cmd_fdb_flush },
-	{ "stats", cmd_stats },		    { "stats-clear", cmd_stats_clear },
-	{ "show", cmd_show },
+	{ "port-add", cmd_port_add,
+	  FIELDS("name", "type", "path", "mode", "queues", "devargs", VLAN_FIELDS) },
+	{ "port-del", cmd_port_del, FIELDS("name") },
+	{ "port-list", cmd_port_list, FIELDS(NULL) },
+	{ "port-set-vlan", cmd_port_set_vlan, FIELDS("name", VLAN_FIELDS) },
+	{ "fdb-show", cmd_fdb_show, FIELDS(NULL) },
+	{ "fdb-add", cmd_fdb_add, FIELDS("mac", "vlan", "port") },
+	{ "fdb-del", cmd_fdb_del, FIELDS("mac", "vlan") },
+	{ "fdb-flush", cmd_fdb_flush, FIELDS("static") },
+	{ "stats", cmd_stats, FIELDS("port") },
+	{ "stats-clear", cmd_stats_clear, FIELDS("port") },
+	{ "show", cmd_show, FIELDS(NULL) },
 };
 
 void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct jbuf *resp)
@@ -537,7 +543,9 @@ void sw_ctl_handle(struct sw *sw, const char *line, size_t len, struct jbuf *res
 	pthread_mutex_lock(&sw->lock);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		if (!strcmp(cmds[i].name, cmd)) {
-			r = cmds[i].fn(&q);
+			r = check_fields(&q, cmds[i].fields);
+			if (!r)
+				r = cmds[i].fn(&q);
 			break;
 		}
 	}
