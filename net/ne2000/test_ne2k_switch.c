@@ -13,21 +13,19 @@
  * Usage: test_ne2k_switch /path/to/nfv-switch (skipped, 77, when it is not built).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dp8390.h"
 #include "evloop.h"
 #include "log.h"
 #include "vun_port.h"
+#include "testproc.h"
 #include "test.h"
 
 #define TX_PAGE 0x40
@@ -253,61 +251,6 @@ static void backpressure(struct nic *a, struct nic *b)
 	exchange(a, b, 20);
 }
 
-static pid_t start_switch(const char *bin, const char *dir, char *sa, char *sb, size_t len)
-{
-	char conf[128], ctl[128], prefix[64];
-	FILE *f;
-	pid_t pid;
-
-	snprintf(conf, sizeof(conf), "%s/switch.conf", dir);
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
-	snprintf(sa, len, "%s/a.sock", dir);
-	snprintf(sb, len, "%s/b.sock", dir);
-	snprintf(prefix, sizeof(prefix), "nfvne2ksw%d", (int)getpid());
-	f = fopen(conf, "w");
-	if (!f)
-		return -1;
-	fprintf(f,
-		"{\"cmd\":\"port-add\",\"name\":\"a\",\"type\":\"vhost-user\",\"path\":\"%s\","
-		"\"mode\":\"server\",\"queues\":1}\n",
-		sa);
-	fprintf(f,
-		"{\"cmd\":\"port-add\",\"name\":\"b\",\"type\":\"vhost-user\",\"path\":\"%s\","
-		"\"mode\":\"server\",\"queues\":1}\n",
-		sb);
-	fclose(f);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (null >= 0) {
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		/* PMD on CPU 1, control thread on CPU 0. */
-		execl(bin, bin, "--no-huge", "--no-pci", "-m", "256", "--file-prefix", prefix,
-		      "--lcores", "0@0,1@1", "--", "--control", ctl, "--config", conf, "--mbufs",
-		      "4095", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-static void stop_switch(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return;
-		usleep(50 * 1000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 static void *loop_main(void *arg)
 {
 	if (evloop_run(arg, -1) < 0)
@@ -317,12 +260,16 @@ static void *loop_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	char dir[64], sa[128], sb[128];
+	char dir[64], sa[128], sb[128], conf[128], ctl[128], prefix[64];
 	struct nic a = {.name = "A", .mac = mac_a}, b = {.name = "B", .mac = mac_b};
 	struct nic *nics[2] = {&a, &b};
+	struct tsw_port ports[2] = {{"a", sa}, {"b", sb}};
+	/* PMD on CPU 1, control thread on CPU 0. */
+	struct tsw_cfg swc = {.ctl = ctl, .config = conf, .ports = ports, .nports = 2,
+			      .mem_mb = 256, .mbufs = 4095, .lcores = "0@0,1@1", .prefix = prefix};
+	struct tproc sw = TPROC_INIT;
 	struct evloop *loop;
 	pthread_t th;
-	pid_t sw;
 
 	if (argc < 2 || access(argv[1], X_OK) != 0) {
 		printf("SKIP: nfv-switch not built (%s)\n", argc > 1 ? argv[1] : "no path given");
@@ -335,8 +282,13 @@ int main(int argc, char **argv)
 		perror(dir);
 		return 1;
 	}
-	sw = start_switch(argv[1], dir, sa, sb, sizeof(sa));
-	CHECK(sw > 0);
+	snprintf(conf, sizeof(conf), "%s/switch.conf", dir);
+	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", dir);
+	snprintf(sa, sizeof(sa), "%s/a.sock", dir);
+	snprintf(sb, sizeof(sb), "%s/b.sock", dir);
+	snprintf(prefix, sizeof(prefix), "nfvne2ksw%d", (int)getpid());
+	swc.bin = argv[1];
+	CHECK(tsw_start(&sw, &swc) == 0);
 	CHECK(evloop_create(&loop) == 0);
 	for (int i = 0; i < 2; i++) {
 		struct nic *n = nics[i];
@@ -371,15 +323,11 @@ int main(int argc, char **argv)
 		dp8390_destroy(nics[i]->chip);
 	}
 	evloop_destroy(loop);
-	stop_switch(sw);
+	tsw_stop(&sw, 5000);
 	unlink(sa);
 	unlink(sb);
-	char p[160];
-
-	snprintf(p, sizeof(p), "%s/switch.conf", dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/ctl.sock", dir);
-	unlink(p);
+	unlink(conf);
+	unlink(ctl);
 	rmdir(dir);
 	TEST_DONE("ne2k_switch");
 }

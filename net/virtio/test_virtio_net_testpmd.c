@@ -34,7 +34,7 @@
 #include "gmem.h"
 #include "log.h"
 #include "pci.h"
-#include "test_testpmd.h"
+#include "testproc.h"
 #include "util.h"
 #include "virtio_net.h"
 #include "vhost_user_netdev.h"
@@ -370,8 +370,8 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool p
 	const char *vdevs[1] = { vdev };
 	const char *mq_args[2] = { "--rxq=2", "--txq=2" };
 	struct testpmd tp = TESTPMD_INIT;
-	pid_t sw = -1;
-	char ne_sock[128];
+	struct tproc sw = TPROC_INIT;
+	char ne_sock[128], sw_conf[128], sw_ctl[128];
 	struct vun *ne = NULL;
 	struct virtio_net *vn = NULL;
 	struct virtio_pci_cfg vc = { .name = "virtio-net-test", .ops = &virtio_net_dev_ops };
@@ -392,6 +392,8 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool p
 		 packed ? "p" : "");
 	snprintf(sock, sizeof(sock), "%s/tp.sock", dir);
 	snprintf(ne_sock, sizeof(ne_sock), "%s/ne.sock", dir);
+	snprintf(sw_conf, sizeof(sw_conf), "%s/switch.conf", dir);
+	snprintf(sw_ctl, sizeof(sw_ctl), "%s/switch-ctl.sock", dir);
 	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u,client=0", sock, pairs);
 	if (mkdir(dir, 0700)) {
 		test_failures++;
@@ -410,14 +412,17 @@ static void scenario(const char *bin, const char *sw_bin, unsigned pairs, bool p
 		return;
 	}
 	if (sw_bin) {
-		const char *paths[2] = { sock, ne_sock };
+		struct tsw_port ports[2] = { { "p0", sock }, { "p1", ne_sock } };
+		struct tsw_cfg swc = { .bin = sw_bin, .ctl = sw_ctl, .config = sw_conf,
+				       .ports = ports, .nports = 2, .mem_mb = 256, .mbufs = 4095,
+				       .lcores = "0@0,1@1" };
 		struct vun_cfg uc = { .path = ne_sock, .timeout_ms = 3000 };
+		int swr = tsw_start(&sw, &swc);
 
-		sw = sw_start(sw_bin, dir, paths, 2);
-		CHECK(sw > 0);
+		CHECK(swr == 0);
 		CHECK(vun_create(&uc, &ne) == 0);
 		/* The switch creates its sockets once up: the netdev's connect retries until then. */
-		if (sw <= 0 || !ne || vun_connect(ne, 40000)) {
+		if (swr || !ne || vun_connect(ne, 40000)) {
 			TEST_FAIL("nfv-switch did not come up");
 			goto out;
 		}
@@ -576,17 +581,11 @@ out:
 	vp = NULL;
 	virtio_net_destroy(vn);
 	vun_destroy(ne);
-	tp_quit(&tp);
-	sw_stop(sw);
+	tp_quit(&tp, 5000);
+	tsw_stop(&sw, 5000);
 	unlink(ne_sock);
-	{
-		char p2[192];
-
-		snprintf(p2, sizeof(p2), "%s/switch.conf", dir);
-		unlink(p2);
-		snprintf(p2, sizeof(p2), "%s/switch-ctl.sock", dir);
-		unlink(p2);
-	}
+	unlink(sw_conf);
+	unlink(sw_ctl);
 	pci_host_destroy(host);
 	host = NULL;
 	evloop_destroy(loop);

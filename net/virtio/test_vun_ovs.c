@@ -10,71 +10,16 @@
  * Usage: test_vun_ovs /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
  * Exit 77 (skip) when OVS-DPDK is not installed.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "util.h"
 #include "vhost_user_netdev.h"
+#include "testproc.h"
 #include "test.h"
-
-extern char **environ;
-
-static char dir[64];
-
-/* Run a command to completion (stdout/stderr to the log file); 0 when it exited 0. */
-static int run(const char *const *argv)
-{
-	posix_spawn_file_actions_t fa;
-	char logp[128];
-	pid_t pid;
-	int st = 0;
-
-	snprintf(logp, sizeof(logp), "%s/commands.log", dir);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, logp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ)) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -1;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		fprintf(stderr, "command failed: %s ... (see %s)\n", argv[0], logp);
-		return -1;
-	}
-	return 0;
-}
-
-static void stop_pidfile(const char *name)
-{
-	char p[128];
-	FILE *f;
-	int pid = 0;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "r");
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	if (pid <= 1)
-		return;
-	kill(pid, SIGTERM);
-	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
-		usleep(100 * 1000);
-	kill(pid, SIGKILL);
-	unlink(p);
-}
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa }, mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
 
@@ -127,31 +72,32 @@ static unsigned pair_send(struct vun *from, struct vun *to, const uint8_t *src, 
 int main(int argc, char **argv)
 {
 	const char *vswitchd = argc > 1 ? argv[1] : "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk";
-	const char *schema = "/usr/share/openvswitch/vswitch.ovsschema";
-	char db[128], dbsock[160], p1[128], p2[128], extra[160], pidf[160], logf[160];
+	char dir[64], p1[128], p2[128], o1[200], o2[200], prefix[64];
+	struct tovs ovs = { 0 };
+	struct tovs_cfg oc = { .vswitchd = vswitchd, .dir = dir, .prefix = prefix,
+			       .lcore_mask = "0x1", .pmd_mask = "0x2" };
 	struct vun *a = NULL, *b = NULL;
 	struct rx_ctx ab = { mac_a, mac_b }, ba = { mac_b, mac_a };
 	const unsigned N = 2000;
 	uint64_t t0 = clock_ms();
 
-	if (access(vswitchd, X_OK) || access(schema, R_OK)) {
+	if (access(vswitchd, X_OK) || !tovs_schema()) {
 		printf("SKIP: OVS-DPDK not installed (%s)\n", vswitchd);
 		return 77;
 	}
 	log_set_level(LOGL_WARN);
 	snprintf(dir, sizeof(dir), "/tmp/nfv-vun-ovs-%d", getpid());
-	if (mkdir(dir, 0700))
-		return 1;
-	setenv("OVS_RUNDIR", dir, 1);
-	setenv("OVS_LOGDIR", dir, 1);
-	setenv("OVS_DBDIR", dir, 1);
-	setenv("OVS_SYSCONFDIR", dir, 1);
-	snprintf(db, sizeof(db), "%s/conf.db", dir);
-	snprintf(dbsock, sizeof(dbsock), "unix:%s/db.sock", dir);
+	snprintf(prefix, sizeof(prefix), "nfvvunovs%d", getpid());
 	snprintf(p1, sizeof(p1), "%s/p1.sock", dir);
 	snprintf(p2, sizeof(p2), "%s/p2.sock", dir);
+	snprintf(o1, sizeof(o1), "options:vhost-server-path=%s", p1);
+	snprintf(o2, sizeof(o2), "options:vhost-server-path=%s", p2);
+	if (tovs_start(&ovs, &oc)) {
+		test_failures++;
+		goto out;
+	}
 
-	/* Our ends listen first; OVS connects when the ports are added. */
+	/* Our ends listen before OVS has the ports; it connects when they are added. */
 	{
 		struct vun_cfg c = { .path = p1, .server = true, .timeout_ms = 5000 };
 
@@ -162,47 +108,12 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	{
-		const char *c1[] = { "ovsdb-tool", "create", db, schema, NULL };
-		char remote[200], pid[160], log[160];
+		const char *c5[] = { "add-port", "br0", "p1", "--", "set", "Interface", "p1",
+				     "type=dpdkvhostuserclient", o1, NULL };
+		const char *c6[] = { "add-port", "br0", "p2", "--", "set", "Interface", "p2",
+				     "type=dpdkvhostuserclient", o2, NULL };
 
-		snprintf(remote, sizeof(remote), "--remote=p%s", dbsock);
-		snprintf(pid, sizeof(pid), "--pidfile=%s/ovsdb.pid", dir);
-		snprintf(log, sizeof(log), "--log-file=%s/ovsdb.log", dir);
-		const char *c2[] = { "ovsdb-server", db, remote, pid, "--detach", log, NULL };
-
-		if (run(c1) || run(c2)) {
-			test_failures++;
-			goto out;
-		}
-	}
-	{
-		char dbarg[200];
-
-		snprintf(dbarg, sizeof(dbarg), "--db=%s", dbsock);
-		snprintf(extra, sizeof(extra),
-			 "other_config:dpdk-extra=--no-huge --no-pci -m 3072 --legacy-mem "
-			 "--file-prefix=nfvvunovs%d", getpid());
-		const char *c1[] = { "ovs-vsctl", dbarg, "--timeout=60", "--no-wait", "init", NULL };
-		const char *c2[] = { "ovs-vsctl", dbarg, "--timeout=60", "--no-wait", "set",
-				     "Open_vSwitch", ".", "other_config:dpdk-init=true", extra,
-				     "other_config:dpdk-lcore-mask=0x1", "other_config:pmd-cpu-mask=0x2",
-				     NULL };
-
-		snprintf(pidf, sizeof(pidf), "--pidfile=%s/vswitchd.pid", dir);
-		snprintf(logf, sizeof(logf), "--log-file=%s/vswitchd.log", dir);
-		const char *c3[] = { vswitchd, dbsock, pidf, "--detach", logf, NULL };
-		char o1[200], o2[200];
-
-		snprintf(o1, sizeof(o1), "options:vhost-server-path=%s", p1);
-		snprintf(o2, sizeof(o2), "options:vhost-server-path=%s", p2);
-		const char *c4[] = { "ovs-vsctl", dbarg, "--timeout=60", "add-br", "br0", "--", "set",
-				     "bridge", "br0", "datapath_type=netdev", NULL };
-		const char *c5[] = { "ovs-vsctl", dbarg, "--timeout=60", "add-port", "br0", "p1", "--",
-				     "set", "Interface", "p1", "type=dpdkvhostuserclient", o1, NULL };
-		const char *c6[] = { "ovs-vsctl", dbarg, "--timeout=60", "add-port", "br0", "p2", "--",
-				     "set", "Interface", "p2", "type=dpdkvhostuserclient", o2, NULL };
-
-		if (run(c1) || run(c2) || run(c3) || run(c4) || run(c5) || run(c6)) {
+		if (tovs_vsctl(&ovs, c5) || tovs_vsctl(&ovs, c6)) {
 			test_failures++;
 			goto out;
 		}
@@ -242,16 +153,8 @@ int main(int argc, char **argv)
 out:
 	vun_destroy(a);
 	vun_destroy(b);
-	stop_pidfile("vswitchd.pid");
-	stop_pidfile("ovsdb.pid");
+	/* The private directory stays after a failure, so that OVS's logs can be read. */
+	tovs_stop(&ovs, test_failures != 0);
 	printf("# %lu ms\n", clock_ms() - t0);
-	if (test_failures) {
-		fprintf(stderr, "OVS logs in %s\n", dir);
-	} else {
-		/* Clean up the private directory only on success, so failures can be read. */
-		const char *rm[] = { "rm", "-rf", dir, NULL };
-
-		(void)!run(rm);
-	}
 	TEST_DONE("vhost_user_netdev_ovs");
 }

@@ -13,7 +13,6 @@
  * Usage: test_vun_testpmd /usr/bin/dpdk-testpmd. Every testpmd started is killed (PDEATHSIG too).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -31,9 +30,9 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user.h"
-#include "test_testpmd.h"
 #include "vhost_user_netdev.h"
 #include "vun_port.h"
+#include "testproc.h"
 #include "test.h"
 
 static const char *testpmd_bin;
@@ -202,7 +201,7 @@ static void test_client_mode(void)
 
 		if (killer == 0) {
 			usleep(20 * 1000);
-			kill(tp.pid, SIGKILL);
+			kill(tp.proc.pid, SIGKILL);
 			_exit(0);
 		}
 		sent = send_frames(vun, 1000000, &rc, true);
@@ -243,7 +242,7 @@ static void test_client_mode(void)
 	CHECK(link_changes == 3);
 out:
 	vun_destroy(vun);
-	tp_quit(&tp2);
+	tp_quit(&tp2, 5000);
 	unlink(sock);
 }
 
@@ -340,7 +339,7 @@ static void test_unresponsive(void)
 	snprintf(sock, sizeof(sock), "%s/tp-stopped.sock", dir);
 	CHECK(tp_start(&tp, testpmd_bin, sock, false, "macswap") == 0);
 	if (tp_ready(&tp)) {
-		kill(tp.pid, SIGSTOP);
+		kill(tp.proc.pid, SIGSTOP);
 		vun = mk_vun(sock, false, 500);
 		t0 = clock_ms();
 		ret = vun_connect(vun, 1000);
@@ -534,7 +533,7 @@ static void test_port(void)
 	CHECK(got >= N);
 out:
 	vun_port_destroy(port);
-	tp_quit(&tp);
+	tp_quit(&tp, 5000);
 	evloop_destroy(loop);
 	unlink(sock);
 }
@@ -589,11 +588,15 @@ static unsigned pair_send(struct vun *from, struct vun *to, const uint8_t *src, 
 static void test_switch(const char *switch_bin)
 {
 	char conf[160], sa[128], sb[128], ctl[128], prefix[64];
+	struct tsw_port ports[2] = { { "a", sa }, { "b", sb } };
+	/* The switch PMD spins on CPU 1; its control thread shares CPU 0. */
+	struct tsw_cfg swc = { .bin = switch_bin, .ctl = ctl, .config = conf, .ports = ports,
+			       .nports = 2, .mem_mb = 256, .mbufs = 4095, .lcores = "0@0,1@1",
+			       .prefix = prefix };
+	struct tproc sw = TPROC_INIT;
 	struct vun *a = NULL, *b = NULL;
 	struct pair_ctx ab = { mac_a, mac_b }, ba = { mac_b, mac_a };
 	const unsigned N = 3000;
-	pid_t pid;
-	FILE *f;
 
 	printf("# nfv-switch: two netdevs on two vhost-user ports\n");
 	snprintf(conf, sizeof(conf), "%s/switch.conf", dir);
@@ -601,32 +604,7 @@ static void test_switch(const char *switch_bin)
 	snprintf(sb, sizeof(sb), "%s/sw-b.sock", dir);
 	snprintf(ctl, sizeof(ctl), "%s/sw-ctl.sock", dir);
 	snprintf(prefix, sizeof(prefix), "nfvvunsw%d", getpid());
-	f = fopen(conf, "w");
-	if (!f) {
-		test_failures++;
-		return;
-	}
-	fprintf(f, "{\"cmd\":\"port-add\",\"name\":\"a\",\"type\":\"vhost-user\",\"path\":\"%s\","
-		   "\"mode\":\"server\",\"queues\":1}\n", sa);
-	fprintf(f, "{\"cmd\":\"port-add\",\"name\":\"b\",\"type\":\"vhost-user\",\"path\":\"%s\","
-		   "\"mode\":\"server\",\"queues\":1}\n", sb);
-	fclose(f);
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (null >= 0) {
-			dup2(null, 1);
-			dup2(null, 2);
-		}
-		/* The switch PMD spins on CPU 1; its control thread shares CPU 0. */
-		execl(switch_bin, switch_bin, "--no-huge", "--no-pci", "-m", "256", "--file-prefix",
-		      prefix, "--lcores", "0@0,1@1", "--", "--control", ctl, "--config", conf,
-		      "--mbufs", "4095", (char *)NULL);
-		_exit(127);
-	}
-	CHECK(pid > 0);
+	CHECK(tsw_start(&sw, &swc) == 0);
 	a = mk_vun(sa, false, 3000);
 	b = mk_vun(sb, false, 3000);
 	if (!a || !b)
@@ -650,20 +628,7 @@ static void test_switch(const char *switch_bin)
 out:
 	vun_destroy(a);
 	vun_destroy(b);
-	if (pid > 0) {
-		bool reaped = false;
-
-		kill(pid, SIGTERM);
-		for (int i = 0; i < 100 && !reaped; i++) {
-			reaped = waitpid(pid, NULL, WNOHANG) == pid;
-			if (!reaped)
-				usleep(50 * 1000);
-		}
-		if (!reaped) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-	}
+	tsw_stop(&sw, 5000);
 	unlink(conf);
 	unlink(sa);
 	unlink(sb);

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "test_testpmd.h"
+#include "testproc.h"
 #include "util.h"
 #include "vhost_user_netdev.h"
 
