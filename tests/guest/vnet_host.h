@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "testproc.h"
+
 struct vmm_proc;
 
 struct vnet_switch {
-	pid_t pid;
+	struct tproc proc;
 	char ctl[100]; /* control socket (fits sun_path) */
 	char log[128]; /* its stdout+stderr */
 };
@@ -26,8 +28,7 @@ struct vnet_port_stats {
 };
 
 struct vnet_testpmd {
-	pid_t pid;
-	int in_fd; /* testpmd's stdin: a newline ends it */
+	struct testpmd tp; /* stdin a pipe: a newline ends it */
 	char log[128];
 };
 
@@ -67,10 +68,11 @@ bool vnet_fdb_has(const char *resp, const char *mac, const char *port);
 /*
  * dpdk-testpmd with the given vdevs (@vdev1 may be NULL: one port, --port-topology=loop) in
  * forwarding mode @fwd, started with --auto-start on lcore 1 (CPU 1); waits until the first vdev's
- * vhost-user socket exists.
+ * vhost-user socket exists, and skips the test (exit 77) when it does not appear within 30 s.
  */
 void vnet_testpmd_start(struct vnet_testpmd *tp, const char *bin, const char *dir,
 			const char *vdev0, const char *vdev1, const char *fwd);
+/* A newline on its stdin, up to 20 s for it to exit, then SIGKILL. */
 void vnet_testpmd_stop(struct vnet_testpmd *tp);
 
 #endif
