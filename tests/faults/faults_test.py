@@ -25,61 +25,39 @@ A case whose programs were not given or cannot run here is skipped; exit 77 if a
 """
 import argparse
 import glob
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+import types
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'switch'))
-sys.path.insert(0, os.path.join(HERE, '..', 'mgmt'))
-import switch_test as st  # noqa: E402  (the switch test's Switch/TestPmd drivers)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
+from nfvtest import check, skip  # noqa: E402
 
 ARGS = None
-SKIPPED = []
-
-
-def check(cond, msg):
-    return st.check(cond, msg)
-
-
-def skip(msg):
-    st.log(f'SKIP: {msg}')
-    SKIPPED.append(msg)
-
-
-def meminfo(key):
-    with open('/proc/meminfo') as f:
-        for line in f:
-            if line.startswith(key + ':'):
-                return int(line.split()[1])
-    return 0
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-def case_switch_restart():
+def case_switch_restart(tmp):
     if not (ARGS.switch and ARGS.testpmd):
         return skip('switch_restart needs --switch and --testpmd')
-    tmp = st.TMP
 
     def add_ports(sw):
         for n in 'ab':
             sw.ok(cmd='port-add', name=n, type='vhost-user', path=f'{tmp}/{n}.sock', mode='client')
-        sw.ok(cmd='fdb-add', mac=st.mac(0xb), vlan=0, port='b')
+        sw.ok(cmd='fdb-add', mac=nt.mac(0xb), vlan=0, port='b')
     # The peers are servers (as nfv-vmm is in server mode): they outlive the switch and wait
     # for it. A server-mode virtio_user finishes its start-up only once the switch connected, so
     # the switch (client ports, retrying) comes first.
-    sw = st.Switch()
+    sw = nt.Switch(ARGS.switch, tmp)
     add_ports(sw)
-    tb = st.TestPmd([st.vu(f'{tmp}/b.sock', st.mac(0xb), server=True)], 'rxonly')
-    ta = st.TestPmd([st.vu(f'{tmp}/a.sock', st.mac(0xa), server=True)], 'txonly',
-                    [f'--eth-peer=0,{st.mac(0xb)}'])
+    tb = nt.TestPmd(ARGS.testpmd, [nt.vu(f'{tmp}/b.sock', nt.mac(0xb), server=True)], 'rxonly')
+    ta = nt.TestPmd(ARGS.testpmd, [nt.vu(f'{tmp}/a.sock', nt.mac(0xa), server=True)], 'txonly',
+                    [f'--eth-peer=0,{nt.mac(0xb)}'])
     check(sw.wait_link('a', 'up', 30) and sw.wait_link('b', 'up', 30), 'links up')
     tb.start()
     ta.start()
@@ -93,13 +71,13 @@ def case_switch_restart():
     ta.stop()
     tx1 = ta.stats()[0]['tx_packets']
     ta.start()
-    sw2 = st.Switch()
+    sw2 = nt.Switch(ARGS.switch, tmp)
     add_ports(sw2)
     check(sw2.wait_link('a', 'up', 30) and sw2.wait_link('b', 'up', 30), 'links come back')
     fresh = sw2.stats('a')['rx_packets']
     time.sleep(1.0)
     ta.stop()
-    st.settle(sw2, 'ab')
+    nt.settle(sw2, 'ab')
     tb.stop()
     tx2 = ta.stats()[0]['tx_packets']
     sa, sb = sw2.stats('a'), sw2.stats('b')
@@ -119,19 +97,18 @@ def case_switch_restart():
     sw2.stop()
 
 
-def case_slow_peer():
+def case_slow_peer(tmp):
     if not (ARGS.switch and ARGS.testpmd):
         return skip('slow_peer needs --switch and --testpmd')
-    tmp = st.TMP
-    sw = st.Switch()
+    sw = nt.Switch(ARGS.switch, tmp)
     for n in 'abc':
         sw.ok(cmd='port-add', name=n, type='vhost-user', path=f'{tmp}/{n}.sock')
     # a floods broadcasts to b and c; b's testpmd never polls (a peer that stopped reading), c
     # keeps reading. a sends paced rounds (start tx_first: 2 bursts of 32, then stop) so that
     # c, which keeps up, loses nothing and the only drops are b's.
-    tb = st.TestPmd([st.vu(f'{tmp}/b.sock', st.mac(0xb))], 'rxonly')
-    tc = st.TestPmd([st.vu(f'{tmp}/c.sock', st.mac(0xc))], 'rxonly')
-    ta = st.TestPmd([st.vu(f'{tmp}/a.sock', st.mac(0xa))], 'rxonly',
+    tb = nt.TestPmd(ARGS.testpmd, [nt.vu(f'{tmp}/b.sock', nt.mac(0xb))], 'rxonly')
+    tc = nt.TestPmd(ARGS.testpmd, [nt.vu(f'{tmp}/c.sock', nt.mac(0xc))], 'rxonly')
+    ta = nt.TestPmd(ARGS.testpmd, [nt.vu(f'{tmp}/a.sock', nt.mac(0xa))], 'rxonly',
                     ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
     check(all(sw.wait_link(n) for n in 'abc'), 'links up')
     tc.start()
@@ -142,9 +119,9 @@ def case_slow_peer():
         time.sleep(0.05)
         ta.stop()
         if r == rounds // 2:
-            st.settle(sw, 'abc')
+            nt.settle(sw, 'abc')
             b_mid, c_mid = sw.stats('b'), sw.stats('c')['tx_packets']
-    st.settle(sw, 'abc')
+    nt.settle(sw, 'abc')
     tc.stop()
     sa, sb, sc = sw.stats('a'), sw.stats('b'), sw.stats('c')
     sent = ta.stats()[0]['tx_packets']
@@ -164,14 +141,13 @@ def case_slow_peer():
     sw.stop()
 
 
-def case_hugepages():
+def case_hugepages(tmp):
     if not (ARGS.vmm and ARGS.guest):
         return skip('hugepages needs --vmm and --guest')
     if not os.path.ismount('/dev/hugepages'):
         return skip('no hugetlbfs at /dev/hugepages')
-    tmp = st.TMP
-    total = meminfo('HugePages_Total')
-    hp_kib = meminfo('Hugepagesize') or 2048
+    total = nt.meminfo('HugePages_Total')
+    hp_kib = nt.meminfo('Hugepagesize') or 2048
     want_mib = (total + 16) * hp_kib // 1024
     before = set(os.listdir('/dev/hugepages'))
     ctl, ser, log = f'{tmp}/vmm.ctl', f'{tmp}/serial.sock', f'{tmp}/vmm.log'
@@ -179,7 +155,7 @@ def case_hugepages():
                         '--mem-backing', 'hugetlbfs', '--control', ctl, '--serial', f'unix:{ser}',
                         '--log-file', log], capture_output=True, text=True, timeout=60)
     text = open(log).read() if os.path.exists(log) else p.stderr
-    st.log(f'nfv-vmm with {want_mib} MiB on {total} hugepages: rc {p.returncode}\n{text.strip()}')
+    nt.log(f'nfv-vmm with {want_mib} MiB on {total} hugepages: rc {p.returncode}\n{text.strip()}')
     check(p.returncode == 2, f'configuration error status 2 (rc {p.returncode})')
     check('guest RAM' in text and ('hugetlbfs' in text or 'hugepage' in text),
           'the message names guest RAM and the hugepage backing')
@@ -190,33 +166,21 @@ def case_hugepages():
 
 
 def nfvd_start(tmp, state):
+    """nfvd on state directory @state with an in-process switch; returns its environment (sock,
+    run, state, p, fake, tmp)."""
     run = os.path.join(tmp, 'run')
     os.makedirs(run, exist_ok=True)
-    sock = os.path.join(run, 'nfvd.sock')
-    import nfvd_test as nt
     fake = nt.FakeSwitch(os.path.join(run, 'switch.sock'))
-    logf = open(os.path.join(tmp, 'nfvd.log'), 'a')
-    p = subprocess.Popen([ARGS.nfvd, '--state-dir', state, '--run-dir', run, '--socket', sock,
-                          '--switch-socket', os.path.join(run, 'switch.sock'),
-                          '--vmm', ARGS.vmm or '/nonexistent', '--no-autostart'],
-                         stdout=logf, stderr=subprocess.STDOUT)
-    st.PROCS.append(p)
-
-    class E:
-        pass
-    env = E()
-    env.sock, env.run, env.state, env.p, env.fake, env.tmp = sock, run, state, p, fake, tmp
-    check(st.wait_until(lambda: os.path.exists(sock), 10), 'nfvd up')
-    return env, nt
+    p = nt.start_logged(nt.nfvd_cmd(ARGS.nfvd, state, run, ARGS.vmm or '/nonexistent',
+                                    ['--no-autostart']), os.path.join(tmp, 'nfvd.log'))
+    env = types.SimpleNamespace(sock=os.path.join(run, 'nfvd.sock'), run=run, state=state, p=p,
+                                fake=fake, tmp=tmp)
+    check(nt.wait_for(lambda: os.path.exists(env.sock), 10), 'nfvd up')
+    return env
 
 
 def nfvd_stop(env):
-    env.p.terminate()
-    try:
-        env.p.wait(10)
-    except subprocess.TimeoutExpired:
-        env.p.kill()
-        env.p.wait()
+    nt.stop(env.p, timeout=10)
     env.fake.close()
     if os.path.exists(env.fake.path):
         os.unlink(env.fake.path)
@@ -227,17 +191,16 @@ def ctl(env, *args):
                           timeout=60)
 
 
-def case_disk_full():
+def case_disk_full(tmp):
     if not (ARGS.nfvd and ARGS.nfvctl):
         return skip('disk_full needs --nfvd and --nfvctl')
-    tmp = st.TMP
     state = os.path.join(tmp, 'state')
     os.makedirs(state)
     if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=512k,mode=0755', 'nfvfull', state]).returncode:
         return skip('cannot mount a tmpfs')
     env = None
     try:
-        env, nt = nfvd_start(tmp, state)
+        env = nfvd_start(tmp, state)
         xml = os.path.join(tmp, 'd.xml')
 
         def define(name, desc):
@@ -277,7 +240,7 @@ def case_disk_full():
         check(env.p.poll() is None, 'nfvd alive')
         # restart from that state: the definitions survive
         nfvd_stop(env)
-        env, nt = nfvd_start(tmp, state)
+        env = nfvd_start(tmp, state)
         r = ctl(env, 'dumpxml', 'd0')
         check(r.returncode == 0 and 'x' * 100 in r.stdout, 'definition survives an nfvd restart')
     finally:
@@ -286,11 +249,10 @@ def case_disk_full():
         subprocess.run(['umount', '-l', state])
 
 
-def case_vmm_crash():
+def case_vmm_crash(tmp):
     if not (ARGS.nfvd and ARGS.nfvctl and ARGS.vmm and ARGS.guest):
         return skip('vmm_crash needs --nfvd, --nfvctl, --vmm and --guest')
-    tmp = st.TMP
-    env, nt = nfvd_start(tmp, os.path.join(tmp, 'state'))
+    env = nfvd_start(tmp, os.path.join(tmp, 'state'))
     pids = []
     try:
         xml = os.path.join(tmp, 'c.xml')
@@ -308,11 +270,11 @@ def case_vmm_crash():
         pid = info().get('pid')
         pids.append(pid)
         check(pid and 'c1-eth0' in env.fake.ports, f'running under the real nfv-vmm (pid {pid})')
-        check(st.wait_until(lambda: 'Seccomp:\t2' in open(f'/proc/{pid}/status').read(), 10),
+        check(nt.wait_for(lambda: 'Seccomp:\t2' in open(f'/proc/{pid}/status').read(), 10),
               'nfvd-started nfv-vmm runs confined (seccomp on by default)')
         os.kill(pid, signal.SIGKILL)
-        check(st.wait_until(lambda: info().get('pid') not in (None, 0, pid) and
-                            info().get('state') == 'running', 20),
+        check(nt.wait_for(lambda: info().get('pid') not in (None, 0, pid) and
+                          info().get('state') == 'running', 20),
               f'on_crash=restart: a new nfv-vmm ({info()})')
         pids.append(info().get('pid'))
         check('c1-eth0' in env.fake.ports, 'its port is back')
@@ -320,7 +282,7 @@ def case_vmm_crash():
         check('on_crash' in log, 'the domain log records the crash restart')
         r = ctl(env, 'destroy', 'c1')
         check(r.returncode == 0, 'destroy')
-        check(st.wait_until(lambda: 'c1-eth0' not in env.fake.ports, 10), 'port released')
+        check(nt.wait_for(lambda: 'c1-eth0' not in env.fake.ports, 10), 'port released')
     finally:
         for p in pids:
             try:
@@ -341,34 +303,12 @@ def main():
         ap.add_argument('--' + o)
     ap.add_argument('cases', nargs='*')
     ARGS = ap.parse_args()
-    st.ARGS = ARGS
     if os.geteuid() != 0:
         print('needs root: skipped')
         return 77
     names = ARGS.cases or list(CASES)
-    for n in names:
-        st.TMP = tempfile.mkdtemp(prefix=f'nfv-fault-{n}-')
-        t0 = time.monotonic()
-        try:
-            CASES[n]()
-        except Exception as e:  # report and go on with the next case
-            check(False, f'{n}: {type(e).__name__}: {e}')
-        finally:
-            for p in st.PROCS:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-            st.PROCS.clear()
-            st.log(f'{n}: {time.monotonic() - t0:.1f}s')
-            if st.FAILS and os.path.exists(os.path.join(st.TMP, 'switch.log')):
-                print(open(os.path.join(st.TMP, 'switch.log')).read()[-2000:])
-            if os.environ.get('NFV_KEEP'):
-                print(f'kept {st.TMP}')
-            else:
-                shutil.rmtree(st.TMP, ignore_errors=True)
-    if st.FAILS:
-        return 1
-    return 77 if len(SKIPPED) == len(names) else 0
+    nt.run_cases(CASES, names, 'nfv-fault-', logs=('switch.log',))
+    return nt.exit_status(len(names))
 
 
 if __name__ == '__main__':

@@ -19,53 +19,21 @@ usage: soak_test.py --switch BIN --ctl BIN --testpmd BIN --nfvd BIN --nfvctl BIN
                     --stub-vmm tests/mgmt/stub_vmm.py [--seconds N] [case ...]
 """
 import argparse
-import json
 import os
 import random
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'switch'))
-sys.path.insert(0, os.path.join(HERE, '..', 'mgmt'))
-import switch_test as st  # noqa: E402  (Switch/TestPmd drivers)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
+from nfvtest import check, skip  # noqa: E402
 
 ARGS = None
-SKIPPED = []
 NPORTS = 32
 # RSS may grow by this much after warm-up before it counts as a leak: DPDK touches mempool and
 # ring pages lazily; a per-frame or per-MAC leak over a soak is far larger.
 RSS_SLACK_KIB = 16 * 1024
-
-
-def check(cond, msg):
-    return st.check(cond, msg)
-
-
-def skip(msg):
-    st.log(f'SKIP: {msg}')
-    SKIPPED.append(msg)
-
-
-def rss_kib(pid, key='VmRSS'):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith(key + ':'):
-                return int(line.split()[1])
-    return 0
-
-
-def rss_anon_kib(pid):
-    return rss_kib(pid, 'RssAnon')
-
-
-def nfds(pid):
-    return len(os.listdir(f'/proc/{pid}/fd'))
 
 
 def rand_mac(rng):
@@ -73,12 +41,12 @@ def rand_mac(rng):
     return '02:%02x:%02x:%02x:%02x:%02x' % tuple(rng.randrange(256) for _ in range(5))
 
 
-def case_switch_soak():
+def case_switch_soak(tmp):
     if not (ARGS.switch and ARGS.testpmd):
         return skip('switch_soak needs --switch and --testpmd')
-    tmp = st.TMP
     rng = random.Random(1234)   # deterministic churn sequence
-    sw = st.Switch(lcores=('--lcores', '0@0,1@1,2@1'), pmd_args=['--pmd-cores', '1,2'])
+    sw = nt.Switch(ARGS.switch, tmp, lcores=('--lcores', '0@0,1@1,2@1'),
+                   pmd_args=['--pmd-cores', '1,2'])
     vlan = {}
     for i in range(NPORTS):
         vlan[f'p{i}'] = 10 if i % 2 == 0 else 20
@@ -89,11 +57,12 @@ def case_switch_soak():
     groups = {}
     for v in (10, 20):
         names = [n for n in sorted(vlan, key=lambda n: int(n[1:])) if vlan[n] == v]
-        vdevs = [f'net_virtio_user{k},path={tmp}/{n}.sock,mac={st.mac(int(n[1:]) + 1)}'
+        vdevs = [f'net_virtio_user{k},path={tmp}/{n}.sock,mac={nt.mac(int(n[1:]) + 1)}'
                  for k, n in enumerate(names)]
         # rxonly: a group sends only through 'start tx_first' bursts or txonly rounds below
-        tp = st.TestPmd(vdevs, 'rxonly', ['--rxd=128', '--txd=128', '--total-num-mbufs=16384',
-                                          '--eth-peer=0,ff:ff:ff:ff:ff:ff'])
+        tp = nt.TestPmd(ARGS.testpmd, vdevs, 'rxonly',
+                        ['--rxd=128', '--txd=128', '--total-num-mbufs=16384',
+                         '--eth-peer=0,ff:ff:ff:ff:ff:ff'])
         groups[v] = (tp, names)
     check(all(sw.wait_link(f'p{i}', 'up', 60) for i in range(NPORTS)), f'{NPORTS} links up')
 
@@ -109,7 +78,7 @@ def case_switch_soak():
         time.sleep(0.5)
         for tp, names in groups.values():
             tp.stop()
-        st.settle(sw, list(vlan))
+        nt.settle(sw, list(vlan))
 
     def churn_round(tp, names):
         """New random destination MACs on every port, then one burst each: unknown unicast is
@@ -147,12 +116,12 @@ def case_switch_soak():
             churn_round(tp_t, names_t)
             rounds += 1
             time.sleep(0.5)
-            samples.append((time.monotonic(), rss_anon_kib(sw.p.pid)))
+            samples.append((time.monotonic(), nt.proc_kib(sw.p.pid, 'RssAnon')))
             if not sw.alive():
                 check(False, f'phase {phase}: switch died')
                 return
         tp_t.stop()
-        st.settle(sw, names_t + names_q)
+        nt.settle(sw, names_t + names_q)
         tp_q.stop()
         quiet_after = totals(names_q)
         peer_q = tp_q.stats()
@@ -182,8 +151,8 @@ def case_switch_soak():
     # touched page by page as frames land anywhere in it, which is not the switch's to leak.
     if samples:
         first = samples[0][1]
-        st.log(f'switch RssAnon: {first} KiB .. {max(r for _, r in samples)} KiB over '
-               f'{len(samples)} samples; RssShmem now {rss_kib(sw.p.pid, "RssShmem")} KiB')
+        nt.log(f'switch RssAnon: {first} KiB .. {max(r for _, r in samples)} KiB over '
+               f'{len(samples)} samples; RssShmem now {nt.proc_kib(sw.p.pid, "RssShmem")} KiB')
         growth = max(r for _, r in samples) - first
         check(growth <= RSS_SLACK_KIB, f'switch private RSS flat: grew {growth} KiB '
               f'(limit {RSS_SLACK_KIB})')
@@ -193,11 +162,9 @@ def case_switch_soak():
     sw.stop()
 
 
-def case_nfvd_load():
+def case_nfvd_load(tmp):
     if not (ARGS.nfvd and ARGS.nfvctl and ARGS.stub_vmm):
         return skip('nfvd_load needs --nfvd, --nfvctl and --stub-vmm')
-    import nfvd_test as nt
-    tmp = st.TMP
     run = os.path.join(tmp, 'run')
     state = os.path.join(tmp, 'state')
     os.makedirs(run)
@@ -206,27 +173,13 @@ def case_nfvd_load():
     os.symlink(os.path.abspath(ARGS.stub_vmm), vmm)
     fake = nt.FakeSwitch(os.path.join(run, 'switch.sock'))
 
-    class Env:
-        pass
-    env = Env()
-    env.sock = sock
-
     def start():
-        logf = open(os.path.join(tmp, 'nfvd.log'), 'a')
-        p = subprocess.Popen([ARGS.nfvd, '--state-dir', state, '--run-dir', run, '--socket', sock,
-                              '--switch-socket', os.path.join(run, 'switch.sock'), '--vmm', vmm],
-                             stdout=logf, stderr=subprocess.STDOUT)
-        st.PROCS.append(p)
-        check(st.wait_until(lambda: os.path.exists(sock), 10), 'nfvd up')
+        p = nt.start_logged(nt.nfvd_cmd(ARGS.nfvd, state, run, vmm), os.path.join(tmp, 'nfvd.log'))
+        check(nt.wait_for(lambda: os.path.exists(sock), 10), 'nfvd up')
         return p
 
     def stop(p):
-        p.terminate()
-        try:
-            p.wait(20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        nt.stop(p)
         if os.path.exists(sock):
             os.unlink(sock)
     nfvd = start()
@@ -234,13 +187,13 @@ def case_nfvd_load():
     for n in names:
         s, j, _ = nt.http('POST', '/domains', nt.domain_xml(n, '/nonexistent/guest.elf',
                                                               port_dev=f'{n}-e0', desc='v0'),
-                          'application/xml', env=env)
+                          'application/xml', env=sock)
         if s != 201:
             check(False, f'define {n}: {s} {j}')
             break
-    s, j, _ = nt.http('GET', '/domains', env=env)
+    s, j, _ = nt.http('GET', '/domains', env=sock)
     check(s == 200 and len(j['domains']) == 50, '50 domains defined')
-    base_rss, base_fds = rss_kib(nfvd.pid), nfds(nfvd.pid)
+    base_rss, base_fds = nt.proc_kib(nfvd.pid), nt.nfds(nfvd.pid)
     stop_at = time.monotonic() + max(10, ARGS.seconds / 2)
     bad = []
     counts = [0] * 8
@@ -256,22 +209,22 @@ def case_nfvd_load():
             try:
                 if own and op == 0:
                     d = rng.choice(own)
-                    s1 = nt.http('POST', f'/domains/{d}/start', env=env)[0]
-                    s2 = nt.http('POST', f'/domains/{d}/destroy', env=env)[0]
+                    s1 = nt.http('POST', f'/domains/{d}/start', env=sock)[0]
+                    s2 = nt.http('POST', f'/domains/{d}/destroy', env=sock)[0]
                     res = (s1 in (200,) and s2 in (200,), f'start/destroy {d}: {s1} {s2}')
                 elif op == 1:
                     s = nt.http('POST', '/domains', nt.domain_xml(
                         n, '/nonexistent/guest.elf', port_dev=f'{n}-e0',
-                        desc=f'v{rng.randrange(1000)}'), 'application/xml', env=env)[0]
+                        desc=f'v{rng.randrange(1000)}'), 'application/xml', env=sock)[0]
                     res = (s in (200, 201), f'redefine {n}: {s}')
                 elif op == 2:
-                    s, _, body = nt.http('GET', f'/domains/{n}/xml', env=env)
+                    s, _, body = nt.http('GET', f'/domains/{n}/xml', env=sock)
                     res = (s == 200 and f'<name>{n}</name>'.encode() in body, f'xml {n}: {s}')
                 elif op == 3:
-                    s, j, _ = nt.http('GET', '/domains', env=env)
+                    s, j, _ = nt.http('GET', '/domains', env=sock)
                     res = (s == 200 and len(j['domains']) == 50, f'list: {s}')
                 else:
-                    s, j, _ = nt.http('GET', f'/domains/{n}', env=env)
+                    s, j, _ = nt.http('GET', f'/domains/{n}', env=sock)
                     res = (s == 200 and j['name'] == n, f'info {n}: {s}')
             except (OSError, ValueError, KeyError, TypeError) as e:
                 res = (False, f'{n}: {type(e).__name__}: {e}')
@@ -284,21 +237,21 @@ def case_nfvd_load():
         t.start()
     rss = []
     while any(t.is_alive() for t in threads):
-        rss.append(rss_kib(nfvd.pid))
+        rss.append(nt.proc_kib(nfvd.pid))
         time.sleep(1)
     for t in threads:
         t.join(60)
     check(not any(t.is_alive() for t in threads), 'no API client hung')
     check(not bad, f'{sum(counts)} API calls, {len(bad)} unexpected replies: {bad[:5]}')
     check(min(counts) > 0, f'every client was served: {counts}')
-    end_rss, end_fds = rss_kib(nfvd.pid), nfds(nfvd.pid)
-    st.log(f'nfvd RSS {base_rss} -> {end_rss} KiB (max {max(rss or [0])}), fds {base_fds} -> {end_fds}')
+    end_rss, end_fds = nt.proc_kib(nfvd.pid), nt.nfds(nfvd.pid)
+    nt.log(f'nfvd RSS {base_rss} -> {end_rss} KiB (max {max(rss or [0])}), fds {base_fds} -> {end_fds}')
     check(end_rss - base_rss <= 8 * 1024, f'nfvd RSS flat ({base_rss} -> {end_rss} KiB)')
     check(end_fds <= base_fds + 2, f'no fd leak ({base_fds} -> {end_fds})')
     check(nfvd.poll() is None, 'nfvd alive')
     stop(nfvd)
     nfvd = start()
-    s, j, _ = nt.http('GET', '/domains', env=env)
+    s, j, _ = nt.http('GET', '/domains', env=sock)
     check(s == 200 and sorted(d['name'] for d in j['domains']) == names,
           'all 50 definitions intact after an nfvd restart')
     check(all(d['state'] == 'shut off' for d in j['domains']), 'none left running')
@@ -317,34 +270,9 @@ def main():
     ap.add_argument('--seconds', type=float, default=60)
     ap.add_argument('cases', nargs='*')
     ARGS = ap.parse_args()
-    st.ARGS = ARGS
     names = ARGS.cases or list(CASES)
-    for n in names:
-        st.TMP = tempfile.mkdtemp(prefix=f'nfv-load-{n}-')
-        t0 = time.monotonic()
-        try:
-            CASES[n]()
-        except Exception as e:  # report and go on
-            check(False, f'{n}: {type(e).__name__}: {e}')
-        finally:
-            for p in st.PROCS:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGKILL)
-                    p.wait()
-            st.PROCS.clear()
-            st.log(f'{n}: {time.monotonic() - t0:.1f}s')
-            if st.FAILS:
-                for f in ('switch.log', 'nfvd.log'):
-                    path = os.path.join(st.TMP, f)
-                    if os.path.exists(path):
-                        print(open(path).read()[-2000:])
-            if os.environ.get('NFV_KEEP'):
-                print(f'kept {st.TMP}')
-            else:
-                shutil.rmtree(st.TMP, ignore_errors=True)
-    if st.FAILS:
-        return 1
-    return 77 if len(SKIPPED) == len(names) else 0
+    nt.run_cases(CASES, names, 'nfv-load-', logs=('switch.log', 'nfvd.log'))
+    return nt.exit_status(len(names))
 
 
 if __name__ == '__main__':

@@ -24,219 +24,26 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
+from nfvtest import log, check, wait_for, vu, mac, burst, settle, FAILS, PROCS  # noqa: E402
+
 ARGS = None
-PROCS = []
 TMP = None
-FAILS = []
 
 
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+def Switch(**kw):
+    """nfv-switch in this run's directory (see nfvtest.Switch)."""
+    return nt.Switch(ARGS.switch, TMP, **kw)
 
 
-def check(cond, msg):
-    if cond:
-        log(f"ok: {msg}")
-    else:
-        log(f"FAIL: {msg}")
-        FAILS.append(msg)
-    return cond
-
-
-def wait_until(fn, timeout=10.0, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    return fn()
-
-
-class Switch:
-    def __init__(self, extra=(), pmd_args=(), lcores=('-l', '0,1')):
-        self.sock = os.path.join(TMP, 'ctl.sock')
-        self.logf = open(os.path.join(TMP, 'switch.log'), 'w')
-        cmd = [ARGS.switch, '--no-huge', '--no-pci', '-m', '512',
-               '--file-prefix', f'nfvsw{os.getpid()}', *lcores,
-               '--log-level=lib.vhost.*:warning', *extra,
-               '--', '--control', self.sock, '--mbufs', '8191', *pmd_args]
-        log('start: ' + ' '.join(cmd))
-        self.p = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT)
-        PROCS.append(self.p)
-        if not wait_until(lambda: os.path.exists(self.sock) or self.p.poll() is not None, 20):
-            raise RuntimeError('switch did not start')
-        if self.p.poll() is not None:
-            raise RuntimeError('switch exited: ' + open(self.logf.name).read()[-2000:])
-        self.c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        for _ in range(100):    # the file appears at bind(), connections work after listen()
-            try:
-                self.c.connect(self.sock)
-                break
-            except ConnectionRefusedError:
-                time.sleep(0.05)
-        self.c.settimeout(60)   # a wedged switch fails the test instead of hanging it
-        self.f = self.c.makefile('rwb')
-
-    def raw(self, line):
-        self.f.write(line if isinstance(line, bytes) else line.encode())
-        self.f.write(b'\n')
-        self.f.flush()
-        return json.loads(self.f.readline())
-
-    def ctl(self, **req):
-        return self.raw(json.dumps(req))
-
-    def ok(self, **req):
-        r = self.ctl(**req)
-        if not r.get('ok'):
-            raise RuntimeError(f'{req} -> {r}')
-        return r
-
-    def stats(self, port):
-        return self.ok(cmd='stats', port=port)['ports'][0]
-
-    def port(self, name):
-        for p in self.ok(cmd='port-list')['ports']:
-            if p['name'] == name:
-                return p
-        return None
-
-    def wait_link(self, name, state='up', timeout=20):
-        return wait_until(lambda: (self.port(name) or {}).get('link') == state, timeout)
-
-    def fdb(self):
-        return self.ok(cmd='fdb-show')
-
-    def alive(self):
-        return self.p.poll() is None
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-        return self.p.returncode
-
-
-class TestPmd:
-    """dpdk-testpmd in interactive mode, driven through its stdin."""
-    n = 0
-
-    def __init__(self, vdevs, fwd, extra=(), cores='0@0,1@0'):
-        TestPmd.n += 1
-        self.name = f'tp{TestPmd.n}'
-        # stdbuf: testpmd's stdout is a pipe here; line buffering lets us follow its answers.
-        cmd = ['stdbuf', '-oL', ARGS.testpmd, '--no-huge', '--no-pci', '-m', '256',
-               '--file-prefix', f'nfvtp{os.getpid()}-{TestPmd.n}', '--lcores', cores,
-               '--log-level=pmd.net.virtio.*:error']
-        for v in vdevs:
-            cmd += ['--vdev', v]
-        cmd += ['--', '-i', f'--forward-mode={fwd}', '--total-num-mbufs=4096', *extra]
-        log(f'{self.name}: ' + ' '.join(cmd))
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT)
-        PROCS.append(self.p)
-        self.out = b''
-        self.sent = 0
-        self.lock = threading.Lock()
-        self.t = threading.Thread(target=self._reader, daemon=True)
-        self.t.start()
-        if not self.wait_for(b'testpmd> ', 0, 30):
-            raise RuntimeError(f'{self.name} did not start: {self.out[-2000:]!r}')
-
-    def _reader(self):
-        while True:
-            d = os.read(self.p.stdout.fileno(), 65536)
-            if not d:
-                return
-            with self.lock:
-                self.out += d
-
-    def wait_for(self, pat, start, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            with self.lock:
-                i = self.out.find(pat, start)
-            if i >= 0:
-                return i + len(pat)
-            if self.p.poll() is not None:
-                break
-            time.sleep(0.05)
-        return 0
-
-    def cmd(self, line, until=b'testpmd> ', timeout=15):
-        """Run one command; returns the output from the command up to and including @until."""
-        with self.lock:
-            start = len(self.out)
-        self.p.stdin.write(line.encode() + b'\n')
-        self.p.stdin.flush()
-        end = self.wait_for(until, start, timeout)
-        if not end:
-            raise RuntimeError(f'{self.name}: no {until!r} after {line!r}')
-        with self.lock:
-            return self.out[start:end].decode(errors='replace')
-
-    def start(self):
-        self.cmd('start')
-
-    def stop(self):
-        return self.cmd('stop', until=b'Done.')
-
-    def stats(self):
-        """{port: {rx_packets, rx_bytes, tx_packets, tx_bytes}} from 'show port stats all'."""
-        text = self.cmd('show port stats all', until=b'Tx-bps')
-        res = {}
-        if 'NIC statistics' not in text:
-            log(f'{self.name}: unexpected stats output {text[-800:]!r}')
-        for m in re.finditer(r'NIC statistics for port (\d+).*?RX-packets:\s*(\d+).*?RX-bytes:\s*(\d+)'
-                             r'.*?TX-packets:\s*(\d+).*?TX-bytes:\s*(\d+).*?Tx-bps', text, re.S):
-            res[int(m.group(1))] = dict(rx_packets=int(m.group(2)), rx_bytes=int(m.group(3)),
-                                        tx_packets=int(m.group(4)), tx_bytes=int(m.group(5)))
-        return res
-
-    def close(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.write(b'quit\n')
-                self.p.stdin.flush()
-                self.p.wait(15)
-            except (BrokenPipeError, subprocess.TimeoutExpired):
-                self.p.kill()
-                self.p.wait()
-
-    def kill(self):
-        self.p.kill()
-        self.p.wait()
-
-
-def vu(path, mac, server=False, queues=1):
-    return (f'net_virtio_user0,path={path},mac={mac},queues={queues}'
-            + (',server=1' if server else ''))
-
-
-def mac(n):
-    return f'02:00:00:00:00:{n:02x}'
-
-
-def burst(tp, seconds=1.0):
-    tp.start()
-    time.sleep(seconds)
-    tp.stop()
-
-
-def settle(sw, names, timeout=5):
-    """Wait until the switch counters of @names stop moving (rings drained)."""
-    prev = None
-    for _ in range(int(timeout / 0.3)):
-        cur = [sw.stats(n) for n in names]
-        cur = [(c['rx_packets'], c['tx_packets']) for c in cur]
-        if cur == prev:
-            return
-        prev = cur
-        time.sleep(0.3)
+def peer(port, fwd, extra=(), m=None, sockdir=None, server=False, queues=1, **kw):
+    """dpdk-testpmd as the peer of vhost-user port @port (socket @sockdir/PORT.sock, by default
+    in TMP) with MAC mac(@m); @m is by default the port's name read as a hex number
+    ('b': 02:00:00:00:00:0b); @kw as for nfvtest.TestPmd."""
+    m = int(port, 16) if m is None else m
+    return nt.TestPmd(ARGS.testpmd, [vu(f'{sockdir or TMP}/{port}.sock', mac(m), server, queues)],
+                      fwd, extra, **kw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -370,9 +177,9 @@ def case_learning():
     sw = Switch()
     for n in 'abc':
         sw.ok(cmd='port-add', name=n, type='vhost-user', path=f'{TMP}/{n}.sock')
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
-    tc = TestPmd([vu(f'{TMP}/c.sock', mac(0xc))], 'rxonly')
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+    tb = peer('b', 'rxonly')
+    tc = peer('c', 'rxonly')
+    ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
     for n in 'abc':
         check(sw.wait_link(n), f'port {n} link up')
     tb.start()
@@ -416,7 +223,7 @@ def case_learning():
 def case_aging():
     sw = Switch(pmd_args=['--fdb-age', '2'])
     two_peers(sw)
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'txonly', [f'--eth-peer=0,{mac(0xa)}'])
+    tb = peer('b', 'txonly', [f'--eth-peer=0,{mac(0xa)}'])
     check(sw.wait_link('b'), 'b up')
     burst(tb, 0.2)
     fdb = {e['mac']: e for e in sw.fdb()['entries']}
@@ -424,7 +231,7 @@ def case_aging():
     sw.ok(cmd='fdb-add', mac=mac(0x5), vlan=0, port='a')
     time.sleep(1.0)
     check(mac(0xb) in {e['mac'] for e in sw.fdb()['entries']}, 'still there after 1 s')
-    ok = wait_until(lambda: mac(0xb) not in {e['mac'] for e in sw.fdb()['entries']}, 6)
+    ok = wait_for(lambda: mac(0xb) not in {e['mac'] for e in sw.fdb()['entries']}, 6)
     check(ok, 'aged out after the 2 s aging time')
     check(sw.fdb()['fdb']['aged'] >= 1, 'aged counter')
     check(mac(0x5) in {e['mac'] for e in sw.fdb()['entries']}, 'static entry does not age')
@@ -438,10 +245,10 @@ def case_vlan():
     sw.ok(cmd='port-add', name='b', type='vhost-user', path=f'{TMP}/b.sock', vlan_mode='access', vlan=10)
     sw.ok(cmd='port-add', name='c', type='vhost-user', path=f'{TMP}/c.sock', vlan_mode='access', vlan=20)
     sw.ok(cmd='port-add', name='d', type='vhost-user', path=f'{TMP}/d.sock', vlan_mode='access', vlan=20)
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
-    tc = TestPmd([vu(f'{TMP}/c.sock', mac(0xc))], 'rxonly')
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
-    td = TestPmd([vu(f'{TMP}/d.sock', mac(0xd))], 'txonly', ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
+    tb = peer('b', 'rxonly')
+    tc = peer('c', 'rxonly')
+    ta = peer('a', 'txonly', ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
+    td = peer('d', 'txonly', ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
     for n in 'abcd':
         check(sw.wait_link(n), f'{n} up')
     tb.start()
@@ -482,7 +289,7 @@ ETYPE = 0x88b5      # IEEE 802 local experimental ethertype: ignore kernel chatt
 
 
 def tap_prepare(ifname):
-    wait_until(lambda: os.path.exists(f'/sys/class/net/{ifname}'), 10)
+    wait_for(lambda: os.path.exists(f'/sys/class/net/{ifname}'), 10)
     subprocess.run(['sysctl', '-q', '-w', f'net.ipv6.conf.{ifname}.disable_ipv6=1'],
                    capture_output=True)
     subprocess.run(['ip', 'link', 'set', ifname, 'up'], check=True)
@@ -616,7 +423,7 @@ def case_macflood():
     # After a flush learning works again.
     sw.ok(cmd='fdb-flush')
     s1.send(frame('ff:ff:ff:ff:ff:ff', mac(0x33), b'after'))
-    check(wait_until(lambda: mac(0x33) in {e['mac'] for e in sw.fdb()['entries']}, 3),
+    check(wait_for(lambda: mac(0x33) in {e['mac'] for e in sw.fdb()['entries']}, 3),
           'learning after flush')
     s1.close()
     s2.close()
@@ -628,8 +435,8 @@ def case_trunk():
     sw.ok(cmd='port-add', name='a', type='vhost-user', path=f'{TMP}/a.sock', vlan_mode='access', vlan=10)
     sw.ok(cmd='port-add', name='t', type='vhost-user', path=f'{TMP}/t.sock', vlan_mode='trunk',
           trunks=[10, 20])
-    tt = TestPmd([vu(f'{TMP}/t.sock', mac(0xe))], 'rxonly')
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
+    tt = peer('t', 'rxonly', m=0xe)
+    ta = peer('a', 'txonly', ['--eth-peer=0,ff:ff:ff:ff:ff:ff'])
     check(sw.wait_link('a') and sw.wait_link('t'), 'links up')
     tt.cmd('set verbose 1')
     tt.start()
@@ -655,8 +462,8 @@ def case_counters():
     sw = Switch()
     two_peers(sw)
     sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}', '--txpkts=200'])
+    tb = peer('b', 'rxonly')
+    ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}', '--txpkts=200'])
     check(sw.wait_link('a') and sw.wait_link('b'), 'links up')
     tb.start()
     burst(ta, 1.0)
@@ -682,14 +489,13 @@ def case_reconnect():
     sw.ok(cmd='port-add', name='a', type='vhost-user', path=f'{TMP}/a.sock', mode='client')
     sw.ok(cmd='port-add', name='b', type='vhost-user', path=f'{TMP}/b.sock')
     sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
+    tb = peer('b', 'rxonly')
     tb.start()
     first = 0
     for rnd in range(2):
         if os.path.exists(f'{TMP}/a.sock'):
             os.unlink(f'{TMP}/a.sock')  # a killed server-mode peer leaves its socket behind
-        ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa), server=True)], 'txonly',
-                     [f'--eth-peer=0,{mac(0xb)}'])
+        ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}'], server=True)
         check(sw.wait_link('a', 'up', 30), f'round {rnd}: client port a connected')
         burst(ta, 0.3)
         sent = ta.stats()[0]['tx_packets']
@@ -705,7 +511,7 @@ def case_reconnect():
     tb.kill()
     check(sw.wait_link('b', 'down'), 'b down')
     tx_before = sw.stats('b')['tx_packets']
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
+    tb = peer('b', 'rxonly')
     check(sw.wait_link('b'), 'server port b back')
     check(sw.stats('b')['tx_packets'] == tx_before and tx_before > 0, 'b counters kept')
     tb.close()
@@ -716,9 +522,9 @@ def case_multiqueue():
     sw.ok(cmd='port-add', name='a', type='vhost-user', path=f'{TMP}/a.sock', queues=2)
     sw.ok(cmd='port-add', name='b', type='vhost-user', path=f'{TMP}/b.sock', queues=2)
     sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb), queues=2)], 'rxonly', ['--rxq=2', '--txq=2'])
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa), queues=2)], 'txonly',
-                 ['--rxq=2', '--txq=2', f'--eth-peer=0,{mac(0xb)}'], cores='0@0,1@0,2@0')
+    tb = peer('b', 'rxonly', ['--rxq=2', '--txq=2'], queues=2)
+    ta = peer('a', 'txonly', ['--rxq=2', '--txq=2', f'--eth-peer=0,{mac(0xb)}'], queues=2,
+              cores='0@0,1@0,2@0')
     check(sw.wait_link('a') and sw.wait_link('b'), 'links up')
     sh = sw.ok(cmd='show')
     rxqs = [(q['port'], q['queue']) for p in sh['pmds'] for q in p['rxqs']]
@@ -749,8 +555,8 @@ def case_twopmd():
     sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
     pmd = {p['name']: p['pmd'] for p in sw.ok(cmd='port-list')['ports']}
     check(pmd['a'] != pmd['b'], f'ports a and b polled by different PMDs: {pmd}')
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+    tb = peer('b', 'rxonly')
+    ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
     check(sw.wait_link('a') and sw.wait_link('b'), 'links up')
     tb.start()
     ta.start()
@@ -863,8 +669,8 @@ def case_hostile():
     sw = Switch()
     two_peers(sw)
     sw.ok(cmd='port-add', name='h', type='vhost-user', path=f'{TMP}/h.sock')
-    tb = TestPmd([vu(f'{TMP}/b.sock', mac(0xb))], 'rxonly')
-    ta = TestPmd([vu(f'{TMP}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+    tb = peer('b', 'rxonly')
+    ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
     check(sw.wait_link('a') and sw.wait_link('b'), 'links up')
     tb.start()
     ta.cmd('set eth-peer 0 ff:ff:ff:ff:ff:ff')
@@ -881,7 +687,7 @@ def case_hostile():
     ta.stop()
     check(sw.port('h') is not None and sw.alive(), 'port h still configured')
     # h is usable by a well-behaved peer afterwards.
-    th = TestPmd([vu(f'{TMP}/h.sock', mac(0xc))], 'rxonly')
+    th = peer('h', 'rxonly', m=0xc)
     check(sw.wait_link('h'), 'a real peer can attach to h afterwards')
     th.close()
     ta.close()
@@ -891,12 +697,6 @@ def case_hostile():
 # ---- privilege drop ----
 
 DROP_ID = 65534     # nobody/nogroup on Debian
-
-
-def proc_status(path):
-    """/proc/.../status as {field: value string}."""
-    with open(path) as f:
-        return dict(l.rstrip('\n').split(':\t', 1) for l in f if ':\t' in l)
 
 
 def case_privdrop():
@@ -930,12 +730,12 @@ def case_privdrop():
     sw = Switch(extra=['--no-shconf'],
                 pmd_args=['--config', conf, '--user', f'{DROP_ID}:{DROP_ID}',
                           '--socket-group', str(sgid)])
-    check(wait_until(lambda: f'running as uid {DROP_ID}' in open(sw.logf.name).read(), 10),
+    check(wait_for(lambda: f'running as uid {DROP_ID}' in open(sw.logf.name).read(), 10),
           'switch logs the drop')
     tasks = os.listdir(f'/proc/{sw.p.pid}/task')
     names = []
     for t in tasks:
-        st = proc_status(f'/proc/{sw.p.pid}/task/{t}/status')
+        st = nt.proc_status(sw.p.pid, t)
         names.append(st['Name'])
         ids = st['Uid'].split() + st['Gid'].split()
         check(ids == [str(DROP_ID)] * 8 and int(st['CapEff'], 16) == 0 and int(st['CapPrm'], 16) == 0
@@ -956,8 +756,8 @@ def case_privdrop():
     r = sw.ctl(cmd='port-add', name='r', type='vhost-user', path=f'{TMP}/r.sock')
     check(not r['ok'] and 'r.sock' in r['error'] and 'may not write to its directory' in r['error'],
           f'no socket in a directory the user may not write: {r}')
-    tb = TestPmd([vu(f'{udir}/b.sock', mac(0xb))], 'rxonly')
-    ta = TestPmd([vu(f'{udir}/a.sock', mac(0xa))], 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+    tb = peer('b', 'rxonly', sockdir=udir)
+    ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}'], sockdir=udir)
     check(sw.wait_link('a') and sw.wait_link('b'), 'both peers connected to the dropped switch')
     tb.start()
     burst(ta, 0.5)
@@ -987,9 +787,9 @@ def case_privdrop():
     sw.ok(cmd='port-add', name='c', type='vhost-user', path=f'{udir}/c.sock', mode='client')
     tcs = []
     th = threading.Thread(target=lambda: tcs.append(
-        TestPmd([vu(f'{udir}/c.sock', mac(0xc), server=True)], 'rxonly')), daemon=True)
+        peer('c', 'rxonly', sockdir=udir, server=True)), daemon=True)
     th.start()
-    check(wait_until(lambda: os.path.exists(f'{udir}/c.sock'), 20), 'frontend socket created')
+    check(wait_for(lambda: os.path.exists(f'{udir}/c.sock'), 20), 'frontend socket created')
     time.sleep(1.5)     # the switch retries every second
     check(sw.port('c')['link'] == 'down', 'client port: no connect to a socket only root may write')
     os.chown(f'{udir}/c.sock', 0, sgid)
@@ -1035,16 +835,10 @@ def main():
         FAILS.append(f'exception: {e}')
     finally:
         for p in reversed(PROCS):
-            if p.poll() is None:
-                if p.args[0] == ARGS.switch:
-                    p.send_signal(signal.SIGTERM)
-                    try:
-                        p.wait(15)
-                    except subprocess.TimeoutExpired:
-                        p.kill()
-                else:
-                    p.kill()
-                p.wait()
+            if p.args[0] == ARGS.switch:
+                nt.stop(p, timeout=15)
+            else:
+                nt.stop(p, signal.SIGKILL)
         swlog = os.path.join(TMP, 'switch.log')
         if os.path.exists(swlog):
             text = open(swlog).read()
