@@ -17,90 +17,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
+from nfvtest import check, wait_for, raw, http, domain_xml, FakeSwitch, FAILS  # noqa: E402
+
 ARGS = None
-FAILS = []
-
-
-def check(cond, msg):
-    if not cond:
-        FAILS.append(msg)
-        print(f'FAIL: {msg}', flush=True)
-    return cond
-
-
-def wait_for(pred, timeout=10.0, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-class FakeSwitch:
-    """In-process nfv-switch control socket: ports with counters, no data path."""
-
-    def __init__(self, path):
-        self.path = path
-        self.ports = {}
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        self.fail_next_add = None
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.client, args=(c,), daemon=True).start()
-
-    def client(self, c):
-        f = c.makefile('rwb')
-        for line in f:
-            req = json.loads(line)
-            f.write(json.dumps(self.handle(req)).encode() + b'\n')
-            f.flush()
-        c.close()
-
-    def handle(self, req):
-        cmd = req.get('cmd')
-        if cmd == 'port-add':
-            if req['name'] in self.ports:
-                return {'ok': False, 'error': f"port '{req['name']}' exists"}
-            allowed = {'cmd', 'name', 'type', 'path', 'mode', 'queues', 'vlan_mode', 'vlan',
-                       'trunks'}
-            if set(req) - allowed:
-                return {'ok': False, 'error': 'unknown field'}
-            self.ports[req['name']] = dict(req, link=False, rx_packets=5, rx_bytes=320,
-                                           tx_packets=7, tx_bytes=448)
-            return {'ok': True}
-        if cmd == 'port-del':
-            if self.ports.pop(req['name'], None) is None:
-                return {'ok': False, 'error': 'no such port'}
-            return {'ok': True}
-        if cmd == 'port-list':
-            return {'ok': True, 'ports': [
-                {k: p.get(k) for k in ('name', 'type', 'path', 'mode', 'link', 'vlan_mode',
-                                       'vlan', 'trunks')} for p in self.ports.values()]}
-        if cmd == 'fdb-show':
-            return {'ok': True, 'fdb': []}
-        if cmd == 'stats':
-            return {'ok': True, 'ports': [
-                {'name': p['name'], 'rx_packets': p['rx_packets'], 'rx_bytes': p['rx_bytes'],
-                 'tx_packets': p['tx_packets'], 'tx_bytes': p['tx_bytes'], 'drop_no_buffers': 0,
-                 'drop_queue_full': 0, 'drop_vlan': 0, 'drop_malformed': 0}
-                for p in self.ports.values()]}
-        return {'ok': False, 'error': 'unknown command'}
-
-    def close(self):
-        self.sock.close()
 
 
 OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
@@ -246,31 +169,25 @@ class Env:
             self.fake_switch = FakeSwitch(self.swsock)
 
     def start_switch(self):
-        log = open(os.path.join(self.tmp, 'switch.log'), 'a')
-        self.switch_proc = subprocess.Popen(
-            [ARGS.switch, '--no-huge', '--no-pci', '-m', '256', '--file-prefix',
-             f'nfvmgmt{os.getpid()}', '-l', '0,1', '--', '--control', self.swsock,
-             *ARGS.switch_args.split()], stdout=log, stderr=subprocess.STDOUT)
+        self.switch_proc = nt.start_logged(
+            nt.switch_cmd(ARGS.switch, self.swsock, f'nfvmgmt{os.getpid()}', memory=256,
+                          args=ARGS.switch_args.split()), os.path.join(self.tmp, 'switch.log'))
         if not wait_for(lambda: os.path.exists(self.swsock), 30):
             raise RuntimeError('nfv-switch did not create its control socket')
 
     def kill_switch(self):
-        self.switch_proc.kill()
-        self.switch_proc.wait(10)
+        nt.stop(self.switch_proc, signal.SIGKILL, 10)
         if os.path.exists(self.swsock):
             os.unlink(self.swsock)
 
     def start_nfvd(self, extra=()):
-        log = open(os.path.join(self.tmp, 'nfvd.log'), 'a')
-        self.nfvd = subprocess.Popen(
-            [ARGS.nfvd, '--state-dir', self.state, '--run-dir', self.run, '--socket', self.sock,
-             '--switch-socket', self.swsock, '--vmm', self.vmm, *self.nfvd_args, *extra],
-            stdout=log, stderr=subprocess.STDOUT)
+        self.nfvd = nt.start_logged(nt.nfvd_cmd(ARGS.nfvd, self.state, self.run, self.vmm,
+                                                [*self.nfvd_args, *extra]),
+                                    os.path.join(self.tmp, 'nfvd.log'))
         check(wait_for(lambda: os.path.exists(self.sock) and self.ping()), 'nfvd came up')
 
     def stop_nfvd(self, sig=signal.SIGTERM):
-        self.nfvd.send_signal(sig)
-        rc = self.nfvd.wait(10)
+        rc = nt.stop(self.nfvd, sig, 10)
         # a clean exit also means no sanitizer report in sanitizer builds
         check(rc == 0, f'nfvd exit status {rc} (see {self.tmp}/nfvd.log)')
         self.nfvd = None
@@ -290,17 +207,7 @@ class Env:
         return p
 
     def switch_call(self, req):
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(self.swsock)
-        s.sendall(json.dumps(req).encode() + b'\n')
-        data = b''
-        while not data.endswith(b'\n'):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        return json.loads(data)
+        return nt.request(self.swsock, req, timeout=60)
 
     def switch_ports(self):
         return {p['name']: p for p in self.switch_call({'cmd': 'port-list'})['ports']}
@@ -317,82 +224,12 @@ class Env:
             except (OSError, ValueError, KeyError):
                 pass
         if self.switch_proc:
-            self.switch_proc.terminate()
-            try:
-                self.switch_proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.switch_proc.kill()
+            nt.stop(self.switch_proc, timeout=10)
         if self.fake_switch:
             self.fake_switch.close()
         if self.ovs:
             self.ovs.stop()
-        if os.environ.get('NFV_KEEP'):
-            print(f'kept {self.tmp}')
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def raw(env, data, shut=True, timeout=10):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(timeout)
-    s.connect(env.sock)
-    s.sendall(data)
-    if shut:
-        s.shutdown(socket.SHUT_WR)
-    out = b''
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break
-        if not chunk:
-            break
-        out += chunk
-    s.close()
-    return out
-
-
-def http(method, path, body=None, ctype='application/json', env=None):
-    hdr = f'{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n'
-    if body is not None:
-        if isinstance(body, str):
-            body = body.encode()
-        hdr += f'Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n'
-    elif method in ('POST', 'PUT'):
-        hdr += 'Content-Length: 0\r\n'
-    out = raw(env, hdr.encode() + b'\r\n' + (body or b''))
-    head, _, payload = out.partition(b'\r\n\r\n')
-    status = int(head.split(b' ')[1]) if head else 0
-    try:
-        j = json.loads(payload) if payload[:1] in (b'{', b'[') else None
-    except ValueError:
-        j = None
-    return status, j, payload
-
-
-def domain_xml(name, kernel, port_dev=None, vlan=10, pins='', desc='', on_crash='destroy',
-               extra_dev='', mac=None, cmdline=None, cpuset=None, bridge='nfv-switch'):
-    iface = ''
-    mac = mac or '52:54:00:aa:%02x:%02x' % (len(name), sum(name.encode()) % 256)
-    if port_dev:
-        iface = (f"<interface type='bridge'><mac address='{mac}'/>"
-                 f"<source bridge='{bridge}'/><vlan><tag id='{vlan}'/></vlan>"
-                 f"<target dev='{port_dev}'/><model type='virtio'/></interface>")
-    return f"""<domain type='kvm'>
-  <name>{name}</name>
-  <description>{desc}</description>
-  <memory unit='MiB'>64</memory>
-  <vcpu placement='static'{f" cpuset='{cpuset}'" if cpuset else ''}>1</vcpu>
-  {f"<cputune><vcpupin vcpu='0' cpuset='{pins}'/></cputune>" if pins else ''}
-  <os><type arch='x86_64'>hvm</type><kernel>{kernel}</kernel>{f'<cmdline>{cmdline}</cmdline>' if cmdline else ''}</os>
-  <on_crash>{on_crash}</on_crash>
-  <devices>
-    {iface}
-    <serial type='pty'><target port='0'/></serial>
-    {extra_dev}
-  </devices>
-</domain>
-"""
+        nt.remove_tmp(self.tmp)
 
 
 def write(env, name, text):
@@ -707,18 +544,24 @@ def console_session(env, name, send=b'', until=b'', timeout=10):
     s.connect(path)
     if send:
         s.sendall(send)
-    out = b''
-    end = time.monotonic() + timeout
-    while until not in out and time.monotonic() < end:
-        try:
-            chunk = s.recv(4096)
-        except socket.timeout:
-            break
-        if not chunk:
-            break
-        out += chunk
+    out = nt.recv_all(s, until, time.monotonic() + timeout)
     s.close()
     return out
+
+
+def quit_ping(env):
+    """Make the ping guest of the traffic tests power off; returns whether it did within 60 s.
+    'x' ends a round still waiting for late answers (a lone 'q' would be eaten there), 'q'
+    quits; repeated because a loaded host may still be busy with the round."""
+    def once():
+        if dominfo(env, 'ping').get('State') != 'running':
+            return True
+        try:
+            console_session(env, 'ping', send=b'xq', timeout=0.2)
+        except OSError:
+            pass
+        return wait_for(lambda: dominfo(env, 'ping').get('State') == 'shut off', 5, 0.5)
+    return wait_for(once, 60, 0)
 
 
 def test_real_guest(env):
@@ -822,17 +665,7 @@ def test_real_traffic(env):
           f'({got} answers in all)')
     log = open(os.path.join(env.tmp, 'nfvd.log')).read()
     check("re-created switch port 'echo-eth0'" in log, 'nfvd logged the re-created port')
-    # 'x' ends a round still waiting for late answers (a lone 'q' would be eaten there), 'q'
-    # quits; repeated because a loaded host may still be busy with the round
-    def quit_ping():
-        if dominfo(env, 'ping').get('State') != 'running':
-            return True
-        try:
-            console_session(env, 'ping', send=b'xq', timeout=0.2)
-        except OSError:
-            pass
-        return wait_for(lambda: dominfo(env, 'ping').get('State') == 'shut off', 5, 0.5)
-    check(wait_for(quit_ping, 60, 0), 'ping guest powered off on q')
+    check(quit_ping(env), 'ping guest powered off on q')
     check(dominfo(env, 'ping').get('State reason') == 'shutdown', 'ping guest powered off')
     p = env.ctl('domifstat', 'echo', 'echo-eth0')
     stats = {l.split()[1]: int(l.split()[2]) for l in p.stdout.splitlines() if l.strip()}
@@ -856,7 +689,7 @@ def check_unprivileged(env, names):
         return
     for n in names:
         pid = http('GET', f'/domains/{n}', env=env)[1]['pid']
-        st = dict(l.split(':', 1) for l in open(f'/proc/{pid}/status').read().splitlines())
+        st = nt.proc_status(pid)
         uids, gids = st['Uid'].split(), st['Gid'].split()
         check(uids == [str(pw.pw_uid)] * 4 and gids == [str(pw.pw_gid)] * 4,
               f'{n}: nfv-vmm runs as nfvisor (Uid {uids}, Gid {gids})')
@@ -1021,22 +854,43 @@ def test_ovs_traffic(env):
                 st['tx_packets'] >= 9 and st['rx_bytes'] >= 9 * 60)
     check(wait_for(agree, 20, 1),
           f"domifstat {ifstat(env, 'echo', 'echo-eth0')} = OVS {ovs.stats('echo-eth0')}")
-
-    def quit_ping():
-        if dominfo(env, 'ping').get('State') != 'running':
-            return True
-        try:
-            console_session(env, 'ping', send=b'xq', timeout=0.2)
-        except OSError:
-            pass
-        return wait_for(lambda: dominfo(env, 'ping').get('State') == 'shut off', 5, 0.5)
-    check(wait_for(quit_ping, 60, 0), 'ping guest powered off on q')
+    check(quit_ping(env), 'ping guest powered off on q')
     check(dominfo(env, 'ping').get('State reason') == 'shutdown', 'ping guest powered off')
     check(ovs.ports() == ['echo-eth0'], f'power-off removed the ping port: {ovs.ports()}')
     env.ctl('destroy', 'echo')
     check(ovs.ports() == [], 'destroy removed the echo port')
     for n in ('echo', 'ping'):
         env.ctl('undefine', n)
+
+
+def run_tests(tests, names, fixture=lambda env: ((), ())):
+    """Run each test function of @tests (those named in @names when it is not empty) in a fresh
+    Env with nfvd started: fixture(env) returns (more nfvd options, more arguments for the test
+    after env). An exception fails its test and the next one runs; on a failure the tail of
+    nfvd's log is printed. Returns the exit status: 1 on any failure, 77 when OVS cannot start."""
+    nt.report_style(ok_lines=False, timestamps=False)   # only failures are printed
+    for t in tests:
+        if names and t.__name__ not in names:
+            continue
+        try:
+            env = Env()
+        except Skip as e:
+            print(f'SKIP: {e}', flush=True)
+            return 77
+        try:
+            nfvd_extra, targs = fixture(env)
+            env.start_nfvd(extra=nfvd_extra)
+            t0 = time.monotonic()
+            t(env, *targs)
+            print(f'{t.__name__}: {"ok" if not FAILS else "FAILED"} '
+                  f'({time.monotonic() - t0:.1f}s)', flush=True)
+        except Exception as e:  # report and go on with a fresh environment
+            check(False, f'{t.__name__}: {type(e).__name__}: {e}')
+        finally:
+            if FAILS:
+                print(open(os.path.join(env.tmp, 'nfvd.log')).read()[-3000:])
+            env.close()
+    return 1 if FAILS else 0
 
 
 TESTS = [test_lifecycle, test_define_errors, test_start_failures, test_crash_and_restart,
@@ -1068,27 +922,7 @@ def main():
     tests = TESTS if ARGS.vmm.endswith('.py') else [test_real_guest, test_real_traffic]
     if ARGS.ovs:
         tests = [test_ovs_backend] if ARGS.vmm.endswith('.py') else [test_ovs_traffic]
-    for t in tests:
-        if ARGS.tests and t.__name__ not in ARGS.tests:
-            continue
-        try:
-            env = Env()
-        except Skip as e:
-            print(f'SKIP: {e}', flush=True)
-            return 77
-        try:
-            env.start_nfvd()
-            t0 = time.monotonic()
-            t(env)
-            print(f'{t.__name__}: {"ok" if not FAILS else "FAILED"} '
-                  f'({time.monotonic() - t0:.1f}s)', flush=True)
-        except Exception as e:  # report and go on with a fresh environment
-            check(False, f'{t.__name__}: {type(e).__name__}: {e}')
-        finally:
-            if FAILS:
-                print(open(os.path.join(env.tmp, 'nfvd.log')).read()[-3000:])
-            env.close()
-    return 1 if FAILS else 0
+    return run_tests(tests, ARGS.tests)
 
 
 if __name__ == '__main__':

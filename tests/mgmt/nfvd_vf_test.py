@@ -20,11 +20,13 @@ import signal
 import struct
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
+from nfvtest import check, wait_for, http  # noqa: E402
 import nfvd_test  # noqa: E402
-from nfvd_test import check, wait_for, http, write, dominfo  # noqa: E402
+from nfvd_test import write, dominfo  # noqa: E402
 
 PF = '0000:01:00.0'
 VF = ['0000:01:10.0', '0000:01:10.2', '0000:01:10.4']
@@ -167,8 +169,8 @@ def iface(addr, mac='52:54:00:12:34:56', vlan=42, managed='yes'):
 
 
 def define(env, name, devs, on_crash='destroy'):
-    xml = nfvd_test.domain_xml(name, '/nonexistent/guest.elf', extra_dev=devs,
-                               on_crash=on_crash)
+    xml = nt.domain_xml(name, '/nonexistent/guest.elf', extra_dev=devs,
+                        on_crash=on_crash)
     env.ctl('define', write(env, f'{name}.xml', xml))
 
 
@@ -318,24 +320,11 @@ def main():
     args = ap.parse_args()
     nfvd_test.ARGS = argparse.Namespace(nfvd=args.nfvd, nfvctl=args.nfvctl, vmm=args.vmm,
                                         switch=None, guest=None, ovs=None, switch_args='')
-    for t in TESTS:
-        if args.tests and t.__name__ not in args.tests:
-            continue
-        env = nfvd_test.Env()
+
+    def sysfs(env):
         fs = FakeSysfs(os.path.join(env.tmp, 'sys'))
-        try:
-            env.start_nfvd(extra=['--sysfs-root', fs.root])
-            t0 = time.monotonic()
-            t(env, fs)
-            print(f'{t.__name__}: {"ok" if not nfvd_test.FAILS else "FAILED"} '
-                  f'({time.monotonic() - t0:.1f}s)', flush=True)
-        except Exception as e:
-            check(False, f'{t.__name__}: {type(e).__name__}: {e}')
-        finally:
-            if nfvd_test.FAILS:
-                print(open(os.path.join(env.tmp, 'nfvd.log')).read()[-3000:])
-            env.close()
-    return 1 if nfvd_test.FAILS else 0
+        return ['--sysfs-root', fs.root], (fs,)
+    return nfvd_test.run_tests(TESTS, args.tests, sysfs)
 
 
 if __name__ == '__main__':
