@@ -12,38 +12,22 @@ real API socket. Needs root (to start nfv-vmm as root and drop to uid 65534) and
 import argparse
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
+from nfvtest import check, wait_for, FAILS  # noqa: E402
+
 ARGS = None
-FAILS = []
 NOBODY = 65534
 # The API client runs as uid 65534: a system interpreter it may execute.
 # nfvd's --socket-group in the group case: a group uid 65534 (gid 65534) is not in.
 SOCK_GROUP = 'users'
 CLIENT_PY = '/usr/bin/python3' if os.path.exists('/usr/bin/python3') else sys.executable
-
-
-def check(cond, msg):
-    print(f'{"ok" if cond else "FAIL"}: {msg}', flush=True)
-    if not cond:
-        FAILS.append(msg)
-    return cond
-
-
-def wait_for(pred, timeout=10.0, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def vmm(tmp, *extra, timeout=60, **kw):
@@ -64,27 +48,8 @@ def vmm(tmp, *extra, timeout=60, **kw):
 
 
 def proc_status(pid):
-    st = {}
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            k, _, v = line.partition(':')
-            st[k] = v.split()
-    return st
-
-
-def control(path, req):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(path)
-    s.sendall(json.dumps(req).encode() + b'\n')
-    data = b''
-    while not data.endswith(b'\n'):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return json.loads(data)
+    """/proc/PID/status as {field: [words]}."""
+    return {k: v.split() for k, v in nt.proc_status(pid).items()}
 
 
 def case_confined_guest(tmp):
@@ -118,13 +83,13 @@ def case_confined_guest(tmp):
               f'no capabilities: {st["CapEff"]} {st["CapPrm"]}')
         check(st.get('NoNewPrivs') == ['1'], 'NO_NEW_PRIVS set')
         check(st.get('Seccomp') == ['2'], f'seccomp filter mode: {st.get("Seccomp")}')
-        info = control(ctl, {'cmd': 'info'})
+        info = nt.request(ctl, {'cmd': 'info'})
         check(info.get('ok', True) and 'vcpus' in json.dumps(info), f'control info: {info}')
-        check('exits' in json.dumps(control(ctl, {'cmd': 'stats'})), 'control stats')
-        check(control(ctl, {'cmd': 'dirty-log', 'enable': True}).get('ok', True), 'dirty log on')
-        check('pages' in control(ctl, {'cmd': 'dirty-log-get'}), 'dirty log fetch')
-        check(control(ctl, {'cmd': 'dirty-log', 'enable': False}).get('ok', True), 'dirty log off')
-        r = control(ctl, {'cmd': 'vcpupin', 'vcpu': 0, 'cpuset': '0'})
+        check('exits' in json.dumps(nt.request(ctl, {'cmd': 'stats'})), 'control stats')
+        check(nt.request(ctl, {'cmd': 'dirty-log', 'enable': True}).get('ok', True), 'dirty log on')
+        check('pages' in nt.request(ctl, {'cmd': 'dirty-log-get'}), 'dirty log fetch')
+        check(nt.request(ctl, {'cmd': 'dirty-log', 'enable': False}).get('ok', True), 'dirty log off')
+        r = nt.request(ctl, {'cmd': 'vcpupin', 'vcpu': 0, 'cpuset': '0'})
         check('error' not in r or 'CPU' in r.get('error', ''), f'live re-pin: {r}')
         p.stdin.write(b'g')
         p.stdin.flush()
@@ -202,11 +167,8 @@ def case_nfvd_socket(tmp):
         run = tempfile.mkdtemp(dir=tmp)
         os.chmod(run, 0o755)
         sock = os.path.join(run, 'nfvd.sock')
-        log = open(os.path.join(tmp, 'nfvd.log'), 'a')
-        p = subprocess.Popen([ARGS.nfvd, '--state-dir', os.path.join(run, 'state'), '--run-dir',
-                              run, '--socket', sock, '--switch-socket',
-                              os.path.join(run, 'switch.sock'), '--vmm', ARGS.vmm,
-                              '--no-autostart', *extra], stdout=log, stderr=subprocess.STDOUT)
+        p = nt.start_logged(nt.nfvd_cmd(ARGS.nfvd, os.path.join(run, 'state'), run, ARGS.vmm,
+                                        ['--no-autostart', *extra]), os.path.join(tmp, 'nfvd.log'))
         try:
             if not check(wait_for(lambda: os.path.exists(sock), 10), 'nfvd socket appears'):
                 continue
@@ -233,12 +195,7 @@ def case_nfvd_socket(tmp):
                                    timeout=20)
                 check(r.returncode == 0, f'a member of the socket group is served (rc {r.returncode})')
         finally:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            nt.stop(p, timeout=10)
 
 
 def case_nfvd_vmm_user(tmp):
@@ -297,6 +254,7 @@ def main():
     ap.add_argument('--nfvd')
     ap.add_argument('cases', nargs='*')
     ARGS = ap.parse_args()
+    nt.report_style(ok_lines=True, timestamps=False)
     if os.geteuid() != 0 or not os.path.exists('/dev/kvm'):
         print('needs root and /dev/kvm: skipped')
         return 77
@@ -306,21 +264,8 @@ def main():
     except KeyError:
         subprocess.run(['useradd', '-r', '-u', str(NOBODY), '-M', '-s', '/usr/sbin/nologin',
                         'nobody'], check=False)
-    for c in CASES:
-        if ARGS.cases and c.__name__ not in ARGS.cases:
-            continue
-        tmp = tempfile.mkdtemp(prefix='nfv-sandbox-')
-        t0 = time.monotonic()
-        try:
-            c(tmp)
-        except Exception as e:  # report and go on
-            check(False, f'{c.__name__}: {type(e).__name__}: {e}')
-        finally:
-            print(f'{c.__name__}: {time.monotonic() - t0:.1f}s', flush=True)
-            if os.environ.get('NFV_KEEP'):
-                print(f'kept {tmp}')
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
+    cases = {c.__name__: c for c in CASES}
+    nt.run_cases(cases, [n for n in cases if not ARGS.cases or n in ARGS.cases], 'nfv-sandbox-')
     return 1 if FAILS else 0
 
 
