@@ -29,13 +29,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import nfvtest as nt  # noqa: E402
 
 MACS = ('52:54:00:1a:00:01', '52:54:00:1a:00:02')
 IPS = ('10.0.0.1', '10.0.0.2')
@@ -263,48 +265,23 @@ class Switch:
     def __init__(self, binary, tmp, conf, n):
         self.ctl = os.path.join(tmp, 'ctl.sock')
         # --power-mode: an idle PMD sleeps, so the two TCG guests get the CPUs while booting.
-        cmd = [binary, '--no-huge', '--no-pci', '-m', '512', '-l', '0,1',
-               '--file-prefix', f'interop{os.getpid()}', '--log-level=lib.vhost.*:error',
-               '--', '--control', self.ctl, '--config', conf, '--power-mode']
+        cmd = nt.switch_cmd(binary, self.ctl, f'interop{os.getpid()}',
+                            eal=['--log-level=lib.vhost.*:error'],
+                            args=['--config', conf, '--power-mode'])
         self.logf = open(os.path.join(tmp, f'switch{n}.log'), 'wb')
         self.p = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT,
                                   start_new_session=True)
         procs.append(self.p)
-        end = time.time() + left(60)
-        while time.time() < end:
+        if not nt.wait_listen(self.ctl, self.p, left(60)):
             if self.p.poll() is not None:
                 raise Fail(f'nfv-switch exited with {self.p.returncode}: see {self.logf.name}')
-            try:
-                s = socket.socket(socket.AF_UNIX)
-                s.connect(self.ctl)
-                s.close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise Fail('nfv-switch control socket did not appear')
+            raise Fail('nfv-switch control socket did not appear')
 
     def req(self, line):
-        s = socket.socket(socket.AF_UNIX)
-        s.settimeout(10)
-        s.connect(self.ctl)
-        s.sendall(line.encode() + b'\n')
-        r = b''
-        while not r.endswith(b'\n'):
-            d = s.recv(65536)
-            if not d:
-                break
-            r += d
-        s.close()
-        return r.decode()
+        return nt.request_line(self.ctl, line)
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.p.pid, signal.SIGKILL)
-                self.p.wait()
+        nt.stop(self.p, group=True)
         self.logf.close()
 
 
@@ -455,12 +432,7 @@ def main():
         log(f'FAIL: {e} (logs in {tmp})')
     finally:
         for p in procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except OSError:
-                    p.kill()
-                p.wait()
+            nt.stop(p, signal.SIGKILL, group=True)
         if ok and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(f'/var/run/dpdk/interop{os.getpid()}', ignore_errors=True)
