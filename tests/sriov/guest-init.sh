@@ -1,17 +1,7 @@
 #!/bin/sh
 # /init of the SR-IOV test guest (see run-guest-test.sh). Drives nfv-sriov and sriov-guest-probe
 # against the emulated igb PF and reports "PASS name" / "FAIL name: why" lines on the console.
-export PATH=/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-exec 2>&1
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; }
-check() { # name, then a command whose success is the check
-	n=$1; shift
-	if "$@" > /tmp/out 2>&1; then pass "$n"; else fail "$n: $(tr '\n' ' ' < /tmp/out)"; fi
-}
+. /guest-lib.sh
 # NIC drivers first: vfio-pci is loaded later, after checking that its absence is reported.
 for m in $(cat /mod/order); do case $m in vfio*|irqbypass*|mdev*) ;; *) insmod "/mod/$m" || fail "insmod-$m" ;; esac; done
 echo "kernel $(uname -r), cmdline $(cat /proc/cmdline)"
@@ -53,7 +43,7 @@ grep -q "mac=52:54:00:aa:bb:01 vlan=100 qos=2 spoofchk=0 trust=1 .*max_tx_rate=1
 # vfio-pci binding, IOMMU group checks, VFIO access.
 vf=0000:01:10.0
 nfv-sriov bind $vf > /tmp/out 2>&1
-if grep -q "vfio-pci driver is not loaded" /tmp/out && [ "$(basename "$(readlink /sys/bus/pci/devices/$vf/driver)")" = igbvf ]; then
+if grep -q "vfio-pci driver is not loaded" /tmp/out && [ "$(drv $vf)" = igbvf ]; then
 	pass vfio-pci-missing-refused
 else
 	fail "vfio-pci-missing-refused: $(cat /tmp/out)"
@@ -63,14 +53,14 @@ g=$(basename "$(readlink /sys/bus/pci/devices/$vf/iommu_group)")
 nfv-sriov group $vf > /tmp/out 2>&1; cat /tmp/out
 grep -q "iommu_group=$g viable=no" /tmp/out && pass group-not-viable-with-igbvf || fail group-not-viable-with-igbvf
 check bind-vfio nfv-sriov bind $vf
-[ "$(basename "$(readlink /sys/bus/pci/devices/$vf/driver)")" = vfio-pci ] && pass bound-vfio-pci || fail bound-vfio-pci
+[ "$(drv $vf)" = vfio-pci ] && pass bound-vfio-pci || fail bound-vfio-pci
 [ -c /dev/vfio/$g ] && pass dev-vfio-group || fail "dev-vfio-group: $(ls /dev/vfio)"
 check group-viable nfv-sriov group $vf
 check bind-again-busy sh -c "! nfv-sriov bind $vf"
 check numvfs-busy sh -c "! nfv-sriov numvfs $pf 0"
 sriov-guest-probe vfio $vf
 check unbind-vfio nfv-sriov unbind $vf igbvf
-[ "$(basename "$(readlink /sys/bus/pci/devices/$vf/driver)")" = igbvf ] && pass igbvf-restored || fail igbvf-restored
+[ "$(drv $vf)" = igbvf ] && pass igbvf-restored || fail igbvf-restored
 [ -z "$(cat /sys/bus/pci/devices/$vf/driver_override)" ] || [ "$(cat /sys/bus/pci/devices/$vf/driver_override)" = "(null)" ] && pass override-cleared || fail override-cleared
 
 # A shared IOMMU group: q35's ICH9 functions 00:1f.x share one; pci-pf-stub (a host driver, unlike

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build the initramfs of the SR-IOV guest test:
 #   tests/sriov/mkinitramfs.sh OUT.cpio.gz INIT_SCRIPT BINARY...
-# It holds busybox-static, iproute2's ip (busybox ip has no VF output), the given binaries with
-# the shared libraries ldd lists for them, and the kernel modules of Debian's own kernel that the
-# test needs (igb, igbvf, vfio-pci and their dependencies, from modules.dep; NFV_INITRAMFS_MODULES
-# replaces the list). The kernel version is
-# that of the newest /boot/vmlinuz-* unless NFV_GUEST_KVER says otherwise.
+# It holds INIT_SCRIPT as /init, guest-lib.sh (which the test guests' /init scripts source) as
+# /guest-lib.sh, busybox-static, iproute2's ip (busybox ip has no VF output), the given binaries
+# with the shared libraries ldd lists for them, and the kernel modules of Debian's own kernel that
+# the test needs (igb, igbvf, vfio-pci and their dependencies, from modules.dep;
+# NFV_INITRAMFS_MODULES replaces the list). The kernel version is that of the newest
+# /boot/vmlinuz-* unless NFV_GUEST_KVER says otherwise.
 set -euo pipefail
 out=$1 init=$2
 shift 2
@@ -49,4 +50,5 @@ add_mod() {
 for m in $want; do add_mod "$m"; done
 cp "$init" "$tmp/init"
 chmod +x "$tmp/init"
+cp "$(dirname "$0")/guest-lib.sh" "$tmp/guest-lib.sh"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out"

@@ -2,14 +2,7 @@
 # /init of the nfvd SR-IOV guest test (see run-nfvd-guest-test.sh): nfvd with a shell stand-in for
 # nfv-vmm (no KVM inside this TCG guest) starts domains with VFs of the emulated igb PF; the checks
 # read back what the kernel says (ip link, driver links) and print "PASS name" / "FAIL name: why".
-export PATH=/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-exec 2>&1
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; }
-drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver")"; }
+. /guest-lib.sh
 for m in $(cat /mod/order); do insmod "/mod/$m" || fail "insmod-$m"; done
 echo "kernel $(uname -r)"
 
