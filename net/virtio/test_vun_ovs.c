@@ -18,56 +18,11 @@
 #include "log.h"
 #include "util.h"
 #include "vhost_user_netdev.h"
+#include "test_vun_flow.h"
 #include "testproc.h"
 #include "test.h"
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa }, mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
-
-struct rx_ctx {
-	const uint8_t *src, *dst;
-	uint64_t ok, other;
-};
-
-static int rx_cb(void *opaque, const void *frame, size_t len)
-{
-	struct rx_ctx *c = opaque;
-	const uint8_t *f = frame;
-
-	/* OVS may send frames of its own (none expected, but not ours to judge): count apart. */
-	if (len >= 60 && !memcmp(f, c->dst, 6) && !memcmp(f + 6, c->src, 6))
-		c->ok++;
-	else
-		c->other++;
-	return 0;
-}
-
-static unsigned pair_send(struct vun *from, struct vun *to, const uint8_t *src, const uint8_t *dst,
-			  unsigned n, struct rx_ctx *rc)
-{
-	uint8_t frame[64] = { 0 };
-	/* Probes (n == 1) give up quickly: the port may not be in OVS's datapath yet. */
-	uint64_t end = clock_ms() + (n == 1 ? 200 : 15000), base = rc->ok;
-	unsigned sent = 0;
-
-	memcpy(frame, dst, 6);
-	memcpy(frame + 6, src, 6);
-	frame[12] = 0x88;
-	frame[13] = 0xb5;
-	while (sent < n && clock_ms() < end) {
-		vun_poll_rx(to, rx_cb, rc, 256);
-		if ((int64_t)sent - (int64_t)(rc->ok - base) >= 64) {
-			usleep(50);
-			continue;
-		}
-		memcpy(frame + 14, &sent, sizeof(sent));
-		if (vun_send(from, frame, sizeof(frame)) == 0)
-			sent++;
-	}
-	while (rc->ok - base < sent && clock_ms() < end)
-		if (!vun_poll_rx(to, rx_cb, rc, 256))
-			usleep(100);
-	return (unsigned)(rc->ok - base);
-}
 
 int main(int argc, char **argv)
 {
@@ -77,7 +32,7 @@ int main(int argc, char **argv)
 	struct tovs_cfg oc = { .vswitchd = vswitchd, .dir = dir, .prefix = prefix,
 			       .lcore_mask = "0x1", .pmd_mask = "0x2" };
 	struct vun *a = NULL, *b = NULL;
-	struct rx_ctx ab = { mac_a, mac_b }, ba = { mac_b, mac_a };
+	struct vun_flow ab = { mac_a, mac_b }, ba = { mac_b, mac_a };
 	const unsigned N = 2000;
 	uint64_t t0 = clock_ms();
 
@@ -132,19 +87,20 @@ int main(int argc, char **argv)
 		bool ok1 = false, ok2 = false;
 
 		while ((!ok1 || !ok2) && clock_ms() < end) {
-			ok1 = ok1 || pair_send(a, b, mac_a, mac_b, 1, &ab) == 1;
-			ok2 = ok2 || pair_send(b, a, mac_b, mac_a, 1, &ba) == 1;
+			/* A probe gives up quickly: the port may not be in the datapath yet. */
+			ok1 = ok1 || vun_flow_send(a, b, &ab, 1, 64, 200) == 1;
+			ok2 = ok2 || vun_flow_send(b, a, &ba, 1, 64, 200) == 1;
 		}
 		printf("# probes passed after %lu ms (a->b %d, b->a %d)\n", clock_ms() - t0, ok1, ok2);
 		CHECK(ok1 && ok2);
 		usleep(100 * 1000);
-		vun_poll_rx(a, rx_cb, &ba, 256);
-		vun_poll_rx(b, rx_cb, &ab, 256);
+		vun_poll_rx(a, vun_flow_rx, &ba, 256);
+		vun_poll_rx(b, vun_flow_rx, &ab, 256);
 		ab.ok = ab.other = ba.ok = ba.other = 0;
 	}
 	for (int round = 0; round < 2; round++) {
-		unsigned g1 = pair_send(a, b, mac_a, mac_b, N, &ab);
-		unsigned g2 = pair_send(b, a, mac_b, mac_a, N, &ba);
+		unsigned g1 = vun_flow_send(a, b, &ab, N, 64, 15000);
+		unsigned g2 = vun_flow_send(b, a, &ba, N, 64, 15000);
 
 		printf("# round %d: a->b %u/%u, b->a %u/%u (other frames %lu/%lu)\n", round, g1, N, g2,
 		       N, ab.other, ba.other);
