@@ -62,17 +62,11 @@ static uint8_t *gpa_ptr(struct harness *h, uint64_t gpa)
 	return h->ram + (gpa - RAM_GPA);
 }
 
-static int harness_start(struct harness *h, const struct blk_cfg *cfg)
+/* Queue 0 on a fresh ring (split, or packed for h->packed), started in the device. */
+static int harness_queue_start(struct harness *h)
 {
-	const struct virtio_dev_ops *ops = blk_virtio_ops();
 	struct vq_cfg c;
-	int ret;
 
-	ret = blk_create(cfg, &h->gm, &h->blk);
-	if (ret)
-		return ret;
-	if (ops->set_features(h->blk, ops->get_features(h->blk)))
-		return -EINVAL;
 	vq_init(&h->vq, &h->gm, "blk-test", 0);
 	if (h->packed) {
 		vqp_init(&h->pd, h->ram, RAM_GPA, QSIZE - 3, RING_GPA); /* any size for packed */
@@ -85,8 +79,21 @@ static int harness_start(struct harness *h, const struct blk_cfg *cfg)
 		return -EINVAL;
 	h->vq.call = on_call;
 	h->vq.call_opaque = h;
+	return blk_virtio_ops()->queue_start(h->blk, 0, &h->vq);
+}
+
+static int harness_start(struct harness *h, const struct blk_cfg *cfg)
+{
+	const struct virtio_dev_ops *ops = blk_virtio_ops();
+	int ret;
+
+	ret = blk_create(cfg, &h->gm, &h->blk);
+	if (ret)
+		return ret;
+	if (ops->set_features(h->blk, ops->get_features(h->blk)))
+		return -EINVAL;
 	h->threads_mode = !cfg->manual_poll;
-	return ops->queue_start(h->blk, 0, &h->vq);
+	return harness_queue_start(h);
 }
 
 static void harness_stop(struct harness *h)
@@ -499,18 +506,9 @@ static void test_durability(enum blk_io io)
 /* Stop queue 0 and start it again on a fresh ring, as a driver reset does. */
 static int harness_restart_queue(struct harness *h)
 {
-	struct vq_cfg c;
-
 	blk_virtio_ops()->queue_stop(h->blk, 0);
 	vq_reset(&h->vq);
-	vq_init(&h->vq, &h->gm, "blk-test", 0);
-	vqd_init(&h->d, h->ram, RAM_GPA, QSIZE, RING_GPA);
-	vqd_cfg(&h->d, &c, true, true);
-	if (vq_setup(&h->vq, &c))
-		return -EINVAL;
-	h->vq.call = on_call;
-	h->vq.call_opaque = h;
-	return blk_virtio_ops()->queue_start(h->blk, 0, &h->vq);
+	return harness_queue_start(h);
 }
 
 #define RAW_TAG 0x5a5a5a5aull /* user data of our own sqes: never a blk_req */
