@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,19 +352,36 @@ int tproc_wait_connect(struct tproc *p, const char *path, int timeout_ms)
 int tproc_send(struct tproc *p, const char *s)
 {
 	size_t len = strlen(s), done = 0;
+	sigset_t pipe_sig, old;
+	int ret = 0;
 
 	if (p->in < 0)
 		return -EBADF;
+	/*
+	 * A helper that died closes the pipe: that must be -EPIPE here, not a SIGPIPE that ends
+	 * the test. Blocked for this thread only, and a SIGPIPE we caused is taken back.
+	 */
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
 	while (done < len) {
 		ssize_t n = write(p->in, s + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
 		done += (size_t)n;
 	}
-	return 0;
+	if (ret == -EPIPE && !sigismember(&old, SIGPIPE)) {
+		struct timespec zero = { 0 };
+
+		(void)sigtimedwait(&pipe_sig, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
 }
 
 /*

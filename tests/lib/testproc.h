@@ -82,7 +82,7 @@ int tproc_wait_path(struct tproc *p, const char *path, int timeout_ms) TPROC_WUR
  */
 int tproc_wait_connect(struct tproc *p, const char *path, int timeout_ms) TPROC_WUR;
 
-/* Write @s to its stdin: 0 or -errno (-EPIPE when it is gone; SIGPIPE is the caller's concern). */
+/* Write @s to its stdin: 0 or -errno (-EPIPE when it is gone; no SIGPIPE is raised). */
 int tproc_send(struct tproc *p, const char *s) TPROC_WUR;
 
 /*
