@@ -137,12 +137,15 @@ int ctl_call_json(const char *path, const char *request, int timeout_ms, struct 
 	free(resp);
 	if (r < 0 || !j || j->type != JSON_OBJECT) {
 		json_free(j);
-		snprintf(err, errlen, "%s: malformed response (byte %zu: %s)", path, jerr.off,
-			 r < 0 ? jerr.msg : "not an object");
+		if (r < 0)
+			snprintf(err, errlen, "%s: malformed response (byte %zu: %s)", path, jerr.off,
+				 jerr.msg);
+		else
+			snprintf(err, errlen, "%s: malformed response (not a JSON object)", path);
 		return -EPROTO;
 	}
 	if (json_get_bool(j, "ok", &ok) || !ok) {
-		snprintf(err, errlen, "%s", json_get_str(j, "error", &e) ? "request failed" : e);
+		snprintf(err, errlen, "%s", json_get_str(j, "error", &e) == 0 ? e : "request failed");
 		json_free(j);
 		return -EREMOTEIO;
 	}

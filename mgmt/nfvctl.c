@@ -250,21 +250,23 @@ static int64_t jint(const struct json *o, const char *key)
 {
 	int64_t v = 0;
 
-	return o && !json_get_int(o, key, INT64_MIN, INT64_MAX, &v) ? v : 0;
+	json_get_int(o, key, INT64_MIN, INT64_MAX, &v); /* absent or not an integer: 0 */
+	return v;
 }
 
 static const char *jstr(const struct json *o, const char *key, const char *dflt)
 {
 	const char *s;
 
-	return o && !json_get_str(o, key, &s) ? s : dflt;
+	return json_get_str(o, key, &s) == 0 ? s : dflt;
 }
 
 static bool jbool(const struct json *o, const char *key)
 {
 	bool b = false;
 
-	return o && !json_get_bool(o, key, &b) && b;
+	json_get_bool(o, key, &b);
+	return b;
 }
 
 /* ---- commands ---- */

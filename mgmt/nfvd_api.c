@@ -356,7 +356,7 @@ static int switch_raw(struct nfvd *d, const char *cmd, char **raw, struct json *
 		const char *msg;
 
 		snprintf(e, sizeof(e), "nfv-switch: %s",
-			 json_get_str(*parsed, "error", &msg) ? "request failed" : msg);
+			 json_get_str(*parsed, "error", &msg) == 0 ? msg : "request failed");
 		reply_error(r, 502, e);
 		free(*raw);
 		*raw = NULL;
@@ -402,7 +402,8 @@ static int64_t geti(const struct json *o, const char *key)
 {
 	int64_t v = 0;
 
-	return o && !json_get_int(o, key, INT64_MIN, INT64_MAX, &v) ? v : 0;
+	json_get_int(o, key, INT64_MIN, INT64_MAX, &v); /* absent or not an integer: 0 */
+	return v;
 }
 
 static const struct ovs_target *net_ovs(const struct nfvd *d, const struct domain_net *n)
