@@ -150,22 +150,23 @@ class FakeSysfs:
             return ''
 
 
-def hostdev(addr, managed='yes'):
+def pci_attrs(addr):
+    """A PCI address ('0000:01:10.2') as the attributes of a libvirt <address/>."""
     d, rest = addr.split(':', 1)
     b, sf = rest.split(':')
     s, f = sf.split('.')
+    return f"domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'"
+
+
+def hostdev(addr, managed='yes'):
     return (f"<hostdev mode='subsystem' type='pci' managed='{managed}'><source>"
-            f"<address domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/>"
-            f"</source></hostdev>")
+            f"<address {pci_attrs(addr)}/></source></hostdev>")
 
 
 def iface(addr, mac='52:54:00:12:34:56', vlan=42, managed='yes'):
-    d, rest = addr.split(':', 1)
-    b, sf = rest.split(':')
-    s, f = sf.split('.')
     return (f"<interface type='hostdev' managed='{managed}'><mac address='{mac}'/><source>"
-            f"<address type='pci' domain='0x{d}' bus='0x{b}' slot='0x{s}' function='0x{f}'/>"
-            f"</source><vlan><tag id='{vlan}'/></vlan></interface>")
+            f"<address type='pci' {pci_attrs(addr)}/></source><vlan><tag id='{vlan}'/></vlan>"
+            f"</interface>")
 
 
 def define(env, name, devs, on_crash='destroy'):
