@@ -80,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	emit(&b, NULL, j);
 	if (!b.failed) {
 		if (json_parse(b.buf, b.len, &j2, &err)) {
-			fprintf(stderr, "re-parse of writer output failed: %s at %zu\n", err.msg, err.off);
+			fprintf(stderr, "re-parse of writer output failed: %s at %zu\n", err.msg,
+				err.off);
 			abort();
 		}
 		if (!same(j, j2)) {

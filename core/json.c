@@ -40,8 +40,9 @@ static void *arena_alloc(struct json_doc *d, size_t n)
 		return (char *)(b + 1) + b->used - n;
 	}
 	/*
-	 * A request larger than a quarter block (a long string) gets a block of its own, linked behind
-	 * the head so the head's free space stays usable; otherwise a new head, each twice the last.
+	 * A request larger than a quarter block (a long string) gets a block of its own, linked
+	 * behind the head so the head's free space stays usable; otherwise a new head, each twice
+	 * the last.
 	 */
 	own = n > d->next_cap / 4;
 	cap = own ? n : d->next_cap;
@@ -173,8 +174,8 @@ static int parse_u_escape(struct parser *ps, const char *q, char **dst)
 	ps->p += 4;
 	if (cp >= 0xd800 && cp < 0xdc00) {
 		/* A high surrogate: the low one must follow. */
-		if (q - ps->p < 7 || ps->p[1] != '\\' || ps->p[2] != 'u' || hex4(ps->p + 3, &lo) < 0 ||
-		    lo < 0xdc00 || lo > 0xdfff)
+		if (q - ps->p < 7 || ps->p[1] != '\\' || ps->p[2] != 'u' ||
+		    hex4(ps->p + 3, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
 			return perr(ps, "unpaired surrogate");
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		ps->p += 6;
@@ -488,7 +489,7 @@ int json_int(const struct json *v, int64_t min, int64_t max, int64_t *out)
 {
 	int64_t i;
 
-	/* Range first: converting a double outside int64_t is undefined. 2^63 is exact in a double. */
+	/* Range first: converting a double outside int64_t is undefined; 2^63 is exact. */
 	if (!v || v->type != JSON_NUMBER || !(v->num >= -9223372036854775808.0) ||
 	    !(v->num < 9223372036854775808.0))
 		return -EINVAL;

@@ -32,7 +32,7 @@ struct json {
 	bool b;		    /* JSON_BOOL */
 	double num;	    /* JSON_NUMBER (finite) */
 	const char *str;    /* JSON_STRING: NUL-terminated, no embedded NUL */
-	size_t len;	    /* JSON_STRING: strlen(str); JSON_ARRAY/JSON_OBJECT: number of children */
+	size_t len;	    /* JSON_STRING: strlen(str); JSON_ARRAY/JSON_OBJECT: children */
 	const char *key;    /* member name when inside an object, else NULL */
 	struct json *child; /* JSON_ARRAY/JSON_OBJECT: first element/member */
 	struct json *next;  /* next sibling */

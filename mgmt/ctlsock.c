@@ -138,14 +138,16 @@ int ctl_call_json(const char *path, const char *request, int timeout_ms, struct 
 	if (r < 0 || !j || j->type != JSON_OBJECT) {
 		json_free(j);
 		if (r < 0)
-			snprintf(err, errlen, "%s: malformed response (byte %zu: %s)", path, jerr.off,
-				 jerr.msg);
+			snprintf(err, errlen, "%s: malformed response (byte %zu: %s)", path,
+				 jerr.off, jerr.msg);
 		else
 			snprintf(err, errlen, "%s: malformed response (not a JSON object)", path);
 		return -EPROTO;
 	}
 	if (json_get_bool(j, "ok", &ok) || !ok) {
-		snprintf(err, errlen, "%s", json_get_str(j, "error", &e) == 0 ? e : "request failed");
+		if (json_get_str(j, "error", &e))
+			e = "request failed";
+		snprintf(err, errlen, "%s", e);
 		json_free(j);
 		return -EREMOTEIO;
 	}

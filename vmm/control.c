@@ -250,7 +250,8 @@ static void control_handle(struct control *c, const char *line, size_t len, stru
 		int64_t slot, vec;
 		int ret;
 
-		if (json_get_int(req, "slot", 0, 31, &slot) || json_get_int(req, "vector", 0, 2047, &vec))
+		if (json_get_int(req, "slot", 0, 31, &slot) ||
+		    json_get_int(req, "vector", 0, 2047, &vec))
 			control_error(b, "irq-fire: needs \"slot\" (0-31) and \"vector\"", NULL);
 		else if ((ret = devices_fire(vm, (unsigned)slot, (unsigned)vec)))
 			control_error(b, "irq-fire: ", strerror(-ret));

@@ -180,10 +180,11 @@ static void test_parsers(void)
 
 static void test_json_parse_ok(void)
 {
-	static const char txt[] = " {\"cmd\":\"vcpupin\",\"vcpu\":1,\"ok\":true,\"t\":[1,2,{}],\"n\":null,"
-				  "\"s\":\"a\\\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\",\"cmd\":\"second\","
-				  "\"neg\":-9223372036854775808,\"big\":9223372036854775808,\"e\":1e3,"
-				  "\"f\":-0.5E-2} \n";
+	static const char txt[] =
+		" {\"cmd\":\"vcpupin\",\"vcpu\":1,\"ok\":true,\"t\":[1,2,{}],\"n\":null,"
+		"\"s\":\"a\\\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\",\"cmd\":\"second\","
+		"\"neg\":-9223372036854775808,\"big\":9223372036854775808,\"e\":1e3,"
+		"\"f\":-0.5E-2} \n";
 	struct json *j = NULL;
 	const char *s = NULL;
 	int64_t i = 0;
@@ -208,7 +209,8 @@ static void test_json_parse_ok(void)
 	CHECK(json_get_bool(j, "ok", &b) == 0 && b);
 	CHECK_EQ(json_get_bool(j, "n", &b), -EINVAL);
 	CHECK_EQ(json_get_str(j, "missing", &s), -ENOENT);
-	CHECK(json_get_str(j, "s", &s) == 0 && !strcmp(s, "a\"\xc3\xa9\xf0\x9f\x98\x80/\b\f\n\r\t"));
+	CHECK(json_get_str(j, "s", &s) == 0 &&
+	      !strcmp(s, "a\"\xc3\xa9\xf0\x9f\x98\x80/\b\f\n\r\t"));
 	CHECK_EQ(json_get(j, "s")->len, strlen(s));
 	CHECK(json_get(j, "t") && json_get(j, "t")->len == 3 && json_get(j, "t")->child->num == 1);
 	CHECK_EQ(json_get(j, "n")->type, JSON_NULL);
@@ -355,11 +357,14 @@ static void test_json_large(void)
 	txt[n++] = 'l';
 	txt[n++] = ']';
 	CHECK_EQ(json_parse(txt, n, &j, NULL), 0);
-	for (const struct json *v = j ? j->child : NULL; v; v = v->next, count++)
-		if (v->type == JSON_STRING && v->len != (count / 2 % 97 == 0 ? 60000 : count / 2 % 13)) {
-			TEST_FAIL("string %zu has length %zu", count / 2, v->len);
+	for (const struct json *v = j ? j->child : NULL; v; v = v->next, count++) {
+		size_t k = count / 2;
+
+		if (v->type == JSON_STRING && v->len != (k % 97 == 0 ? 60000 : k % 13)) {
+			TEST_FAIL("string %zu has length %zu", k, v->len);
 			break;
 		}
+	}
 	CHECK(j && j->len == count && count > 1000);
 	json_free(j);
 	free(txt);
@@ -377,7 +382,7 @@ static void test_json_write(void)
 	jbuf_free(&jb);
 	CHECK(!jb.buf && !jb.len);
 
-	/* Structural writers place the commas; printf output mixes in where the caller places them. */
+	/* Structural writers place the commas; printf output mixes in with the caller's commas. */
 	jbuf_obj_open(&jb, NULL);
 	jbuf_bool(&jb, "ok", true);
 	jbuf_str(&jb, "k\"", "v\n");
