@@ -629,6 +629,8 @@ static const char *exit_reason(int status)
 		return "crashed";
 	case 4:
 		return "crashed";
+	case 5:
+		return "rebooted"; /* the guest reset itself (i8042 pulse, reset port, ...) */
 	case -1:
 		return "unknown";
 	default:
@@ -655,10 +657,14 @@ static void handle_exit(struct nfvd *d, struct nfvd_dom *dom, int status)
 		dom->stopping = false;
 		return;
 	}
+	/* nfv-vmm ends on a guest reset (status 5): a reboot is a fresh nfv-vmm, as for
+	 * nfvd_reboot(), when <on_reboot> says restart (libvirt's default) */
 	if (crashed)
 		act = dom->def->on_crash;
 	else if (status == 0)
 		act = dom->def->on_poweroff;
+	else if (status == 5)
+		act = dom->def->on_reboot;
 	if (act != DOMAIN_LIFECYCLE_RESTART)
 		return;
 	if (now - dom->restart_window_ms > RESTART_WINDOW_MS) {
@@ -671,7 +677,8 @@ static void handle_exit(struct nfvd *d, struct nfvd_dom *dom, int status)
 		log_warn("domain '%s': restart loop, giving up", dom->name);
 		return;
 	}
-	nfvd_dom_log(d, dom, "restarting (%s action)", crashed ? "on_crash" : "on_poweroff");
+	nfvd_dom_log(d, dom, "restarting (%s action)",
+		     crashed ? "on_crash" : status == 5 ? "on_reboot" : "on_poweroff");
 	if (nfvd_start(d, dom, &err) < 0) {
 		nfvd_dom_log(d, dom, "restart failed: %s", err ? err : "");
 		log_err("domain '%s': restart failed: %s", dom->name, err ? err : "");
@@ -793,7 +800,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	const struct domain_chr *chr = first_chr(def);
 	char *argv[16], user[32];
 	int argc = 0, logfd, r;
-	bool early_exit = false;
+	int early_status = -1; /* exit status of a VMM that ended normally during start */
 	uint64_t deadline;
 	pid_t pid;
 
@@ -901,9 +908,10 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 			int status = reap(dom);
 			char tail[1024];
 
-			if (status == 0) {
-				/* a short guest that already powered off: started, then stopped */
-				early_exit = true;
+			if (status == 0 || status == 5) {
+				/* a short guest that already powered off or reset: it started, then
+				 * stopped; its lifecycle action applies */
+				early_status = status;
 				break;
 			}
 			tail_log(d, dom, tail, sizeof(tail));
@@ -927,8 +935,8 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 	if ((r = nfvd_runtime_save(d, dom)) < 0)
 		log_warn("domain '%s': cannot save runtime state: %s", dom->name, strerror(-r));
 	nfvd_dom_log(d, dom, "started: nfv-vmm pid %d, id %d", dom->pid, dom->id);
-	if (early_exit)
-		handle_exit(d, dom, 0);
+	if (early_status >= 0)
+		handle_exit(d, dom, early_status);
 	return 0;
 fail:
 	nfvd_dom_log(d, dom, "start failed: %s", *err ? *err : strerror(-r));

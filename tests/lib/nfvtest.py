@@ -516,7 +516,8 @@ def http(method, path, body=None, ctype='application/json', env=None):
 
 
 def domain_xml(name, kernel, port_dev=None, vlan=10, pins='', desc='', on_crash='destroy',
-               extra_dev='', mac=None, cmdline=None, cpuset=None, bridge='nfv-switch'):
+               extra_dev='', mac=None, cmdline=None, cpuset=None, bridge='nfv-switch',
+               on_reboot=None):
     """A small libvirt domain (64 MiB, one vCPU, a serial port) booting @kernel; with @port_dev
     an access-VLAN @vlan virtio interface of that name on @bridge; @extra_dev is more XML in
     <devices>."""
@@ -533,6 +534,7 @@ def domain_xml(name, kernel, port_dev=None, vlan=10, pins='', desc='', on_crash=
   <vcpu placement='static'{f" cpuset='{cpuset}'" if cpuset else ''}>1</vcpu>
   {f"<cputune><vcpupin vcpu='0' cpuset='{pins}'/></cputune>" if pins else ''}
   <os><type arch='x86_64'>hvm</type><kernel>{kernel}</kernel>{f'<cmdline>{cmdline}</cmdline>' if cmdline else ''}</os>
+  {f'<on_reboot>{on_reboot}</on_reboot>' if on_reboot else ''}
   <on_crash>{on_crash}</on_crash>
   <devices>
     {iface}

@@ -564,6 +564,59 @@ def quit_ping(env):
     return wait_for(once, 60, 0)
 
 
+def test_reboot(env):
+    """a guest reset (nfv-vmm exit status 5) is a reboot, not a crash: <on_reboot> applies
+    (restart by default, as in libvirt), on_crash does not; a reboot loop is bounded"""
+    kernel = ARGS.guest or '/nonexistent/guest.elf'
+    env.ctl('define', write(env, 'rb.xml', domain_xml('rb', kernel, port_dev='rb-eth0',
+                                                     desc='stub:reset-after=0.3')))
+    env.ctl('start', 'rb')
+    pid = http('GET', '/domains/rb', env=env)[1]['pid']
+    check(wait_for(lambda: http('GET', '/domains/rb', env=env)[1]['pid'] not in (0, pid)),
+          'the default on_reboot=restart started a new nfv-vmm after the reset')
+    env.ctl('destroy', 'rb')
+    log = open(os.path.join(env.state, 'logs', 'rb.log')).read()
+    check('status 5: rebooted' in log and 'restarting (on_reboot action)' in log,
+          f'domain log names the reboot: {log[-600:]}')
+    # on_reboot=destroy with on_crash=restart: shut off, reason rebooted, no restart
+    env.ctl('define', write(env, 'rb.xml', domain_xml('rb', kernel, port_dev='rb-eth0',
+                                                     desc='stub:reset-after=0.3',
+                                                     on_reboot='destroy', on_crash='restart')))
+    env.ctl('start', 'rb')
+    check(wait_for(lambda: dominfo(env, 'rb').get('State') == 'shut off'),
+          'on_reboot=destroy: the domain is off after the reset')
+    info = dominfo(env, 'rb')
+    check(info.get('State reason') == 'rebooted', f'reason rebooted, not crashed: {info}')
+    check('rb-eth0' not in env.switch_ports(), 'the reset released the switch port')
+    env.ctl('undefine', 'rb')
+
+
+def test_real_reboot(env):
+    """a real guest that resets itself through the i8042 (as Linux's reboot=kbd): nfv-vmm ends
+    with status 5, nfvd applies <on_reboot>; a guest that resets at once every time is a reboot
+    loop, given up after 5 restarts in a minute"""
+    if not ARGS.reset_guest:
+        print('test_real_reboot: needs --reset-guest: skipped')
+        return
+    elf = os.path.abspath(ARGS.reset_guest)
+    env.ctl('define', write(env, 'rr.xml', domain_xml('rr', elf, cmdline='reset',
+                                                     on_reboot='destroy', on_crash='restart')))
+    env.ctl('start', 'rr')
+    check(wait_for(lambda: dominfo(env, 'rr').get('State') == 'shut off', 20),
+          'on_reboot=destroy: off after the guest reset')
+    check(dominfo(env, 'rr').get('State reason') == 'rebooted', 'reason rebooted, not crashed')
+    env.ctl('define', write(env, 'rr.xml', domain_xml('rr', elf, cmdline='reset')))
+    env.ctl('start', 'rr')
+    log = os.path.join(env.state, 'logs', 'rr.log')
+    check(wait_for(lambda: 'not restarting' in open(log).read(), 60, 0.2),
+          'a reboot loop is given up')
+    text = open(log).read()
+    check(text.count('restarting (on_reboot action)') == 5 and 'reset line' in text,
+          f'five on_reboot restarts of a guest that pulsed the reset line: {text[-800:]}')
+    check(dominfo(env, 'rr').get('State') == 'shut off', 'off after the loop')
+    env.ctl('undefine', 'rr')
+
+
 def test_real_guest(env):
     """a freestanding guest under the real nfv-vmm: start, console, stats, nfvd restart, kill -9,
     guest power-off"""
@@ -894,7 +947,7 @@ def run_tests(tests, names, fixture=lambda env: ((), ())):
 
 
 TESTS = [test_lifecycle, test_define_errors, test_start_failures, test_crash_and_restart,
-         test_http]
+         test_reboot, test_http]
 
 
 def main():
@@ -906,6 +959,7 @@ def main():
     ap.add_argument('--switch', help='nfv-switch binary (default: in-process stand-in)')
     ap.add_argument('--guest', help='guest ELF for the real nfv-vmm (hello.elf)')
     ap.add_argument('--vnet-guest', help='virtio-net traffic guest (vnet.elf)')
+    ap.add_argument('--reset-guest', help="guest that resets itself with args 'reset' (faults.elf)")
     ap.add_argument('--traffic-timeout', type=float, default=120)
     ap.add_argument('--switch-args', default='', help='extra nfv-switch options (--power-mode)')
     ap.add_argument('--ovs', help='ovs-vswitchd-dpdk binary: run the OVS backend tests')
@@ -919,7 +973,8 @@ def main():
         if not os.access('/dev/kvm', os.R_OK | os.W_OK) or not ARGS.guest:
             print('needs /dev/kvm and --guest: skipped')
             return 77
-    tests = TESTS if ARGS.vmm.endswith('.py') else [test_real_guest, test_real_traffic]
+    tests = TESTS if ARGS.vmm.endswith('.py') else [test_real_guest, test_real_reboot,
+                                                       test_real_traffic]
     if ARGS.ovs:
         tests = [test_ovs_backend] if ARGS.vmm.endswith('.py') else [test_ovs_traffic]
     return run_tests(tests, ARGS.tests)

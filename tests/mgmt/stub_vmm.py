@@ -6,7 +6,8 @@ nfvd tests can exercise supervision (start, stop, crash, re-adoption) without /d
   nfv-vmm --domain FILE.xml [--control PATH] [--serial unix:PATH|pty|file:PATH|none] [--log-file P]
 
 Behaviour is steered by the domain XML: a <description> containing 'stub:exit=N' exits with
-status N right away (2 = configuration error); otherwise it runs until {"cmd":"shutdown"} (exit 0),
+status N right away (2 = configuration error), 'stub:reset-after=S' exits with status 5 (a guest
+reset) after S seconds; otherwise it runs until {"cmd":"shutdown"} (exit 0),
 {"cmd":"quit"} (exit 0) or a signal. Like nfv-vmm it logs "exit status N" as its last line."""
 import json
 import os
@@ -51,6 +52,10 @@ def main():
     desc = root.findtext('description') or ''
     if 'stub:exit=' in desc:
         finish(int(desc.split('stub:exit=')[1].split()[0]))
+    if 'stub:reset-after=' in desc:
+        # the guest resets itself after a while: nfv-vmm's exit status 5
+        delay = float(desc.split('stub:reset-after=')[1].split()[0])
+        threading.Timer(delay, finish, args=(5,)).start()
     pins = {int(p.get('vcpu')): p.get('cpuset') for p in root.iter('vcpupin')}
     say(f'domain {name}: {vcpus} vcpus, {mem} KiB, serial {opts.get("--serial")}')
 
