@@ -4,7 +4,7 @@
  *
  *   nfv-switch [EAL options] -- [--control PATH] [--config FILE] [--pmd-cores LIST]
  *              [--mbufs N] [--fdb-max N] [--fdb-age SEC] [--power-mode] [--log-level L]
- *              [--user NAME|UID[:GID]] [--socket-group GROUP]
+ *              [--user NAME|UID[:GID]] [--socket-group GROUP] [--seccomp on|log|off]
  *
  * The main lcore runs the control thread (this file: control socket, config file, FDB aging);
  * every PMD core runs sw_pmd_main(). See docs/switch.md.
@@ -13,6 +13,8 @@
  * runtime dir, mbuf pool, PMD threads, control socket, the --config ports, which is where ethdev
  * vdevs needing CAP_NET_ADMIN/CAP_NET_RAW belong), then --user drops every thread to that user
  * (core/privdrop.h). docs/switch.md, "Running without root", lists what works afterwards.
+ * Last, --seccomp (default on) confines every thread to the system calls the switch still needs
+ * (sandbox.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +39,7 @@
 
 #include "log.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "sw.h"
 
 #define CTL_LINE_MAX (64 * 1024)	/* longest request line accepted */
@@ -72,7 +75,10 @@ static void usage(FILE *f)
 		"  --idle-sleep-us N  sleep per idle round in power mode (default 50)\n"
 		"  --log-level L      err|warn|info|debug\n"
 		"  --user NAME|UID[:GID]  drop to this user once set up (after --config)\n"
-		"  --socket-group GROUP   control and vhost-user server sockets: this group, mode 0660\n");
+		"  --socket-group GROUP   control and vhost-user server sockets: this group, mode 0660\n"
+		"  --seccomp MODE     on (default): kill on a system call outside the allow-list once\n"
+		"                     set up; log: log such calls and allow them; off: no filter\n"
+		"  --seccomp-selftest TEST ONLY: make one forbidden system call once confined\n");
 }
 
 /* Write all of @s plus a newline; the socket is blocking for writes of responses. */
@@ -354,12 +360,15 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "socket-group", required_argument, NULL, 'g' },
+		{ "seccomp", required_argument, NULL, 's' },
+		{ "seccomp-selftest", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sw sw;
 	const char *control = DEFAULT_CONTROL, *config = NULL, *pmd_cores = NULL, *user = NULL;
 	struct privdrop_user drop_to;
+	struct sw_sandbox_cfg sb = { .mode = SW_SECCOMP_ON };
 	struct fdb_cfg fc;
 	unsigned lcore;
 	int n, opt, lfd, ret = 1;
@@ -424,6 +433,11 @@ int main(int argc, char **argv)
 				goto out_eal;
 			sw.cfg.socket_group = true;
 			break;
+		case 's':
+			if (sw_sandbox_parse(optarg, &sb.mode))
+				goto out_eal;
+			break;
+		case 'S': sb.selftest = true; break;
 		case 'h': usage(stdout); ret = 0; goto out_eal;
 		default: usage(stderr); goto out_eal;
 		}
@@ -526,6 +540,17 @@ int main(int argc, char **argv)
 	 * process (PMDs and DPDK's own threads included), and privdrop_apply() checks the result.
 	 */
 	if (user && privdrop_apply(&drop_to))
+		goto out_ports;
+	/*
+	 * Set-up is over: from here on only what sandbox.c lists. Ethdevs from --config get the
+	 * calls their teardown needs; new ones that reach the host are refused (port.c).
+	 */
+	sb.socket_group = sw.cfg.socket_group;
+	sb.socket_gid = sw.cfg.socket_gid;
+	for (unsigned i = 0; i < SW_MAX_PORTS; i++)
+		if (sw.ports[i] && sw.ports[i]->type == SW_PORT_ETHDEV)
+			sb.ethdev_ports = true;
+	if (sw_sandbox_apply(&sb))
 		goto out_ports;
 	log_info("nfv-switch %s: %u PMD(s), control socket %s", SW_VERSION, sw.npmds, control);
 	printf("nfv-switch ready\n");

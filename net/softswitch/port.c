@@ -17,6 +17,7 @@
 #include <rte_vhost.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "sw.h"
 
 struct sw *sw_global;
@@ -206,6 +207,10 @@ static int ethdev_start(struct sw *sw, struct sw_port *p, char *err, size_t errl
 	uint16_t nrx, ntx, nrxd = 1024, ntxd = 1024;
 	int r;
 
+	/* Under the seccomp filter only vdevs that need no host access (sandbox.h). */
+	r = sw_sandbox_hotplug_check(p->devargs, err, errlen);
+	if (r)
+		return r;
 	snprintf(devname, sizeof(devname), "%s", p->devargs);
 	devname[strcspn(devname, ",")] = 0;
 	if (rte_eth_dev_get_port_by_name(devname, &p->eth_port) == 0) {

@@ -46,6 +46,16 @@ def peer(port, fwd, extra=(), m=None, sockdir=None, server=False, queues=1, **kw
                       fwd, extra, **kw)
 
 
+def config(*reqs, name='sw.conf'):
+    """A --config file in TMP with control requests @reqs (dicts), one per line. Ethdevs that
+    reach the host (net_tap) are created from it: at run time the seccomp filter refuses them."""
+    path = os.path.join(TMP, name)
+    with open(path, 'w') as f:
+        for r in reqs:
+            f.write(json.dumps(r) + '\n')
+    return path
+
+
 # ---------------------------------------------------------------------------------------------
 # Cases
 
@@ -338,15 +348,15 @@ def tap_recv(s, timeout=1.0):
 
 def case_ethdev():
     """net_tap ports: frame-level checks of VLAN tagging/untagging and isolation."""
-    sw = Switch()
     pid = os.getpid() % 10000
     t1, t2, t3 = f'nfa{pid}', f'nfb{pid}', f'nfc{pid}'
-    sw.ok(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface={t1}',
-          vlan_mode='access', vlan=10)
-    sw.ok(cmd='port-add', name='tap2', type='ethdev', devargs=f'net_tap{pid}2,iface={t2}',
-          vlan_mode='trunk', vlan=0, trunks=[10, 20])
-    sw.ok(cmd='port-add', name='tap3', type='ethdev', devargs=f'net_tap{pid}3,iface={t3}',
-          vlan_mode='access', vlan=20)
+    conf = config(dict(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface={t1}',
+                       vlan_mode='access', vlan=10),
+                  dict(cmd='port-add', name='tap2', type='ethdev', devargs=f'net_tap{pid}2,iface={t2}',
+                       vlan_mode='trunk', vlan=0, trunks=[10, 20]),
+                  dict(cmd='port-add', name='tap3', type='ethdev', devargs=f'net_tap{pid}3,iface={t3}',
+                       vlan_mode='access', vlan=20))
+    sw = Switch(pmd_args=['--config', conf])
     s1, s2, s3 = tap_prepare(t1), tap_prepare(t2), tap_prepare(t3)
     time.sleep(0.5)
     for s in (s1, s2, s3):
@@ -392,11 +402,11 @@ def case_ethdev():
 
 def case_macflood():
     """Random source MACs cannot exceed --fdb-max nor displace static entries."""
-    sw = Switch(pmd_args=['--fdb-max', '100'])
     pid = os.getpid() % 10000
     t1, t2 = f'nfa{pid}', f'nfb{pid}'
-    sw.ok(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface={t1}')
-    sw.ok(cmd='port-add', name='tap2', type='ethdev', devargs=f'net_tap{pid}2,iface={t2}')
+    conf = config(dict(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface={t1}'),
+                  dict(cmd='port-add', name='tap2', type='ethdev', devargs=f'net_tap{pid}2,iface={t2}'))
+    sw = Switch(pmd_args=['--fdb-max', '100', '--config', conf])
     s1, s2 = tap_prepare(t1), tap_prepare(t2)
     for i in range(20):
         sw.ok(cmd='fdb-add', mac=f'02:00:00:00:01:{i:02x}', vlan=0, port='tap2')
@@ -544,14 +554,14 @@ def case_multiqueue():
 
 def case_twopmd():
     """Two PMDs (lcores 1 and 2, both on cpu 1): queues spread, counters summed, reloads."""
-    sw = Switch(lcores=('--lcores', '0@0,1@1,2@1'), pmd_args=['--pmd-cores', '1,2'])
+    pid = os.getpid() % 10000
+    # The kernel chats on a fresh tap (IPv6 RS, MLD): keep it out of VLAN 0.
+    conf = config(dict(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface=nfq{pid}',
+                       vlan_mode='access', vlan=5))
+    sw = Switch(lcores=('--lcores', '0@0,1@1,2@1'), pmd_args=['--pmd-cores', '1,2', '--config', conf])
     sh = sw.ok(cmd='show')
     check([p['lcore'] for p in sh['pmds']] == [1, 2], f'two PMDs on lcores 1, 2: {sh["pmds"]}')
     two_peers(sw)
-    pid = os.getpid() % 10000
-    # The kernel chats on a fresh tap (IPv6 RS, MLD): keep it out of VLAN 0.
-    sw.ok(cmd='port-add', name='tap1', type='ethdev', devargs=f'net_tap{pid}1,iface=nfq{pid}',
-          vlan_mode='access', vlan=5)
     sw.ok(cmd='fdb-add', mac=mac(0xb), vlan=0, port='b')
     pmd = {p['name']: p['pmd'] for p in sw.ok(cmd='port-list')['ports']}
     check(pmd['a'] != pmd['b'], f'ports a and b polled by different PMDs: {pmd}')
@@ -810,6 +820,101 @@ def case_privdrop():
     check(not os.path.exists(f'{udir}/a.sock'), 'port-del unlinked the server socket')
     check(sw.alive(), 'switch alive')
     check(sw.stop() == 0, 'clean exit')
+
+
+def seccomp_all(pid, what):
+    """Every thread of @pid is under a seccomp filter (Seccomp 2) with NoNewPrivs; returns the
+    thread names."""
+    names = []
+    for t in os.listdir(f'/proc/{pid}/task'):
+        st = nt.proc_status(pid, t)
+        names.append(st['Name'])
+        check(st['Seccomp'] == '2' and st['NoNewPrivs'] == '1',
+              f'{what}: thread {t} {st["Name"]}: Seccomp {st["Seccomp"]} NoNewPrivs {st["NoNewPrivs"]}')
+    return names
+
+
+def case_seccomp():
+    """The default filter: every thread confined; vhost-user ports added and deleted at run time
+    forward; net_null hotplug works, a run-time tap is refused, a tap from --config is deleted;
+    the process exits cleanly under it. --seccomp-selftest dies of SIGSYS, log lets it through,
+    off warns, bad values are refused."""
+    pid = os.getpid() % 10000
+    tap = f'nfs{pid}'
+    conf = config(dict(cmd='port-add', name='tp', type='ethdev', devargs=f'net_tap{pid},iface={tap}',
+                       vlan_mode='access', vlan=7))
+    sw = Switch(pmd_args=['--config', conf])
+    check(wait_for(lambda: 'seccomp filter installed (on)' in open(sw.logf.name).read(), 10),
+          'switch logs the filter, mode on, by default')
+    names = seccomp_all(sw.p.pid, 'after start')
+    check(len(names) >= 3 and any(n.startswith('rte-worker') for n in names),
+          f'the PMD lcore and DPDK threads are among them: {names}')
+    # Two rounds of run-time vhost-user ports: the first starts vhost's threads under the filter,
+    # the second reuses the paths of deleted ports.
+    for rnd in range(2):
+        two_peers(sw)
+        tb = peer('b', 'rxonly')
+        ta = peer('a', 'txonly', [f'--eth-peer=0,{mac(0xb)}'])
+        check(sw.wait_link('a') and sw.wait_link('b'), f'round {rnd}: both peers connected')
+        tb.start()
+        burst(ta, 0.5)
+        settle(sw, 'ab')
+        tb.stop()
+        pa, pb = ta.stats()[0], tb.stats()[0]
+        check(pa['tx_packets'] > 0 and sw.stats('a')['rx_packets'] == pa['tx_packets'],
+              f'round {rnd}: a -> switch: {pa["tx_packets"]} sent, all received')
+        check(pb['rx_packets'] > 0 and sw.stats('b')['tx_packets'] == pb['rx_packets'],
+              f'round {rnd}: switch -> b: {pb["rx_packets"]} frames')
+        ta.close()
+        tb.close()
+        check(sw.wait_link('a', 'down') and sw.wait_link('b', 'down'), f'round {rnd}: peers gone')
+        for n in 'ab':
+            sw.ok(cmd='port-del', name=n)
+        check(not os.path.exists(f'{TMP}/a.sock'), f'round {rnd}: port-del unlinked the socket')
+    # A client port with nobody listening: vhost's reconnect thread starts and retries.
+    sw.ok(cmd='port-add', name='c', type='vhost-user', path=f'{TMP}/c.sock', mode='client')
+    time.sleep(1.5)
+    check(sw.port('c')['link'] == 'down', 'client port retries')
+    sw.ok(cmd='port-del', name='c')
+    # Ethdevs: net_null needs nothing from the host; a tap would, and is refused naming the way.
+    sw.ok(cmd='port-add', name='n', type='ethdev', devargs='net_null0')
+    sw.ok(cmd='port-del', name='n')
+    r = sw.ctl(cmd='port-add', name='t', type='ethdev', devargs=f'net_tap{pid}9,iface=nft{pid}')
+    check(not r['ok'] and '--config' in r['error'] and 'seccomp' in r['error'],
+          f'a run-time tap is refused under the filter, naming --config: {r}')
+    check(not os.path.exists(f'/sys/class/net/nft{pid}'), 'and no interface was created')
+    check(sw.port('tp')['link'] == 'up', 'the tap from --config reports its link')
+    sw.ok(cmd='port-del', name='tp')
+    check(not os.path.exists(f'/sys/class/net/{tap}'), 'port-del of the --config tap removes it')
+    seccomp_all(sw.p.pid, 'at the end')
+    check(sw.alive(), 'switch alive')
+    check(sw.stop() == 0, 'clean exit under the filter')
+
+    def run(mode, selftest=True, wait='nfv-switch ready'):
+        """The switch with --seccomp @mode: its exit status (None: still running, then stopped)
+        and its output."""
+        out = os.path.join(TMP, f'st-{mode}.log')
+        cmd = nt.switch_cmd(ARGS.switch, os.path.join(TMP, f'st-{mode}.sock'), f'nfvsws{os.getpid()}',
+                            memory=256, args=['--seccomp', mode] + (['--seccomp-selftest'] if selftest else []))
+        with open(out, 'w') as f:
+            p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+        wait_for(lambda: p.poll() is not None or wait in open(out).read(), 30, 0.1)
+        rc = p.poll()
+        if rc is None:
+            nt.stop(p, timeout=15)
+        return rc, open(out).read()
+
+    rc, out = run('on')
+    check(rc == -signal.SIGSYS, f'--seccomp on --seccomp-selftest: killed by SIGSYS ({rc})')
+    rc, out = run('log', wait='forbidden personality')
+    check(rc is None and 'forbidden personality() returned' in out, f'log: the call gets through ({rc})')
+    rc, out = run('off', wait='forbidden personality')
+    check(rc is None and 'seccomp is off' in out and 'forbidden personality() returned' in out,
+          f'off: warns, the call gets through ({rc})')
+    for bad in ('maybe', 'ON', ''):
+        rc, out = run(bad, selftest=False)
+        check(rc is not None and rc > 0 and f"--seccomp: '{bad}' is not on, log or off" in out,
+              f'--seccomp {bad!r}: refused ({rc}) naming the value')
 
 
 CASES = {n[5:]: f for n, f in globals().items() if n.startswith('case_')}
