@@ -95,6 +95,9 @@ static const int sb_allow[] = {
 	/* seen: guest memory unmapped on a new table or a disconnect; malloc; thread stacks. mmap
 	 * and mprotect are checked below (never PROT_EXEC). */
 	SCMP_SYS(munmap), SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(mremap),
+	/* seen (a frontend's VHOST_USER_GET_INFLIGHT_FD, any peer may send it): vhost-user makes
+	 * the inflight area as a memfd of the requested size and maps it. Memory only. */
+	SCMP_SYS(memfd_create), SCMP_SYS(ftruncate),
 	/* seen: threads: the vhost-user fd-set and reconnect threads start with the first port of
 	 * their kind, which is usually added at run time (clone is checked below; clone3 gets
 	 * ENOSYS); pthread locks, PMD quiescence waits */
@@ -178,6 +181,11 @@ static int sb_build(scmp_filter_ctx ctx, const struct sw_sandbox_cfg *cfg)
 	 * back to clone, whose flags are checked above. */
 	if (!ret)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	/* seen (a frontend's VHOST_USER_POSTCOPY_ADVISE, any peer may send it): vhost-user would
+	 * open a userfaultfd for postcopy migration, which the switch does not offer. EPERM makes
+	 * the library refuse the message instead of the filter killing the switch for a peer. */
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(userfaultfd), 0);
 	/* No new executable memory after set-up (W^X): guest memory (vhost-user maps each region
 	 * of a SET_MEM_TABLE), thread stacks and malloc arenas are never PROT_EXEC. */
 	if (!ret)

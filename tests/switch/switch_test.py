@@ -871,6 +871,19 @@ def case_seccomp():
         for n in 'ab':
             sw.ok(cmd='port-del', name=n)
         check(not os.path.exists(f'{TMP}/a.sock'), f'round {rnd}: port-del unlinked the socket')
+    # Requests any peer may send that reach rarer calls of the vhost library: an inflight area
+    # (a memfd it makes and maps) and postcopy (a userfaultfd, answered EPERM by the filter)
+    # must not get the switch killed.
+    sw.ok(cmd='port-add', name='h', type='vhost-user', path=f'{TMP}/h.sock')
+    mfd = os.memfd_create('inflight')
+    os.ftruncate(mfd, 1 << 16)
+    inflight = struct.pack('<QQHHxxxx', 1 << 16, 0, 2, 256)
+    vu_send(f'{TMP}/h.sock', [vu_msg(31, inflight)])                # GET_INFLIGHT_FD
+    vu_send(f'{TMP}/h.sock', [vu_msg(32, inflight)], fds=[mfd])     # SET_INFLIGHT_FD
+    vu_send(f'{TMP}/h.sock', [vu_msg(28), vu_msg(29), vu_msg(30)])  # POSTCOPY_ADVISE, _LISTEN, _END
+    os.close(mfd)
+    check(sw.alive(), 'inflight and postcopy requests of a peer do not kill the switch')
+    sw.ok(cmd='port-del', name='h')
     # A client port with nobody listening: vhost's reconnect thread starts and retries.
     sw.ok(cmd='port-add', name='c', type='vhost-user', path=f'{TMP}/c.sock', mode='client')
     time.sleep(1.5)
