@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 		.pvm_quirks = -1,
 		.boot = VM_BOOT_ELF64,
 	};
-	struct sandbox_cfg sandbox_cfg = { .seccomp = SANDBOX_SECCOMP_ON };
+	struct sandbox_cfg sandbox_cfg = { .seccomp = SCF_ON };
 	struct vm *vm = NULL;
 	void *domain_keep = NULL;
 	FILE *logf = NULL;

@@ -27,15 +27,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-enum sandbox_seccomp {
-	SANDBOX_SECCOMP_ON = 0, /* default: kill the process on a system call outside the list */
-	SANDBOX_SECCOMP_LOG,	/* log calls outside the list and allow them (finding the list) */
-	SANDBOX_SECCOMP_OFF,	/* no filter */
-};
+#include "scfilter.h" /* enum scf_mode: SCF_ON (default), SCF_LOG, SCF_OFF */
 
 struct sandbox_cfg {
 	const char *user;		/* --user NAME|UID[:GID]; NULL keeps the current user */
-	enum sandbox_seccomp seccomp;	/* --seccomp on|log|off */
+	enum scf_mode seccomp;		/* --seccomp on|log|off */
 	bool selftest;			/* --seccomp-selftest: TEST ONLY, see sandbox_apply() */
 };
 
@@ -61,8 +57,5 @@ int sandbox_set_seccomp(struct sandbox_cfg *cfg, const char *mode)
  * Tests use it to prove that the filter is enforced.
  */
 int sandbox_apply(const struct sandbox_cfg *cfg) __attribute__((warn_unused_result));
-
-/* Name of a seccomp mode ("on", "log", "off"). */
-const char *sandbox_seccomp_name(enum sandbox_seccomp mode);
 
 #endif

@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 	static struct sw sw;
 	const char *control = DEFAULT_CONTROL, *config = NULL, *pmd_cores = NULL, *user = NULL;
 	struct privdrop_user drop_to;
-	struct sw_sandbox_cfg sb = { .mode = SW_SECCOMP_ON };
+	struct sw_sandbox_cfg sb = { .mode = SCF_ON };
 	struct fdb_cfg fc;
 	unsigned lcore;
 	int n, opt, lfd, ret = 1;
@@ -434,7 +434,7 @@ int main(int argc, char **argv)
 			sw.cfg.socket_group = true;
 			break;
 		case 's':
-			if (sw_sandbox_parse(optarg, &sb.mode))
+			if (scf_mode_parse(optarg, &sb.mode))
 				goto out_eal;
 			break;
 		case 'S': sb.selftest = true; break;

@@ -34,28 +34,18 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-enum sw_seccomp {
-	SW_SECCOMP_ON = 0, /* default: kill the process on a system call outside the list */
-	SW_SECCOMP_LOG,	   /* log calls outside the list and allow them (finding the list) */
-	SW_SECCOMP_OFF,	   /* no filter */
-};
+#include "scfilter.h"
 
 struct sw_sandbox_cfg {
-	enum sw_seccomp mode; /* --seccomp on|log|off */
+	enum scf_mode mode;   /* --seccomp on|log|off (core/scfilter.h) */
 	bool selftest;	      /* --seccomp-selftest: TEST ONLY, see sw_sandbox_apply() */
 	bool socket_group;    /* --socket-group given: new server sockets are chowned to ... */
 	gid_t socket_gid;     /* ... this group (the only chown the filter lets through) */
 	bool ethdev_ports;    /* an ethdev port exists (from --config): allow its teardown calls */
 };
 
-/* Parse --seccomp on|log|off into @out. Returns 0 or -EINVAL (logged, naming the value). */
-int sw_sandbox_parse(const char *mode, enum sw_seccomp *out) __attribute__((warn_unused_result));
-
-/* Name of a mode ("on", "log", "off"). */
-const char *sw_sandbox_mode_name(enum sw_seccomp mode);
-
 /*
- * Install the filter described above (nothing for SW_SECCOMP_OFF but the warning). Call once,
+ * Install the filter described above (nothing for SCF_OFF but the warning). Call once,
  * after set-up and the --user drop, before serving. Returns 0, or -errno (logged) when the filter
  * could not be built or loaded: the switch is then not confined and must not serve.
  *

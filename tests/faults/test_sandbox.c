@@ -24,7 +24,7 @@ enum action { ACT_NOTHING, ACT_WRITE, ACT_UNIX_SOCKET, ACT_INET_SOCKET, ACT_FORK
 	      ACT_SELFTEST, ACT_PTRACE, ACT_URING_SETUP, ACT_URING_REGISTER, ACT_URING_ENTER };
 
 /* Runs @act in a child under @mode; returns the wait status. */
-static int run_child(enum sandbox_seccomp mode, enum action act)
+static int run_child(enum scf_mode mode, enum action act)
 {
 	struct sandbox_cfg cfg = { .seccomp = mode, .selftest = act == ACT_SELFTEST };
 	int status = -1;
@@ -105,16 +105,16 @@ static bool exited_ok(int st)
 
 int main(void)
 {
-	struct sandbox_cfg cfg = { .seccomp = SANDBOX_SECCOMP_ON };
+	struct sandbox_cfg cfg = { .seccomp = SCF_ON };
 
 	log_set_level(LOGL_WARN);
 	/* --seccomp values */
-	CHECK(sandbox_set_seccomp(&cfg, "log") == 0 && cfg.seccomp == SANDBOX_SECCOMP_LOG);
-	CHECK(sandbox_set_seccomp(&cfg, "off") == 0 && cfg.seccomp == SANDBOX_SECCOMP_OFF);
-	CHECK(sandbox_set_seccomp(&cfg, "on") == 0 && cfg.seccomp == SANDBOX_SECCOMP_ON);
+	CHECK(sandbox_set_seccomp(&cfg, "log") == 0 && cfg.seccomp == SCF_LOG);
+	CHECK(sandbox_set_seccomp(&cfg, "off") == 0 && cfg.seccomp == SCF_OFF);
+	CHECK(sandbox_set_seccomp(&cfg, "on") == 0 && cfg.seccomp == SCF_ON);
 	CHECK(sandbox_set_seccomp(&cfg, "ON") == -EINVAL);
 	CHECK(sandbox_set_seccomp(&cfg, "") == -EINVAL);
-	CHECK(!strcmp(sandbox_seccomp_name(SANDBOX_SECCOMP_LOG), "log"));
+	CHECK(!strcmp(scf_mode_name(SCF_LOG), "log"));
 
 	/* --user values: never root, a UID without a passwd entry needs its GID */
 	CHECK(sandbox_set_user(&cfg, "0") == -EINVAL);
@@ -132,22 +132,22 @@ int main(void)
 	cfg.user = NULL;
 
 	/* The filter itself. */
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_ON, ACT_NOTHING)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_ON, ACT_WRITE)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_ON, ACT_UNIX_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_SELFTEST)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_INET_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_FORK)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_EXEC_MMAP)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_PTRACE)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_URING_SETUP)));
-	CHECK(killed_by_sigsys(run_child(SANDBOX_SECCOMP_ON, ACT_URING_REGISTER)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_ON, ACT_URING_ENTER)));
+	CHECK(exited_ok(run_child(SCF_ON, ACT_NOTHING)));
+	CHECK(exited_ok(run_child(SCF_ON, ACT_WRITE)));
+	CHECK(exited_ok(run_child(SCF_ON, ACT_UNIX_SOCKET)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_SELFTEST)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_INET_SOCKET)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_FORK)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_EXEC_MMAP)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_PTRACE)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_URING_SETUP)));
+	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_URING_REGISTER)));
+	CHECK(exited_ok(run_child(SCF_ON, ACT_URING_ENTER)));
 	/* log and off let the same calls through */
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_LOG, ACT_SELFTEST)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_LOG, ACT_INET_SOCKET)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_LOG, ACT_URING_SETUP)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_OFF, ACT_SELFTEST)));
-	CHECK(exited_ok(run_child(SANDBOX_SECCOMP_OFF, ACT_EXEC_MMAP)));
+	CHECK(exited_ok(run_child(SCF_LOG, ACT_SELFTEST)));
+	CHECK(exited_ok(run_child(SCF_LOG, ACT_INET_SOCKET)));
+	CHECK(exited_ok(run_child(SCF_LOG, ACT_URING_SETUP)));
+	CHECK(exited_ok(run_child(SCF_OFF, ACT_SELFTEST)));
+	CHECK(exited_ok(run_child(SCF_OFF, ACT_EXEC_MMAP)));
 	TEST_DONE("sandbox-unit");
 }

@@ -774,8 +774,10 @@ def case_privdrop():
     settle(sw, 'ab')
     tb.stop()
     pa, pb = ta.stats()[0], tb.stats()[0]
-    check(pa['tx_packets'] > 0 and sw.stats('a')['rx_packets'] == pa['tx_packets'],
-          f'a -> switch: {pa["tx_packets"]} sent, all received')
+    # a PMD descheduled on a loaded host may still be draining after settle(): wait for it
+    check(pa['tx_packets'] > 0 and
+          wait_for(lambda: sw.stats('a')['rx_packets'] == pa['tx_packets'], 10),
+          f'a -> switch: {pa["tx_packets"]} sent, all received ({sw.stats("a")["rx_packets"]})')
     check(pb['rx_packets'] > 0 and sw.stats('b')['tx_packets'] == pb['rx_packets'],
           f'switch -> b: {pb["rx_packets"]} frames')
     # And back: b answers a.
@@ -861,8 +863,10 @@ def case_seccomp():
         settle(sw, 'ab')
         tb.stop()
         pa, pb = ta.stats()[0], tb.stats()[0]
-        check(pa['tx_packets'] > 0 and sw.stats('a')['rx_packets'] == pa['tx_packets'],
-              f'round {rnd}: a -> switch: {pa["tx_packets"]} sent, all received')
+        check(pa['tx_packets'] > 0 and
+              wait_for(lambda: sw.stats('a')['rx_packets'] == pa['tx_packets'], 10),
+              f'round {rnd}: a -> switch: {pa["tx_packets"]} sent, all received '
+              f'({sw.stats("a")["rx_packets"]})')
         check(pb['rx_packets'] > 0 and sw.stats('b')['tx_packets'] == pb['rx_packets'],
               f'round {rnd}: switch -> b: {pb["rx_packets"]} frames')
         ta.close()

@@ -157,20 +157,20 @@ static bool exited_ok(int st)
 
 int main(void)
 {
-	const struct sw_sandbox_cfg on = { .mode = SW_SECCOMP_ON };
+	const struct sw_sandbox_cfg on = { .mode = SCF_ON };
 	struct sw_sandbox_cfg c = on;
-	enum sw_seccomp m = SW_SECCOMP_ON;
+	enum scf_mode m = SCF_ON;
 	char err[256];
 	int fd;
 
 	log_set_level(LOGL_WARN);
 	/* --seccomp values */
-	CHECK(sw_sandbox_parse("log", &m) == 0 && m == SW_SECCOMP_LOG);
-	CHECK(sw_sandbox_parse("off", &m) == 0 && m == SW_SECCOMP_OFF);
-	CHECK(sw_sandbox_parse("on", &m) == 0 && m == SW_SECCOMP_ON);
-	CHECK(sw_sandbox_parse("ON", &m) == -EINVAL && m == SW_SECCOMP_ON);
-	CHECK(sw_sandbox_parse("", &m) == -EINVAL);
-	CHECK(!strcmp(sw_sandbox_mode_name(SW_SECCOMP_LOG), "log"));
+	CHECK(scf_mode_parse("log", &m) == 0 && m == SCF_LOG);
+	CHECK(scf_mode_parse("off", &m) == 0 && m == SCF_OFF);
+	CHECK(scf_mode_parse("on", &m) == 0 && m == SCF_ON);
+	CHECK(scf_mode_parse("ON", &m) == -EINVAL && m == SCF_ON);
+	CHECK(scf_mode_parse("", &m) == -EINVAL);
+	CHECK(!strcmp(scf_mode_name(SCF_LOG), "log"));
 	/* no filter in this process: every ethdev may be probed */
 	CHECK(sw_sandbox_hotplug_check("net_tap0,iface=x", err, sizeof(err)) == 0);
 
@@ -209,11 +209,11 @@ int main(void)
 	CHECK(killed_by_sigsys(run_child(c, ACT_CHMOD_0777)));
 	/* log and off let the same calls through */
 	c = on;
-	c.mode = SW_SECCOMP_LOG;
+	c.mode = SCF_LOG;
 	CHECK(exited_ok(run_child(c, ACT_SELFTEST)));
 	CHECK(exited_ok(run_child(c, ACT_INET_SOCKET)));
 	CHECK(exited_ok(run_child(c, ACT_HOTPLUG)));
-	c.mode = SW_SECCOMP_OFF;
+	c.mode = SCF_OFF;
 	CHECK(exited_ok(run_child(c, ACT_SELFTEST)));
 	CHECK(exited_ok(run_child(c, ACT_EXEC_MMAP)));
 	unlink(tmpfile_path);
