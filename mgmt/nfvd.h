@@ -159,6 +159,9 @@ void nfvd_dom_log(struct nfvd *d, const struct nfvd_dom *dom, const char *fmt, .
 	__attribute__((format(printf, 3, 4)));
 
 /* Internal helpers shared by the nfvd files. */
+/* Replace *@err with a formatted message (NULL if out of memory) and return @r: the error path of
+ * every lifecycle call, `return nfvd_set_err(err, -EINVAL, "...", ...)`. */
+int nfvd_set_err(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int nfvd_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
 	__attribute__((warn_unused_result));
 /* Whole file as a NUL-terminated heap string of at most @max bytes, or NULL (errno set). */

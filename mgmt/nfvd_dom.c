@@ -34,8 +34,7 @@
 #define RESTART_WINDOW_MS 60000
 #define RESTART_MAX 5 /* automatic restarts per window before giving up */
 
-static int set_err(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int set_err(char **err, int r, const char *fmt, ...)
+int nfvd_set_err(char **err, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -134,20 +133,23 @@ static int check_hugepages(const struct domain_def *def, char **err)
 			size_kib = v;
 		free(mi);
 		if (!size_kib)
-			return set_err(err, -ENOENT, "hugepages requested but the host has none");
+			return nfvd_set_err(err, -ENOENT,
+					    "hugepages requested but the host has none");
 	}
 	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages",
 		 (unsigned long long)size_kib);
 	if (read_u64_file(path, &free_pages) < 0)
-		return set_err(err, -ENOENT, "hugepages of %llu KiB are not available on this host",
-			       (unsigned long long)size_kib);
+		return nfvd_set_err(err, -ENOENT,
+				    "hugepages of %llu KiB are not available on this host",
+				    (unsigned long long)size_kib);
 	need = (def->memory_kib + size_kib - 1) / size_kib;
 	if (free_pages < need)
-		return set_err(err, -ENOMEM,
-			       "not enough free hugepages of %llu KiB: the domain needs %llu, %llu "
-			       "are free",
-			       (unsigned long long)size_kib, (unsigned long long)need,
-			       (unsigned long long)free_pages);
+		return nfvd_set_err(
+			err, -ENOMEM,
+			"not enough free hugepages of %llu KiB: the domain needs %llu, %llu "
+			"are free",
+			(unsigned long long)size_kib, (unsigned long long)need,
+			(unsigned long long)free_pages);
 	return 0;
 }
 
@@ -171,8 +173,8 @@ static int check_cpuset(const struct domain_cpuset *set, const uint64_t online[1
 		return 0;
 	for (unsigned c = 0; c < DOMAIN_MAX_CPUS; c++)
 		if (domain_cpuset_has(set, c) && !(online[c / 64] & (1ull << (c % 64))))
-			return set_err(err, -EINVAL, "host CPU %u in %s '%s' is not online", c,
-				       what, set->str);
+			return nfvd_set_err(err, -EINVAL, "host CPU %u in %s '%s' is not online", c,
+					    what, set->str);
 	return 0;
 }
 
@@ -212,7 +214,7 @@ static int check_cpus(struct nfvd *d, const struct nfvd_dom *dom, char **err)
 						def->vcpupin[v].mask[w] & od->vcpupin[ov].mask[w];
 
 					if (both)
-						return set_err(
+						return nfvd_set_err(
 							err, -EBUSY,
 							"host CPU %u (vcpupin of vcpu %u) is "
 							"already "
@@ -255,8 +257,9 @@ static int check_ovs(const struct nfvd *d, const struct domain_def *def, char **
 		int r;
 
 		if (t && (r = ovs_bridge_check(t, e, sizeof(e))) < 0)
-			return set_err(err, r, "network '%s' (OVS bridge '%s') is not usable: %s",
-				       def->nets[i].source_name, t->bridge, e);
+			return nfvd_set_err(err, r,
+					    "network '%s' (OVS bridge '%s') is not usable: %s",
+					    def->nets[i].source_name, t->bridge, e);
 	}
 	return 0;
 }
@@ -368,25 +371,26 @@ static int switch_port_add(struct nfvd *d, struct nfvd_dom *dom, size_t idx, con
 	if (ovs) {
 		r = nfvd_path(path, sizeof(path), d->cfg.run_dir, NULL, port, ".sock");
 		if (r < 0)
-			return set_err(err, r, "socket path for port %s is too long", port);
+			return nfvd_set_err(err, r, "socket path for port %s is too long", port);
 		unlink(path);
 		/* OVS connects to nfv-vmm's socket: the port retries until nfv-vmm listens */
 		r = ovs_port_add(ovs, port, path, &n->vlan, e, sizeof(e));
 		if (r < 0)
-			return set_err(err, r, "cannot create OVS port '%s' on bridge '%s': %s",
-				       port, ovs->bridge, e);
+			return nfvd_set_err(err, r,
+					    "cannot create OVS port '%s' on bridge '%s': %s", port,
+					    ovs->bridge, e);
 		if (nfvd_port_record(dom, port, n->source_name) < 0) {
 			ovs_del(d, n->source_name, port);
-			return set_err(err, -ENOMEM, "out of memory");
+			return nfvd_set_err(err, -ENOMEM, "out of memory");
 		}
 		return 0;
 	}
 	r = switch_port_create(d, n, port, e, sizeof(e));
 	if (r < 0)
-		return set_err(err, r, "cannot create switch port '%s': %s", port, e);
+		return nfvd_set_err(err, r, "cannot create switch port '%s': %s", port, e);
 	if (nfvd_port_record(dom, port, NULL) < 0) {
 		switch_port_del(d, port);
-		return set_err(err, -ENOMEM, "out of memory");
+		return nfvd_set_err(err, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -481,7 +485,7 @@ static int write_live_xml(struct nfvd *d, struct nfvd_dom *dom, const char *path
 
 	r = nfvd_def_copy(dom->def, &v);
 	if (r < 0)
-		return set_err(err, r, "internal error copying the definition");
+		return nfvd_set_err(err, r, "internal error copying the definition");
 	for (size_t i = 0; i < v->n_nets; i++) {
 		struct domain_net *n = &v->nets[i];
 		const char *port = nfvd_port_name(dom, i, pbuf, sizeof(pbuf));
@@ -511,7 +515,7 @@ static int write_live_xml(struct nfvd *d, struct nfvd_dom *dom, const char *path
 		memset(&n->vlan, 0, sizeof(n->vlan)); /* the switch port carries the VLAN */
 		if (!n->source_path) {
 			domain_def_free(v);
-			return set_err(err, -ENOMEM, "out of memory");
+			return nfvd_set_err(err, -ENOMEM, "out of memory");
 		}
 	}
 	if (nfvd_path(cons, sizeof(cons), d->cfg.run_dir, NULL, dom->name, ".console") == 0) {
@@ -533,11 +537,11 @@ static int write_live_xml(struct nfvd *d, struct nfvd_dom *dom, const char *path
 		r = domain_format(v, &xml);
 	domain_def_free(v);
 	if (r < 0)
-		return set_err(err, r, "internal error formatting the live XML");
+		return nfvd_set_err(err, r, "internal error formatting the live XML");
 	r = nfvd_write_atomic(path, xml, strlen(xml), 0600);
 	free(xml);
 	if (r < 0)
-		return set_err(err, r, "cannot write %s: %s", path, strerror(-r));
+		return nfvd_set_err(err, r, "cannot write %s: %s", path, strerror(-r));
 	return 0;
 }
 
@@ -806,11 +810,11 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 
 	*err = NULL;
 	if (dom->state == NFVD_RUNNING)
-		return set_err(err, -EBUSY,
-			       "Requested operation is not valid: domain is already "
-			       "running");
+		return nfvd_set_err(err, -EBUSY,
+				    "Requested operation is not valid: domain is already "
+				    "running");
 	if (access(d->cfg.vmm_path, X_OK) < 0)
-		return set_err(err, -ENOENT, "nfv-vmm not found at %s", d->cfg.vmm_path);
+		return nfvd_set_err(err, -ENOENT, "nfv-vmm not found at %s", d->cfg.vmm_path);
 	if ((r = check_hugepages(def, err)) || (r = check_cpus(d, dom, err)) ||
 	    (r = nfvd_vf_check(d, dom, err)) || (r = check_ovs(d, def, err)))
 		return r;
@@ -822,12 +826,12 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 				  SWITCH_TIMEOUT_MS, &j, e, sizeof(e));
 		json_free(j);
 		if (r < 0)
-			return set_err(err, r, "nfv-switch is not reachable: %s", e);
+			return nfvd_set_err(err, r, "nfv-switch is not reachable: %s", e);
 	}
 	if ((r = nfvd_path(live, sizeof(live), d->cfg.run_dir, NULL, dom->name, ".xml")) ||
 	    (r = nfvd_dom_ctl_path(d, dom, ctl, sizeof(ctl))) ||
 	    (r = nfvd_path(logp, sizeof(logp), d->cfg.state_dir, "logs", dom->name, ".log")))
-		return set_err(err, r, "run or state directory path too long");
+		return nfvd_set_err(err, r, "run or state directory path too long");
 
 	/* 1. switch ports */
 	for (size_t i = 0; i < def->n_nets; i++) {
@@ -879,7 +883,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 		r = -errno;
 		if (logfd >= 0)
 			close(logfd);
-		set_err(err, r, "fork: %s", strerror(-r));
+		nfvd_set_err(err, r, "fork: %s", strerror(-r));
 		goto fail;
 	}
 	if (pid == 0)
@@ -896,7 +900,7 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		dom->pid = 0;
-		set_err(err, r, "cannot watch nfv-vmm: %s", strerror(-r));
+		nfvd_set_err(err, r, "cannot watch nfv-vmm: %s", strerror(-r));
 		goto fail;
 	}
 	/* 5. an early exit (bad configuration) fails the start with the VMM's own words */
@@ -917,8 +921,8 @@ int nfvd_start(struct nfvd *d, struct nfvd_dom *dom, char **err)
 			tail_log(d, dom, tail, sizeof(tail));
 			dom->pid = 0;
 			unwatch(d, dom);
-			set_err(err, -ECHILD, "nfv-vmm exited during start (status %d)%s%s", status,
-				tail[0] ? ":\n" : "", tail);
+			nfvd_set_err(err, -ECHILD, "nfv-vmm exited during start (status %d)%s%s",
+				     status, tail[0] ? ":\n" : "", tail);
 			r = -ECHILD;
 			goto fail;
 		}
@@ -948,14 +952,14 @@ int nfvd_destroy(struct nfvd *d, struct nfvd_dom *dom, char **err)
 {
 	*err = NULL;
 	if (dom->state != NFVD_RUNNING)
-		return set_err(err, -EINVAL,
-			       "Requested operation is not valid: domain is not "
-			       "running");
+		return nfvd_set_err(err, -EINVAL,
+				    "Requested operation is not valid: domain is not "
+				    "running");
 	dom->stopping = true;
 	if (pidfd_send_signal(dom->pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
 		kill(dom->pid, SIGKILL);
 	if (!wait_exit(dom, STOP_TIMEOUT_MS))
-		return set_err(err, -ETIMEDOUT, "nfv-vmm pid %d did not exit", dom->pid);
+		return nfvd_set_err(err, -ETIMEDOUT, "nfv-vmm pid %d did not exit", dom->pid);
 	handle_exit(d, dom, reap(dom));
 	return 0;
 }
@@ -968,10 +972,10 @@ static int vmm_call(struct nfvd *d, struct nfvd_dom *dom, const char *req, struc
 	int r;
 
 	if ((r = nfvd_dom_ctl_path(d, dom, ctl, sizeof(ctl))))
-		return set_err(err, r, "control path too long");
+		return nfvd_set_err(err, r, "control path too long");
 	r = ctl_call_json(ctl, req, VMM_TIMEOUT_MS, &j, e, sizeof(e));
 	if (r < 0)
-		return set_err(err, r, "nfv-vmm control: %s", e);
+		return nfvd_set_err(err, r, "nfv-vmm control: %s", e);
 	if (out)
 		*out = j;
 	else
@@ -983,9 +987,9 @@ int nfvd_shutdown(struct nfvd *d, struct nfvd_dom *dom, char **err)
 {
 	*err = NULL;
 	if (dom->state != NFVD_RUNNING)
-		return set_err(err, -EINVAL,
-			       "Requested operation is not valid: domain is not "
-			       "running");
+		return nfvd_set_err(err, -EINVAL,
+				    "Requested operation is not valid: domain is not "
+				    "running");
 	nfvd_dom_log(d, dom, "shutdown requested");
 	return vmm_call(d, dom, "{\"cmd\":\"shutdown\"}", NULL, err);
 }
@@ -1013,12 +1017,12 @@ int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char
 
 	*err = NULL;
 	if (dom->state != NFVD_RUNNING || !live)
-		return set_err(err, -EINVAL,
-			       "Requested operation is not valid: domain is not "
-			       "running");
+		return nfvd_set_err(err, -EINVAL,
+				    "Requested operation is not valid: domain is not "
+				    "running");
 	if (vcpu >= live->vcpus)
-		return set_err(err, -EINVAL, "vcpu %u is out of range of the vcpu count %u", vcpu,
-			       live->vcpus);
+		return nfvd_set_err(err, -EINVAL, "vcpu %u is out of range of the vcpu count %u",
+				    vcpu, live->vcpus);
 	old = live->vcpupin[vcpu];
 	memset(&live->vcpupin[vcpu], 0, sizeof(live->vcpupin[vcpu]));
 	{
@@ -1035,14 +1039,15 @@ int nfvd_vcpupin(struct nfvd *d, struct nfvd_dom *dom, unsigned vcpu, const char
 		    strpbrk(cpuset, "<>&'\"")) {
 			free(xml);
 			live->vcpupin[vcpu] = old;
-			return set_err(err, -EINVAL, "invalid cpuset '%s'", cpuset);
+			return nfvd_set_err(err, -EINVAL, "invalid cpuset '%s'", cpuset);
 		}
 		r = domain_parse_string(xml, strlen(xml), "cpuset", 0, &tmp, &perr);
 		free(xml);
 		if (r < 0) {
 			live->vcpupin[vcpu] = old;
-			set_err(err, -EINVAL, "invalid cpuset '%s'%s%s", cpuset, perr ? ": " : "",
-				perr ? strchr(perr, '>') ? strchr(perr, '>') + 2 : perr : "");
+			nfvd_set_err(err, -EINVAL, "invalid cpuset '%s'%s%s", cpuset,
+				     perr ? ": " : "",
+				     perr ? strchr(perr, '>') ? strchr(perr, '>') + 2 : perr : "");
 			free(perr);
 			return -EINVAL;
 		}

@@ -20,20 +20,6 @@
 
 #define VF_RECORD_MAX (1 << 20)
 
-static int vf_err(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int vf_err(char **err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(*err);
-	*err = NULL;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-	return r;
-}
-
 static const char *sysfs_root(const struct nfvd *d)
 {
 	return d->cfg.sysfs_root ? d->cfg.sysfs_root : "/sys";
@@ -90,10 +76,11 @@ int nfvd_vf_check(struct nfvd *d, const struct nfvd_dom *dom, char **err)
 				addr_str(fns[i].addr, a);
 				addr_str(ofns[j].addr, b);
 				if (!strcmp(a, b))
-					return vf_err(err, -EBUSY,
-						      "host PCI device %s is already assigned to "
-						      "running domain '%s'",
-						      a, o->name);
+					return nfvd_set_err(
+						err, -EBUSY,
+						"host PCI device %s is already assigned to "
+						"running domain '%s'",
+						a, o->name);
 			}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -105,17 +92,18 @@ int nfvd_vf_check(struct nfvd *d, const struct nfvd_dom *dom, char **err)
 		addr_str(fns[i].addr, a);
 		if (snprintf(path, sizeof(path), "%s/bus/pci/devices/%s", sysfs_root(d), a) >=
 		    (int)sizeof(path))
-			return vf_err(err, -ENAMETOOLONG, "sysfs path too long");
+			return nfvd_set_err(err, -ENAMETOOLONG, "sysfs path too long");
 		if (access(path, F_OK) < 0)
-			return vf_err(err, -ENODEV, "host PCI device %s not found", a);
+			return nfvd_set_err(err, -ENODEV, "host PCI device %s not found", a);
 		strncat(path, "/driver", sizeof(path) - strlen(path) - 1);
 		len = readlink(path, drv, sizeof(drv) - 1);
 		drv[len > 0 ? len : 0] = '\0';
 		if (!strstr(drv, "/vfio-pci") && strcmp(drv, "vfio-pci"))
-			return vf_err(err, -ENODEV,
-				      "host PCI device %s is not bound to vfio-pci (managed='no': "
-				      "bind it with driverctl or sysfs first, or use managed='yes')",
-				      a);
+			return nfvd_set_err(
+				err, -ENODEV,
+				"host PCI device %s is not bound to vfio-pci (managed='no': "
+				"bind it with driverctl or sysfs first, or use managed='yes')",
+				a);
 	}
 	return 0;
 }
@@ -372,35 +360,41 @@ static int prep_err(char **err, int r, const char *a, const char *pf, unsigned v
 		snprintf(where, sizeof(where), " (VF %u of PF %s)", vf, pf);
 	switch (r) {
 	case -ENXIO:
-		return vf_err(err, r,
-			      "host PCI device %s%s has no IOMMU group: no IOMMU is enabled (boot "
-			      "with intel_iommu=on or amd_iommu=on on hardware with VT-d / AMD-Vi)",
-			      a, where);
+		return nfvd_set_err(
+			err, r,
+			"host PCI device %s%s has no IOMMU group: no IOMMU is enabled (boot "
+			"with intel_iommu=on or amd_iommu=on on hardware with VT-d / AMD-Vi)",
+			a, where);
 	case -EPERM:
-		return vf_err(err, r,
-			      "host PCI device %s%s: its IOMMU group is shared with a device bound "
-			      "to a host driver (every device of the group must be on vfio-pci or "
-			      "unbound)",
-			      a, where);
+		return nfvd_set_err(
+			err, r,
+			"host PCI device %s%s: its IOMMU group is shared with a device bound "
+			"to a host driver (every device of the group must be on vfio-pci or "
+			"unbound)",
+			a, where);
 	case -ENOENT:
-		return vf_err(err, r,
-			      "host PCI device %s%s: the vfio-pci driver is not loaded (modprobe "
-			      "vfio-pci)",
-			      a, where);
+		return nfvd_set_err(
+			err, r,
+			"host PCI device %s%s: the vfio-pci driver is not loaded (modprobe "
+			"vfio-pci)",
+			a, where);
 	case -ENOTSUP:
-		return vf_err(err, r,
-			      "host PCI device %s%s: not an SR-IOV VF, or its PF has no SR-IOV "
-			      "capability",
-			      a, where);
+		return nfvd_set_err(
+			err, r,
+			"host PCI device %s%s: not an SR-IOV VF, or its PF has no SR-IOV "
+			"capability",
+			a, where);
 	case -EBUSY:
-		return vf_err(err, r,
-			      "host PCI device %s%s is already bound to vfio-pci (in use outside "
-			      "nfvd?)",
-			      a, where);
+		return nfvd_set_err(
+			err, r,
+			"host PCI device %s%s is already bound to vfio-pci (in use outside "
+			"nfvd?)",
+			a, where);
 	case -ENODEV:
-		return vf_err(err, r, "host PCI device %s%s not found", a, where);
+		return nfvd_set_err(err, r, "host PCI device %s%s not found", a, where);
 	default:
-		return vf_err(err, r, "preparing host PCI device %s%s: %s", a, where, strerror(-r));
+		return nfvd_set_err(err, r, "preparing host PCI device %s%s: %s", a, where,
+				    strerror(-r));
 	}
 }
 
@@ -412,10 +406,11 @@ static int iface_cfg(const struct domain_net *n, const char *a, struct sriov_vf_
 	cfg->set_mac = true;
 	memcpy(cfg->mac, n->mac, 6);
 	if (n->vlan.trunk || n->vlan.n_tags > 1)
-		return vf_err(err, -EINVAL,
-			      "interface %s: a VF takes one port VLAN <vlan><tag id=.../></vlan>, "
-			      "not a trunk",
-			      a);
+		return nfvd_set_err(
+			err, -EINVAL,
+			"interface %s: a VF takes one port VLAN <vlan><tag id=.../></vlan>, "
+			"not a trunk",
+			a);
 	/* libvirt sets VLAN 0 when none is given, so a VLAN left by a previous user goes */
 	cfg->vlan = n->vlan.n_tags ? n->vlan.tags[0].id : 0;
 	cfg->qos = 0;
@@ -439,7 +434,7 @@ int nfvd_vf_prepare(struct nfvd *d, struct nfvd_dom *dom, char **err)
 			continue;
 		addr_str(fns[i].addr, a);
 		if ((r = sriov_ctx(d)) < 0)
-			return vf_err(err, r, "SR-IOV context: %s", strerror(-r));
+			return nfvd_set_err(err, r, "SR-IOV context: %s", strerror(-r));
 		if (fns[i].net && (r = iface_cfg(fns[i].net, a, &cfg, err)) < 0)
 			return r;
 		r = sriov_vf_locate(d->sriov, a, pf, &vf);
@@ -449,7 +444,7 @@ int nfvd_vf_prepare(struct nfvd *d, struct nfvd_dom *dom, char **err)
 				return prep_err(err, r, a, NULL, 0);
 			l = calloc(1, sizeof(*l));
 			if (!l)
-				return vf_err(err, -ENOMEM, "out of memory");
+				return nfvd_set_err(err, -ENOMEM, "out of memory");
 			snprintf(l->vf_addr, sizeof(l->vf_addr), "%s", a);
 			l->iommu_group = sriov_iommu_group(d->sriov, a);
 			r = sriov_bind_vfio(d->sriov, a, l->orig_driver);
@@ -464,33 +459,35 @@ int nfvd_vf_prepare(struct nfvd *d, struct nfvd_dom *dom, char **err)
 			if ((r = sriov_vf_check(d->sriov, a)) < 0)
 				return prep_err(err, r, a, pf, vf);
 			if ((r = sriov_pf_get(d->sriov, pf, &pi)) < 0)
-				return vf_err(err, r,
-					      "host PCI device %s: its PF %s %s", a, pf,
-					      r == -ENOTSUP ? "has no SR-IOV capability"
-							    : "is unreadable");
+				return nfvd_set_err(err, r, "host PCI device %s: its PF %s %s", a,
+						    pf,
+						    r == -ENOTSUP ? "has no SR-IOV capability"
+								  : "is unreadable");
 			r = sriov_vf_prepare(d->sriov, pf, vf, fns[i].net ? &cfg : NULL, &l);
 			/* past the checks these come from the VF settings (rtnetlink on the PF) */
 			if (r == -ENODEV && !pi.ifname[0])
-				return vf_err(err, r,
-					      "host PCI device %s (VF %u of PF %s): the PF has no "
-					      "network interface (driver '%s'); VF settings go "
-					      "through the PF's netdev",
-					      a, vf, pf, pi.driver);
+				return nfvd_set_err(
+					err, r,
+					"host PCI device %s (VF %u of PF %s): the PF has no "
+					"network interface (driver '%s'); VF settings go "
+					"through the PF's netdev",
+					a, vf, pf, pi.driver);
 			if (r == -EOPNOTSUPP)
-				return vf_err(err, r,
-					      "host PCI device %s (VF %u of PF %s): the PF driver "
-					      "'%s' does not support setting the VF's MAC/VLAN",
-					      a, vf, pf, pi.driver);
+				return nfvd_set_err(
+					err, r,
+					"host PCI device %s (VF %u of PF %s): the PF driver "
+					"'%s' does not support setting the VF's MAC/VLAN",
+					a, vf, pf, pi.driver);
 			if (r < 0)
 				return prep_err(err, r, a, pf, vf);
 		}
 		if ((r = lease_add(dom, l)) < 0) {
 			if (sriov_vf_release(d->sriov, l) < 0)
 				log_err("domain '%s': %s stays on vfio-pci", dom->name, a);
-			return vf_err(err, r, "out of memory");
+			return nfvd_set_err(err, r, "out of memory");
 		}
 		if ((r = record_save(d, dom)) < 0)
-			return vf_err(err, r, "cannot save the VF record: %s", strerror(-r));
+			return nfvd_set_err(err, r, "cannot save the VF record: %s", strerror(-r));
 		if (fns[i].net) {
 			char mac[18];
 
