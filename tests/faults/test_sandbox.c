@@ -27,7 +27,6 @@ enum action { ACT_NOTHING, ACT_WRITE, ACT_UNIX_SOCKET, ACT_INET_SOCKET, ACT_FORK
 static int run_child(enum scf_mode mode, enum action act)
 {
 	struct sandbox_cfg cfg = { .seccomp = mode, .selftest = act == ACT_SELFTEST };
-	int status = -1;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -88,19 +87,7 @@ static int run_child(enum scf_mode mode, enum action act)
 		}
 		_exit(0);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
-
-static bool killed_by_sigsys(int st)
-{
-	return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
-}
-
-static bool exited_ok(int st)
-{
-	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return test_wait(pid);
 }
 
 int main(void)
@@ -132,22 +119,22 @@ int main(void)
 	cfg.user = NULL;
 
 	/* The filter itself. */
-	CHECK(exited_ok(run_child(SCF_ON, ACT_NOTHING)));
-	CHECK(exited_ok(run_child(SCF_ON, ACT_WRITE)));
-	CHECK(exited_ok(run_child(SCF_ON, ACT_UNIX_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_SELFTEST)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_INET_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_FORK)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_EXEC_MMAP)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_PTRACE)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_URING_SETUP)));
-	CHECK(killed_by_sigsys(run_child(SCF_ON, ACT_URING_REGISTER)));
-	CHECK(exited_ok(run_child(SCF_ON, ACT_URING_ENTER)));
+	CHECK(test_exited_ok(run_child(SCF_ON, ACT_NOTHING)));
+	CHECK(test_exited_ok(run_child(SCF_ON, ACT_WRITE)));
+	CHECK(test_exited_ok(run_child(SCF_ON, ACT_UNIX_SOCKET)));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_SELFTEST), SIGSYS));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_INET_SOCKET), SIGSYS));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_FORK), SIGSYS));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_EXEC_MMAP), SIGSYS));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_PTRACE), SIGSYS));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_URING_SETUP), SIGSYS));
+	CHECK(test_killed_by(run_child(SCF_ON, ACT_URING_REGISTER), SIGSYS));
+	CHECK(test_exited_ok(run_child(SCF_ON, ACT_URING_ENTER)));
 	/* log and off let the same calls through */
-	CHECK(exited_ok(run_child(SCF_LOG, ACT_SELFTEST)));
-	CHECK(exited_ok(run_child(SCF_LOG, ACT_INET_SOCKET)));
-	CHECK(exited_ok(run_child(SCF_LOG, ACT_URING_SETUP)));
-	CHECK(exited_ok(run_child(SCF_OFF, ACT_SELFTEST)));
-	CHECK(exited_ok(run_child(SCF_OFF, ACT_EXEC_MMAP)));
+	CHECK(test_exited_ok(run_child(SCF_LOG, ACT_SELFTEST)));
+	CHECK(test_exited_ok(run_child(SCF_LOG, ACT_INET_SOCKET)));
+	CHECK(test_exited_ok(run_child(SCF_LOG, ACT_URING_SETUP)));
+	CHECK(test_exited_ok(run_child(SCF_OFF, ACT_SELFTEST)));
+	CHECK(test_exited_ok(run_child(SCF_OFF, ACT_EXEC_MMAP)));
 	TEST_DONE("sandbox-unit");
 }

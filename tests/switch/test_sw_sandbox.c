@@ -41,7 +41,7 @@ static char tmpfile_path[64];
 /* Runs @act in a child under @cfg; returns the wait status. */
 static int run_child(struct sw_sandbox_cfg cfg, enum action act)
 {
-	int status = -1, fd;
+	int fd;
 	pid_t pid;
 
 	cfg.selftest = act == ACT_SELFTEST;
@@ -140,19 +140,7 @@ static int run_child(struct sw_sandbox_cfg cfg, enum action act)
 		}
 		_exit(0);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return status;
-}
-
-static bool killed_by_sigsys(int st)
-{
-	return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
-}
-
-static bool exited_ok(int st)
-{
-	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return test_wait(pid);
 }
 
 int main(void)
@@ -181,41 +169,41 @@ int main(void)
 		close(fd);
 
 	/* The filter itself: what the switch does after set-up passes ... */
-	CHECK(exited_ok(run_child(on, ACT_NOTHING)));
-	CHECK(exited_ok(run_child(on, ACT_UNIX_SOCKET)));
-	CHECK(exited_ok(run_child(on, ACT_SHARED_MMAP)));
-	CHECK(exited_ok(run_child(on, ACT_THREAD_NAME)));
-	CHECK(exited_ok(run_child(on, ACT_HOTPLUG)));
+	CHECK(test_exited_ok(run_child(on, ACT_NOTHING)));
+	CHECK(test_exited_ok(run_child(on, ACT_UNIX_SOCKET)));
+	CHECK(test_exited_ok(run_child(on, ACT_SHARED_MMAP)));
+	CHECK(test_exited_ok(run_child(on, ACT_THREAD_NAME)));
+	CHECK(test_exited_ok(run_child(on, ACT_HOTPLUG)));
 	/* ... and what it does not is killed */
-	CHECK(killed_by_sigsys(run_child(on, ACT_SELFTEST)));
-	CHECK(killed_by_sigsys(run_child(on, ACT_INET_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(on, ACT_NETLINK_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(on, ACT_PACKET_SOCKET)));
-	CHECK(killed_by_sigsys(run_child(on, ACT_FORK)));
-	CHECK(killed_by_sigsys(run_child(on, ACT_EXEC_MMAP)));
+	CHECK(test_killed_by(run_child(on, ACT_SELFTEST), SIGSYS));
+	CHECK(test_killed_by(run_child(on, ACT_INET_SOCKET), SIGSYS));
+	CHECK(test_killed_by(run_child(on, ACT_NETLINK_SOCKET), SIGSYS));
+	CHECK(test_killed_by(run_child(on, ACT_PACKET_SOCKET), SIGSYS));
+	CHECK(test_killed_by(run_child(on, ACT_FORK), SIGSYS));
+	CHECK(test_killed_by(run_child(on, ACT_EXEC_MMAP), SIGSYS));
 	/* ioctl: none without an ethdev port; with one, only its interface flags */
-	CHECK(killed_by_sigsys(run_child(on, ACT_IFFLAGS)));
+	CHECK(test_killed_by(run_child(on, ACT_IFFLAGS), SIGSYS));
 	c.ethdev_ports = true;
-	CHECK(exited_ok(run_child(c, ACT_IFFLAGS)));
-	CHECK(killed_by_sigsys(run_child(c, ACT_TUNSETIFF)));
+	CHECK(test_exited_ok(run_child(c, ACT_IFFLAGS)));
+	CHECK(test_killed_by(run_child(c, ACT_TUNSETIFF), SIGSYS));
 	/* chown/chmod: none without --socket-group; with it only (-1, that GID) and 0660 */
-	CHECK(killed_by_sigsys(run_child(on, ACT_CHMOD_0660)));
-	CHECK(killed_by_sigsys(run_child(on, ACT_CHOWN_GROUP)));
+	CHECK(test_killed_by(run_child(on, ACT_CHMOD_0660), SIGSYS));
+	CHECK(test_killed_by(run_child(on, ACT_CHOWN_GROUP), SIGSYS));
 	c = on;
 	c.socket_group = true;
-	CHECK(exited_ok(run_child(c, ACT_CHOWN_GROUP)));
-	CHECK(exited_ok(run_child(c, ACT_CHMOD_0660)));
-	CHECK(killed_by_sigsys(run_child(c, ACT_CHOWN_USER)));
-	CHECK(killed_by_sigsys(run_child(c, ACT_CHMOD_0777)));
+	CHECK(test_exited_ok(run_child(c, ACT_CHOWN_GROUP)));
+	CHECK(test_exited_ok(run_child(c, ACT_CHMOD_0660)));
+	CHECK(test_killed_by(run_child(c, ACT_CHOWN_USER), SIGSYS));
+	CHECK(test_killed_by(run_child(c, ACT_CHMOD_0777), SIGSYS));
 	/* log and off let the same calls through */
 	c = on;
 	c.mode = SCF_LOG;
-	CHECK(exited_ok(run_child(c, ACT_SELFTEST)));
-	CHECK(exited_ok(run_child(c, ACT_INET_SOCKET)));
-	CHECK(exited_ok(run_child(c, ACT_HOTPLUG)));
+	CHECK(test_exited_ok(run_child(c, ACT_SELFTEST)));
+	CHECK(test_exited_ok(run_child(c, ACT_INET_SOCKET)));
+	CHECK(test_exited_ok(run_child(c, ACT_HOTPLUG)));
 	c.mode = SCF_OFF;
-	CHECK(exited_ok(run_child(c, ACT_SELFTEST)));
-	CHECK(exited_ok(run_child(c, ACT_EXEC_MMAP)));
+	CHECK(test_exited_ok(run_child(c, ACT_SELFTEST)));
+	CHECK(test_exited_ok(run_child(c, ACT_EXEC_MMAP)));
 	unlink(tmpfile_path);
 	TEST_DONE("switch-sandbox-unit");
 }

@@ -31,9 +31,12 @@
 #define NFV_TEST_UNIT_H
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 
 /* Number of failed checks so far in this program. */
 static int test_failures;
@@ -90,5 +93,31 @@ test_fail_at(const char *file, int line, const char *cond, const char *fmt, ...)
 		       test_failures);                                                             \
 		return test_failures ? 1 : 0;                                                      \
 	} while (0)
+
+/*
+ * Tests that run something in a forked child (filters, privilege drops) and judge how it ended.
+ * test_wait() reaps @pid and returns its wait status, or -1 when @pid is not a child (fork
+ * failed); the predicates are false for -1.
+ */
+static inline int test_wait(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+/* Ended by signal @sig (e.g. SIGSYS from a seccomp filter). */
+static inline bool test_killed_by(int st, int sig)
+{
+	return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig;
+}
+
+/* Exited with status 0. */
+static inline bool test_exited_ok(int st)
+{
+	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
 
 #endif
