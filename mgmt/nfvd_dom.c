@@ -413,7 +413,7 @@ void nfvd_switch_check(struct nfvd *d)
 {
 	struct json *j = NULL;
 	bool any = false;
-	char e[512];
+	char e[512], pbuf[80];
 	int r;
 
 	for (size_t i = 0; i < d->n_doms && !any; i++) {
@@ -443,7 +443,7 @@ void nfvd_switch_check(struct nfvd *d)
 		if (dom->state != NFVD_RUNNING)
 			continue;
 		for (size_t idx = 0; idx < def->n_nets; idx++) {
-			const char *port = nfvd_port_name(dom, idx, e, sizeof(e));
+			const char *port = nfvd_port_name(dom, idx, pbuf, sizeof(pbuf));
 			bool ours = false;
 			char why[512];
 
